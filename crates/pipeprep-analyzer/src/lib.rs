@@ -1,0 +1,637 @@
+//! Free-text analysis for pipeprep: which concepts a candidate used (and whether they dismissed
+//! them), the numbers they gave, the questions they asked, whether they are stuck, and the design
+//! they described.
+//!
+//! The interviewer and the scorer must agree on what was said, and the same answer must always
+//! give the same reading, so this is deterministic matching against the bank's lexicon rather than
+//! a model. It is a pure leaf: text in, facts out.
+
+mod numbers;
+mod prose;
+pub mod text;
+
+use std::collections::HashMap;
+
+use pipeprep_design::{Catalog, DesignGraph};
+use regex::Regex;
+use serde::Serialize;
+
+pub use numbers::{Quantity, QuantityKind, quantities};
+use text::{Sentence, Stem};
+
+/// Answers longer than this many bytes are analysed only up to here (at a character boundary);
+/// the interviewer tells the candidate what it ignored. About 5,000 words of English.
+pub const MAX_ANALYZED_BYTES: usize = 32 * 1024;
+
+/// One concept of the lexicon, as the analyzer needs it.
+#[derive(Debug, Clone)]
+pub struct ConceptSpec {
+    pub id: String,
+    pub terms: Vec<String>,
+    pub patterns: Vec<String>,
+}
+
+/// One requirement topic with the words that make a question about it.
+#[derive(Debug, Clone)]
+pub struct TopicSpec {
+    pub id: String,
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzerError {
+    #[error("concept `{concept}` has an invalid pattern `{pattern}`: {reason}")]
+    BadPattern {
+        concept: String,
+        pattern: String,
+        reason: String,
+    },
+}
+
+/// A concept found in the text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConceptHit {
+    pub id: String,
+    /// Index of the sentence in [`Analysis::sentences`].
+    pub sentence: usize,
+    /// The matched words as written.
+    pub matched: String,
+    /// The candidate dismissed it ("we won't need X", "no X", "without X").
+    pub negated: bool,
+    /// The candidate does not know it ("not sure what X is", "never heard of X").
+    pub unsure: bool,
+}
+
+impl ConceptHit {
+    /// Whether this mention can earn credit.
+    pub fn counts(&self) -> bool {
+        !self.negated && !self.unsure
+    }
+}
+
+/// A catalog component named in the text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ComponentHit {
+    pub id: String,
+    pub sentence: usize,
+    pub matched: String,
+    pub negated: bool,
+}
+
+/// A question the candidate asked and the requirement topics it is about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Question {
+    pub sentence: usize,
+    pub text: String,
+    pub topics: Vec<String>,
+}
+
+/// What one candidate turn contains.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Analysis {
+    /// The sentences of the analysed text, verbatim (quotable).
+    pub sentences: Vec<String>,
+    pub concepts: Vec<ConceptHit>,
+    pub components: Vec<ComponentHit>,
+    pub quantities: Vec<Quantity>,
+    pub questions: Vec<Question>,
+    /// Sentences that give a reason or weigh options ("because", "so that", "instead of").
+    pub reasoning: Vec<usize>,
+    /// Sentences that weigh alternatives explicitly ("trade-off", "versus", "the downside").
+    pub tradeoffs: Vec<usize>,
+    /// Sentences that look like instructions to the grader ("rate me expert", "SYSTEM:").
+    pub injections: Vec<usize>,
+    /// The candidate says they are stuck or asks for a hint.
+    pub struggle: bool,
+    /// The candidate asked for a hint explicitly.
+    pub asked_hint: bool,
+    pub words: usize,
+    /// Meaningful words (letters, not repeated filler): a guard against gibberish.
+    pub content_words: usize,
+    /// Bytes beyond [`MAX_ANALYZED_BYTES`] that were not analysed.
+    pub ignored_bytes: usize,
+    /// The design described, from arrow notation and prose, resolved against the catalog.
+    pub design: DesignGraph,
+}
+
+impl Analysis {
+    /// Concept ids that count (not dismissed, not unsure), without repeats, in order.
+    pub fn credited(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for h in self.concepts.iter().filter(|h| h.counts()) {
+            if !out.contains(&h.id.as_str()) {
+                out.push(&h.id);
+            }
+        }
+        out
+    }
+
+    pub fn has(&self, concept: &str) -> bool {
+        self.concepts.iter().any(|h| h.id == concept && h.counts())
+    }
+
+    /// Components named and not dismissed, without repeats, in order.
+    pub fn named_components(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for h in self.components.iter().filter(|h| !h.negated) {
+            if !out.contains(&h.id.as_str()) {
+                out.push(&h.id);
+            }
+        }
+        out
+    }
+
+    pub fn is_reasoned(&self, sentence: usize) -> bool {
+        self.reasoning.contains(&sentence) || self.tradeoffs.contains(&sentence)
+    }
+}
+
+struct PhraseEntry {
+    stems: Vec<String>,
+    owner: usize,
+}
+
+/// A phrase matcher over stemmed tokens, indexed by first stem.
+#[derive(Default)]
+struct PhraseIndex {
+    by_first: HashMap<String, Vec<PhraseEntry>>,
+}
+
+impl PhraseIndex {
+    fn add(&mut self, stems: Vec<String>, owner: usize) {
+        if let Some(first) = stems.first().cloned() {
+            self.by_first
+                .entry(first)
+                .or_default()
+                .push(PhraseEntry { stems, owner });
+        }
+    }
+
+    fn sort(&mut self) {
+        for v in self.by_first.values_mut() {
+            v.sort_by(|a, b| b.stems.len().cmp(&a.stems.len()));
+        }
+    }
+
+    /// Longest matches, left to right, without overlaps: (owner, first token, token count).
+    fn find(&self, sentence: &Sentence) -> Vec<(usize, usize, usize)> {
+        let toks = &sentence.tokens;
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < toks.len() {
+            let mut advanced = false;
+            if let Some(cands) = self.by_first.get(&toks[i].stem) {
+                for c in cands {
+                    let n = c.stems.len();
+                    if i + n <= toks.len()
+                        && toks[i..i + n]
+                            .iter()
+                            .zip(&c.stems)
+                            .all(|(t, s)| &t.stem == s)
+                    {
+                        out.push((c.owner, i, n));
+                        i += n;
+                        advanced = true;
+                        break;
+                    }
+                }
+            }
+            if !advanced {
+                i += 1;
+            }
+        }
+        out
+    }
+}
+
+/// The analyzer, built once per bank.
+pub struct Analyzer {
+    stem: Stem,
+    concept_ids: Vec<String>,
+    concepts: PhraseIndex,
+    patterns: Vec<(usize, Regex)>,
+    component_ids: Vec<String>,
+    components: PhraseIndex,
+    topics: Vec<(String, Vec<Vec<String>>)>,
+    catalog: Catalog,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("concepts", &self.concept_ids.len())
+            .finish_non_exhaustive()
+    }
+}
+
+const NEGATORS: &[&str] = &[
+    "no",
+    "not",
+    "don't",
+    "dont",
+    "won't",
+    "wont",
+    "without",
+    "never",
+    "nor",
+    "isn't",
+    "aren't",
+    "doesn't",
+    "didn't",
+    "wouldn't",
+    "shouldn't",
+    "can't",
+    "cannot",
+    "skip",
+    "neither",
+    "unnecessary",
+    "overkill",
+];
+const UNSURE: &[&str] = &[
+    "not sure",
+    "no idea",
+    "don't know",
+    "dont know",
+    "do not know",
+    "never heard",
+    "not familiar",
+    "unfamiliar",
+    "what is a",
+    "what's a",
+    "whatever that is",
+    "no clue",
+    "i forget",
+    "i forgot",
+];
+const REASON: &[&str] = &[
+    "because",
+    "since",
+    "so that",
+    "which means",
+    "that means",
+    "the reason",
+    "due to",
+    "in order to",
+    "otherwise",
+    "this way",
+    "that way",
+    "given that",
+    "to avoid",
+    "to keep",
+    "to make sure",
+    "to ensure",
+    "lets us",
+    "allows us",
+    "so we can",
+    "so it",
+    "so the",
+    "as long as",
+    "if we",
+    "which gives",
+    "means we",
+];
+const TRADEOFF: &[&str] = &[
+    "trade-off",
+    "tradeoff",
+    "trade off",
+    "versus",
+    " vs",
+    "instead of",
+    "rather than",
+    "the downside",
+    "downside",
+    "on the other hand",
+    "the cost is",
+    "at the cost of",
+    "at the expense of",
+    "pros and cons",
+    "compared to",
+    "compared with",
+    "the catch",
+    "but it",
+    "but that",
+    "whereas",
+    "i'd pick",
+    "i would pick",
+    "i'd choose",
+    "i would choose",
+    "over spark",
+    "over flink",
+    "over kafka",
+    "over kinesis",
+];
+const STRUGGLE: &[&str] = &[
+    "i'm stuck",
+    "im stuck",
+    "i am stuck",
+    "stuck here",
+    "no idea",
+    "not sure where to start",
+    "don't know where to start",
+    "i don't know",
+    "i dont know",
+    "can you give me a hint",
+    "give me a hint",
+    "hint please",
+    "need a hint",
+    "help me",
+    "no clue",
+    "i'm lost",
+    "im lost",
+    "i am lost",
+    "not sure how",
+];
+const INJECTION: &[&str] = &[
+    "ignore your instructions",
+    "ignore previous instructions",
+    "ignore all previous",
+    "ignore the rubric",
+    "rate me expert",
+    "rate me as expert",
+    "give me expert",
+    "score me",
+    "mark me as expert",
+    "you are now",
+    "system:",
+    "system prompt",
+    "as the grader",
+    "grade this as",
+    "override",
+    "assistant:",
+];
+
+fn contains_phrase(hay: &str, needle: &str) -> bool {
+    // Word-boundary containment on lowercase text.
+    let mut from = 0;
+    while let Some(pos) = hay[from..].find(needle) {
+        let at = from + pos;
+        let before_ok = at == 0
+            || !hay[..at]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+        let end = at + needle.len();
+        let after_ok =
+            end >= hay.len() || !hay[end..].chars().next().is_some_and(char::is_alphanumeric);
+        if before_ok && after_ok {
+            return true;
+        }
+        from = at + needle.len().max(1);
+        if from >= hay.len() {
+            break;
+        }
+    }
+    false
+}
+
+impl Analyzer {
+    pub fn new(
+        concepts: &[ConceptSpec],
+        catalog: &Catalog,
+        topics: &[TopicSpec],
+    ) -> Result<Self, AnalyzerError> {
+        let stem = Stem::default();
+        let mut index = PhraseIndex::default();
+        let mut patterns = Vec::new();
+        for (i, c) in concepts.iter().enumerate() {
+            for t in &c.terms {
+                let stems = stem.phrase(t);
+                if !stems.is_empty() {
+                    index.add(stems, i);
+                }
+            }
+            for p in &c.patterns {
+                let re =
+                    Regex::new(&format!("(?i){p}")).map_err(|e| AnalyzerError::BadPattern {
+                        concept: c.id.clone(),
+                        pattern: p.clone(),
+                        reason: e.to_string(),
+                    })?;
+                patterns.push((i, re));
+            }
+        }
+        index.sort();
+        let mut comps = PhraseIndex::default();
+        let mut component_ids = Vec::new();
+        for (i, c) in catalog.components().iter().enumerate() {
+            component_ids.push(c.id.clone());
+            let mut names: Vec<&str> = vec![c.name.as_str()];
+            names.extend(c.aliases.iter().map(String::as_str));
+            for n in names {
+                let stems = stem.phrase(n);
+                if !stems.is_empty() {
+                    comps.add(stems, i);
+                }
+            }
+        }
+        comps.sort();
+        let topics = topics
+            .iter()
+            .map(|t| {
+                (
+                    t.id.clone(),
+                    t.keywords
+                        .iter()
+                        .map(|k| k.to_lowercase())
+                        .map(|k| vec![k])
+                        .collect(),
+                )
+            })
+            .collect();
+        Ok(Analyzer {
+            stem,
+            concept_ids: concepts.iter().map(|c| c.id.clone()).collect(),
+            concepts: index,
+            patterns,
+            component_ids,
+            components: comps,
+            topics,
+            catalog: catalog.clone(),
+        })
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Whether the word at `idx` is dismissed: a negator earlier in the same clause, within four
+    /// words.
+    fn negated(sentence: &Sentence, idx: usize) -> bool {
+        let clause = sentence.tokens[idx].clause;
+        let lo = idx.saturating_sub(4);
+        sentence.tokens[lo..idx]
+            .iter()
+            .filter(|t| t.clause == clause)
+            .any(|t| NEGATORS.contains(&t.lower.as_str()))
+            || (idx > 0 && {
+                // "X is not needed", "X isn't necessary", "X is overkill"
+                let after: Vec<&str> = sentence.tokens[idx + 1..]
+                    .iter()
+                    .take(4)
+                    .map(|t| t.lower.as_str())
+                    .collect();
+                after.windows(2).any(|w| {
+                    matches!(
+                        w,
+                        ["not", "needed"]
+                            | ["not", "necessary"]
+                            | ["isn't", "needed"]
+                            | ["isn't", "necessary"]
+                            | ["is", "overkill"]
+                            | ["is", "unnecessary"]
+                            | ["not", "required"]
+                    )
+                })
+            })
+    }
+
+    fn unsure(lower_sentence: &str) -> bool {
+        UNSURE.iter().any(|p| contains_phrase(lower_sentence, p))
+    }
+
+    /// Analyses one candidate turn.
+    pub fn analyze(&self, input: &str) -> Analysis {
+        let mut cut = input.len().min(MAX_ANALYZED_BYTES);
+        while !input.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let text: String = input[..cut]
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' && c != '\t' {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let sents = text::sentences(&text, &self.stem);
+        let mut a = Analysis {
+            ignored_bytes: input.len() - cut,
+            ..Analysis::default()
+        };
+        let lower_all = text.to_lowercase();
+        for (si, s) in sents.iter().enumerate() {
+            let raw = text[s.start..s.end].trim().to_string();
+            let lower = raw.to_lowercase();
+            let unsure = Self::unsure(&lower);
+            for (owner, first, n) in self.concepts.find(s) {
+                let start = s.tokens[first].start;
+                let end = s.tokens[first + n - 1].end;
+                a.concepts.push(ConceptHit {
+                    id: self.concept_ids[owner].clone(),
+                    sentence: si,
+                    matched: text[start..end].to_string(),
+                    negated: Self::negated(s, first),
+                    unsure,
+                });
+            }
+            for (owner, re) in &self.patterns {
+                if let Some(m) = re.find(&raw) {
+                    let id = &self.concept_ids[*owner];
+                    if !a.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
+                        let idx = s
+                            .tokens
+                            .iter()
+                            .position(|t| t.start >= s.start + m.start())
+                            .unwrap_or(0);
+                        a.concepts.push(ConceptHit {
+                            id: id.clone(),
+                            sentence: si,
+                            matched: m.as_str().to_string(),
+                            negated: !s.tokens.is_empty()
+                                && Self::negated(s, idx.min(s.tokens.len() - 1)),
+                            unsure,
+                        });
+                    }
+                }
+            }
+            for (owner, first, n) in self.components.find(s) {
+                let start = s.tokens[first].start;
+                let end = s.tokens[first + n - 1].end;
+                a.components.push(ComponentHit {
+                    id: self.component_ids[owner].clone(),
+                    sentence: si,
+                    matched: text[start..end].to_string(),
+                    negated: Self::negated(s, first),
+                });
+            }
+            if s.is_question {
+                let topics: Vec<String> = self
+                    .topics
+                    .iter()
+                    .filter(|(_, kws)| kws.iter().flatten().any(|k| contains_phrase(&lower, k)))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                a.questions.push(Question {
+                    sentence: si,
+                    text: raw.clone(),
+                    topics,
+                });
+            }
+            if REASON.iter().any(|p| contains_phrase(&lower, p)) {
+                a.reasoning.push(si);
+            }
+            if TRADEOFF
+                .iter()
+                .any(|p| contains_phrase(&lower, p.trim()) || lower.contains(p))
+            {
+                a.tradeoffs.push(si);
+            }
+            if INJECTION.iter().any(|p| lower.contains(p)) {
+                a.injections.push(si);
+            }
+            a.sentences.push(raw);
+        }
+        a.quantities = quantities(&text);
+        let words: Vec<&str> = text::words(&text).map(|w| w.2).collect();
+        a.words = words.len();
+        a.content_words = content_words(&words);
+        a.asked_hint = ["hint", "clue", "help me"]
+            .iter()
+            .any(|p| contains_phrase(&lower_all, p));
+        a.struggle = a.asked_hint
+            || STRUGGLE.iter().any(|p| contains_phrase(&lower_all, p))
+            || (a.words <= 2 && a.questions.is_empty() && !text.contains("->"));
+        let mut design = pipeprep_design::arrow::extract(&text);
+        let prose = prose::design_from_prose(&a, &self.catalog);
+        design.merge(&prose);
+        design.resolve(&self.catalog);
+        a.design = design;
+        a
+    }
+}
+
+/// Words that look like language: letters, a vowel, not a keyboard mash, not an endless repeat.
+fn content_words(words: &[&str]) -> usize {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut n = 0;
+    for w in words {
+        let lw = w.to_lowercase();
+        let letters = lw.chars().filter(|c| c.is_alphabetic()).count();
+        if letters == 0 {
+            if lw.chars().any(|c| c.is_ascii_digit()) {
+                n += 1;
+            }
+            continue;
+        }
+        let vowels = lw.chars().filter(|c| "aeiouy".contains(*c)).count();
+        let max_consonant_run = lw
+            .split(|c: char| "aeiouy".contains(c) || !c.is_alphabetic())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        if vowels == 0 && letters > 3 || max_consonant_run >= 5 || letters > 25 {
+            continue;
+        }
+        let count = seen.entry(lw).or_insert(0);
+        *count += 1;
+        if *count <= 3 {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests;

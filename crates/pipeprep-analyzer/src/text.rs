@@ -1,0 +1,196 @@
+//! Tokens, sentences and clauses: the small amount of linguistics the analyzer needs.
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// A word of the input with its byte range and its stem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub stem: String,
+    pub lower: String,
+    pub start: usize,
+    pub end: usize,
+    /// Index of the clause this token is in (clauses split at , ; : and a few conjunctions).
+    pub clause: usize,
+}
+
+/// A sentence of the input: its byte range and tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentence {
+    pub start: usize,
+    pub end: usize,
+    pub tokens: Vec<Token>,
+    pub is_question: bool,
+}
+
+pub struct Stem(Stemmer);
+
+impl Default for Stem {
+    fn default() -> Self {
+        Stem(Stemmer::create(Algorithm::English))
+    }
+}
+
+impl Stem {
+    pub fn stem(&self, lower: &str) -> String {
+        // Short words and words with digits (p99, s3, 5s) are kept as they are.
+        if lower.len() <= 3 || lower.chars().any(|c| c.is_ascii_digit()) {
+            return lower.to_string();
+        }
+        self.0.stem(lower).into_owned()
+    }
+
+    /// Stems a phrase into its token stems.
+    pub fn phrase(&self, phrase: &str) -> Vec<String> {
+        words(phrase)
+            .map(|(_, _, w)| self.stem(&w.to_lowercase()))
+            .collect()
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '.' || c == '\''
+}
+
+/// Words with byte offsets. Dots and apostrophes stay inside words (`min.insync.replicas`,
+/// `don't`) but are trimmed at their ends; hyphens and slashes split words.
+pub fn words(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, c) in text.char_indices() {
+        if is_word_char(c) {
+            if start.is_none() {
+                start = Some(i);
+            }
+        } else if let Some(s) = start.take() {
+            out.push((s, i));
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, text.len()));
+    }
+    out.into_iter().filter_map(move |(s, e)| {
+        let w = &text[s..e];
+        let trimmed_start = w.len() - w.trim_start_matches(['.', '\'']).len();
+        let w2 = w.trim_matches(['.', '\'']);
+        if w2.is_empty() {
+            None
+        } else {
+            let s2 = s + trimmed_start;
+            Some((s2, s2 + w2.len(), w2))
+        }
+    })
+}
+
+const CLAUSE_WORDS: &[&str] = &[
+    "but", "so", "because", "which", "whereas", "although", "though", "then", "while",
+];
+
+/// Splits text into sentences at `.`, `!`, `?` (followed by space or end) and line breaks that end
+/// a bullet or a line, then tokenizes each.
+pub fn sentences(text: &str, stem: &Stem) -> Vec<Sentence> {
+    let mut bounds = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let end_here = match b {
+            b'.' | b'!' | b'?' => {
+                let next = bytes.get(i + 1).copied();
+                next.is_none_or(|n| {
+                    n == b' ' || n == b'\n' || n == b'\r' || n == b'\t' || n == b'"' || n == b')'
+                })
+            }
+            b'\n' => true,
+            _ => false,
+        };
+        if end_here {
+            bounds.push((start, i + 1));
+            start = i + 1;
+        }
+        i += 1;
+    }
+    if start < text.len() {
+        bounds.push((start, text.len()));
+    }
+    let mut out = Vec::new();
+    for (s, e) in bounds {
+        let slice = &text[s..e];
+        if slice.trim().is_empty() {
+            continue;
+        }
+        let mut clause = 0;
+        let mut tokens = Vec::new();
+        let mut last_end = s;
+        for (ws, we, w) in words(slice) {
+            let abs_s = s + ws;
+            let between = &text[last_end..abs_s];
+            if between.contains([',', ';', ':', '(', ')'])
+                || between.contains(" - ")
+                || between.contains('—')
+            {
+                clause += 1;
+            }
+            let lower = w.to_lowercase();
+            if CLAUSE_WORDS.contains(&lower.as_str()) {
+                clause += 1;
+            }
+            tokens.push(Token {
+                stem: stem.stem(&lower),
+                lower,
+                start: abs_s,
+                end: s + we,
+                clause,
+            });
+            last_end = s + we;
+        }
+        let trimmed = slice.trim();
+        let first = tokens.first().map(|t| t.lower.as_str()).unwrap_or("");
+        let is_question = trimmed.ends_with('?')
+            || ([
+                "what", "how", "which", "who", "when", "where", "why", "is", "are", "do", "does",
+                "can", "could", "will", "would", "should", "did", "any", "anything",
+            ]
+            .contains(&first)
+                && tokens.len() > 2
+                && !trimmed.ends_with('.'));
+        out.push(Sentence {
+            start: s,
+            end: e,
+            tokens,
+            is_question,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_keep_dotted_config_names() {
+        let w: Vec<&str> = words("set min.insync.replicas=2, don't panic.")
+            .map(|x| x.2)
+            .collect();
+        assert_eq!(w, vec!["set", "min.insync.replicas", "2", "don't", "panic"]);
+    }
+
+    #[test]
+    fn sentences_split_and_detect_questions() {
+        let stem = Stem::default();
+        let s = sentences("What is the peak? We use Kafka. 5.5 TB a day", &stem);
+        assert_eq!(s.len(), 3);
+        assert!(s[0].is_question);
+        assert!(!s[1].is_question);
+        assert_eq!(s[2].tokens[0].lower, "5.5");
+    }
+
+    #[test]
+    fn clauses_split_at_commas_and_conjunctions() {
+        let stem = Stem::default();
+        let s = sentences("we don't want loss, so we add a queue", &stem);
+        let t = &s[0].tokens;
+        assert!(t.last().unwrap().clause > t[0].clause);
+    }
+}

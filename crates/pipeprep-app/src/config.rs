@@ -1,0 +1,76 @@
+//! Settings, layered: defaults < config file < environment < flags.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use etcetera::BaseStrategy;
+use serde::Deserialize;
+
+use crate::env;
+
+/// The config file (`config.toml` in the config directory).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// A bank directory merged over the embedded default.
+    pub bank: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    pub config: PathBuf,
+    pub data: PathBuf,
+}
+
+impl Dirs {
+    /// `$PIPEPREP_HOME` for both when set, else the XDG directories.
+    pub fn discover() -> Result<Dirs> {
+        if let Some(home) = std::env::var_os(env::PIPEPREP_HOME).filter(|v| !v.is_empty()) {
+            let home = PathBuf::from(home);
+            return Ok(Dirs {
+                config: home.clone(),
+                data: home,
+            });
+        }
+        let base = etcetera::choose_base_strategy()
+            .context("could not find your home directory; set PIPEPREP_HOME")?;
+        Ok(Dirs {
+            config: base.config_dir().join("pipeprep"),
+            data: base.data_dir().join("pipeprep"),
+        })
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.config.join("config.toml")
+    }
+}
+
+/// Reads the config file if it exists. A malformed file is an error with its path and line.
+pub fn read_config(path: &Path) -> Result<FileConfig> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) => bail!("cannot read config file `{}`: {e}", path.display()),
+    };
+    toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(1, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        });
+        anyhow::anyhow!(
+            "{}:{line}: {} — fix or remove the setting (see README, Configuration)",
+            path.display(),
+            e.message().trim()
+        )
+    })
+}
+
+/// The bank overlay directory: flag, else environment, else config file.
+pub fn bank_dir(flag: Option<&Path>, file: &FileConfig) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os(env::PIPEPREP_BANK)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .or_else(|| file.bank.clone())
+}

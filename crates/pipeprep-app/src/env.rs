@@ -1,0 +1,8 @@
+//! Every environment variable pipeprep reads, declared once.
+
+/// Overrides every directory pipeprep uses (config, data); for tests and portable installs.
+pub const PIPEPREP_HOME: &str = "PIPEPREP_HOME";
+/// A bank directory merged over the embedded default bank.
+pub const PIPEPREP_BANK: &str = "PIPEPREP_BANK";
+/// Any value turns colour off (https://no-color.org).
+pub const NO_COLOR: &str = "NO_COLOR";

@@ -1,0 +1,147 @@
+//! Scripted interviews: candidate turns from a file or a pipe, separated by lines that are exactly
+//! `---`. Each turn is answered as soon as its separator (or the end of input) arrives and the
+//! reply is flushed, so another program can drive a live interview through a pipe.
+
+use std::io::{BufRead, Write};
+
+use anyhow::Result;
+use pipeprep_core::interview::{Command, Effect, Event, Interview, InterviewConfig};
+use pipeprep_core::{Knowledge, Scorecard, render};
+
+/// Simulated seconds between scripted answers, so phase timing is deterministic.
+pub const SCRIPTED_SECONDS_PER_ANSWER: u64 = 90;
+
+/// Longest single answer read from a script before the rest of it is skipped (the analyzer reads
+/// less than this; the cap keeps memory flat on endless input without a separator).
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+fn write_turn(out: &mut dyn Write, speaker: &str, text: &str) -> Result<()> {
+    writeln!(out, "{speaker}: {}", text.trim_end())?;
+    out.flush()?;
+    Ok(())
+}
+
+fn perform(
+    effects: Vec<Effect>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    card: &mut Option<Scorecard>,
+) -> Result<bool> {
+    let mut suspended = false;
+    for e in effects {
+        match e {
+            Effect::Say { text, .. } => write_turn(out, "Interviewer", &text)?,
+            Effect::Show { text } => {
+                writeln!(err, "{text}")?;
+                err.flush()?;
+            }
+            Effect::Finish { scorecard } => *card = Some(*scorecard),
+            Effect::Suspend => suspended = true,
+        }
+    }
+    Ok(suspended)
+}
+
+/// Reads one answer: lines up to a line that is exactly `---`, or the end of input.
+/// Returns `None` at the end of input with nothing read.
+fn read_answer(input: &mut dyn BufRead) -> Result<Option<String>> {
+    let mut buf: Vec<u8> = Vec::new();
+    let mut any = false;
+    loop {
+        let mut line = Vec::new();
+        let n = input.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        any = true;
+        let trimmed: &[u8] = line.strip_suffix(b"\n").unwrap_or(&line);
+        let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+        if trimmed == b"---" {
+            return Ok(Some(String::from_utf8_lossy(&buf).trim().to_string()));
+        }
+        if buf.len() < MAX_ANSWER_BYTES {
+            buf.extend_from_slice(&line);
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    let s = String::from_utf8_lossy(&buf).trim().to_string();
+    Ok(if s.is_empty() { None } else { Some(s) })
+}
+
+/// Runs a whole scripted interview, printing the transcript and then the scorecard to `out`.
+pub fn run(
+    k: &Knowledge,
+    cfg: InterviewConfig,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Scorecard> {
+    let mut iv = Interview::new(k, cfg).map_err(crate::bad)?;
+    writeln!(out, "---\nscenario: {}\n---", iv.scenario().id)?;
+    let mut card = None;
+    let mut clock = 0u64;
+    perform(
+        iv.handle(k, Event::Start { at_ms: clock }),
+        out,
+        err,
+        &mut card,
+    )?;
+    while card.is_none() {
+        let Some(answer) = read_answer(input)? else {
+            break;
+        };
+        clock += SCRIPTED_SECONDS_PER_ANSWER * 1000;
+        let event = match Command::parse(&answer) {
+            Some(Ok(command)) => {
+                if matches!(command, Command::Hint | Command::End | Command::Next) {
+                    write_turn(out, "Candidate", &answer)?;
+                }
+                Event::Command {
+                    command,
+                    at_ms: clock,
+                }
+            }
+            Some(Err(msg)) => {
+                writeln!(err, "{msg}")?;
+                continue;
+            }
+            None => {
+                write_turn(out, "Candidate", &answer)?;
+                Event::Answer {
+                    text: answer,
+                    at_ms: clock,
+                }
+            }
+        };
+        if perform(iv.handle(k, event), out, err, &mut card)? {
+            writeln!(
+                err,
+                "stopped at /quit; a scripted interview is not saved (sessions are not stored yet)"
+            )?;
+            break;
+        }
+    }
+    if card.is_none() {
+        // The answers ran out: wrap up with what was said.
+        clock += 1000;
+        perform(
+            iv.handle(
+                k,
+                Event::Command {
+                    command: Command::End,
+                    at_ms: clock,
+                },
+            ),
+            out,
+            err,
+            &mut card,
+        )?;
+    }
+    let card = card.expect("the interview finished");
+    writeln!(out)?;
+    write!(out, "{}", render::markdown(&card, render::ENGINE_LABEL))?;
+    out.flush()?;
+    Ok(card)
+}

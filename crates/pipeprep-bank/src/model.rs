@@ -1,0 +1,289 @@
+//! The bank's data types, deserialized straight from the TOML files (see `bank/README.md`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The seven rubric dimensions, in rubric order. Their ids are a public contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    RequirementsExtraction,
+    ArchitectureDesign,
+    ToolSelection,
+    FailureModes,
+    ScalingStrategy,
+    CostAwareness,
+    DataQuality,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 7] = [
+        Dimension::RequirementsExtraction,
+        Dimension::ArchitectureDesign,
+        Dimension::ToolSelection,
+        Dimension::FailureModes,
+        Dimension::ScalingStrategy,
+        Dimension::CostAwareness,
+        Dimension::DataQuality,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Dimension::RequirementsExtraction => "requirements_extraction",
+            Dimension::ArchitectureDesign => "architecture_design",
+            Dimension::ToolSelection => "tool_selection",
+            Dimension::FailureModes => "failure_modes",
+            Dimension::ScalingStrategy => "scaling_strategy",
+            Dimension::CostAwareness => "cost_awareness",
+            Dimension::DataQuality => "data_quality",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Dimension::RequirementsExtraction => "Requirements extraction",
+            Dimension::ArchitectureDesign => "Architecture design",
+            Dimension::ToolSelection => "Tool selection",
+            Dimension::FailureModes => "Failure modes",
+            Dimension::ScalingStrategy => "Scaling strategy",
+            Dimension::CostAwareness => "Cost awareness",
+            Dimension::DataQuality => "Data quality",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Dimension> {
+        Dimension::ALL.into_iter().find(|d| d.id() == id)
+    }
+}
+
+impl fmt::Display for Dimension {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Difficulty {
+    Medium,
+    Hard,
+}
+
+impl Difficulty {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Difficulty::Medium => "medium",
+            Difficulty::Hard => "hard",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    pub id: String,
+    pub name: String,
+    pub keywords: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Concept {
+    pub id: String,
+    pub dimensions: Vec<Dimension>,
+    pub terms: Vec<String>,
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    pub explain: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    pub id: String,
+    pub title: String,
+    pub author: String,
+    pub url: String,
+    pub kind: String,
+    pub dimensions: Vec<Dimension>,
+    #[serde(default)]
+    pub concepts: Vec<String>,
+}
+
+/// Structured facts of a scenario, for the linter and the estimator.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Params {
+    pub events_per_day: Option<f64>,
+    pub peak_events_per_sec: Option<f64>,
+    pub event_size_bytes: Option<f64>,
+    pub latency_sla_sec: Option<f64>,
+    pub retention_days: Option<f64>,
+    pub budget_usd_month: Option<f64>,
+    #[serde(default)]
+    pub late_data: bool,
+    #[serde(default)]
+    pub at_least_once: bool,
+    #[serde(default)]
+    pub evolving_schema: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    pub topic: String,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    pub value: String,
+    #[serde(default)]
+    pub essential: bool,
+}
+
+impl Requirement {
+    /// Every topic whose question reveals this requirement (always includes `topic`).
+    pub fn all_topics(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.topic.as_str()).chain(
+            self.topics
+                .iter()
+                .map(String::as_str)
+                .filter(move |t| *t != self.topic),
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefComponent {
+    pub component: String,
+    #[serde(default)]
+    pub role: String,
+    pub why: String,
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub architecture: String,
+    #[serde(default)]
+    pub why: String,
+    #[serde(default, rename = "component")]
+    pub components: Vec<RefComponent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tradeoff {
+    pub decision: String,
+    #[serde(default)]
+    pub options: Vec<String>,
+    pub discussion: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    pub key: String,
+    pub question: String,
+    #[serde(default)]
+    pub expects: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Twist {
+    pub kind: String,
+    pub prompt: String,
+    #[serde(default)]
+    pub expects: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failure {
+    pub id: String,
+    pub prompt: String,
+    pub detection: Vec<String>,
+    pub recovery: Vec<String>,
+    pub prevention: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HintLadder {
+    pub area: String,
+    #[serde(default)]
+    pub concepts: Vec<String>,
+    pub levels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    pub intermediate: Vec<String>,
+    pub expert: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub id: String,
+    pub title: String,
+    pub difficulty: Difficulty,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub prompt: String,
+    #[serde(default)]
+    pub params: Params,
+    #[serde(default, rename = "requirement")]
+    pub requirements: Vec<Requirement>,
+    pub reference: Reference,
+    #[serde(default, rename = "tradeoff")]
+    pub tradeoffs: Vec<Tradeoff>,
+    #[serde(default, rename = "probe")]
+    pub probes: Vec<Probe>,
+    #[serde(default, rename = "twist")]
+    pub twists: Vec<Twist>,
+    #[serde(default, rename = "failure")]
+    pub failures: Vec<Failure>,
+    #[serde(default)]
+    pub hints: Vec<HintLadder>,
+    #[serde(default)]
+    pub expectations: BTreeMap<Dimension, Expectation>,
+    #[serde(default)]
+    pub war_stories: Vec<String>,
+}
+
+impl Scenario {
+    pub fn expectation(&self, dim: Dimension) -> Option<&Expectation> {
+        self.expectations.get(&dim)
+    }
+
+    /// Every concept id the scenario references, for validation.
+    pub fn referenced_concepts(&self) -> Vec<&str> {
+        let mut lists: Vec<&[String]> = Vec::new();
+        for p in &self.probes {
+            lists.push(&p.expects);
+        }
+        for t in &self.twists {
+            lists.push(&t.expects);
+        }
+        for f in &self.failures {
+            lists.extend([
+                f.detection.as_slice(),
+                f.recovery.as_slice(),
+                f.prevention.as_slice(),
+            ]);
+        }
+        for h in &self.hints {
+            lists.push(&h.concepts);
+        }
+        for e in self.expectations.values() {
+            lists.extend([e.intermediate.as_slice(), e.expert.as_slice()]);
+        }
+        lists.into_iter().flatten().map(String::as_str).collect()
+    }
+}

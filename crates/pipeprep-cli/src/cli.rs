@@ -1,0 +1,221 @@
+//! The command line, declared with clap derive. `--help` is generated from these doc comments, so
+//! they are written for the user.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A mock-interview coach for data-pipeline architecture.
+///
+/// A Principal Data Engineer persona presents a business scenario, lets you extract the
+/// requirements, has you design ingestion → processing → storage → serving, probes your tool
+/// choices, injects failures, and ends with a scorecard that quotes what you said. Runs offline.
+///
+/// With no command, `pipeprep` starts an interview in the terminal (same as `pipeprep practice`).
+#[derive(Debug, Parser)]
+#[command(
+    name = "pipeprep",
+    version,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// A bank directory merged over the built-in problem bank (same ids replace built-in ones).
+    /// Also settable with PIPEPREP_BANK or `bank = "..."` in the config file.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub bank: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+
+    #[command(flatten)]
+    pub practice: PracticeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Start an interview (the default command).
+    ///
+    /// In a terminal this is interactive: type your answer, then press Enter on an empty line to
+    /// send it. Commands like /hint are sent at once. With --answers it runs a scripted interview
+    /// and prints the transcript and the scorecard.
+    Practice(PracticeArgs),
+    /// Continue an unfinished interview.
+    Resume {
+        /// Session id (default: the latest).
+        session: Option<String>,
+    },
+    /// Grade a transcript against the rubric and print a scorecard.
+    ///
+    /// The transcript has optional front matter (`scenario: ID`) and turns that start with
+    /// `Interviewer:` or `Candidate:`; see README. Without a scenario it is graded against the
+    /// rubric alone.
+    Grade(GradeArgs),
+    /// The problem bank: list, show and validate scenarios.
+    #[command(subcommand)]
+    Scenarios(ScenariosCmd),
+    /// Design tools: draw a design written in arrow notation, or lint it.
+    #[command(subcommand)]
+    Design(DesignCmd),
+    /// Capacity and cost arithmetic, showing every formula and source.
+    ///
+    /// Example: pipeprep estimate --events-per-day 1B --event-size 1KB --peak-factor 3 --retention 2y --compression 5
+    Estimate(EstimateArgs),
+    /// Show what the analyzer reads in a text (concepts, components, numbers, questions, design),
+    /// as JSON. For writing and checking bank content.
+    #[command(hide = true)]
+    Analyze {
+        /// Text file, or - for stdin.
+        file: String,
+    },
+    /// List past interviews.
+    History,
+    /// Your level per rubric dimension across sessions.
+    Progress,
+    /// Export a session as markdown, JSON or HTML.
+    Export {
+        /// Session id, or `last`.
+        session: String,
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Difficulty {
+    Medium,
+    Hard,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct PracticeArgs {
+    /// Scenario id (see `pipeprep scenarios list`); default: one chosen for you.
+    #[arg(long, value_name = "ID")]
+    pub scenario: Option<String>,
+    /// Aim the interview at a rubric dimension (e.g. failure_modes).
+    #[arg(long, value_name = "DIM")]
+    pub focus: Option<String>,
+    /// Problem difficulty when choosing a scenario; `hard` also adds follow-up constraints.
+    #[arg(long, value_enum)]
+    pub difficulty: Option<Difficulty>,
+    /// Seed for the interviewer's choices; the same seed and answers replay the same interview.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Candidate turns from FILE (or - for stdin), separated by lines that are exactly `---`.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<String>,
+    /// Speak through an LLM (e.g. ollama:llama3.1). Not available in this version.
+    #[arg(long, value_name = "SPEC")]
+    pub llm: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Md,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct GradeArgs {
+    /// Transcript file, or - for stdin.
+    #[arg(required_unless_present = "eval")]
+    pub file: Option<String>,
+    /// Grade against this scenario (overrides the transcript's front matter).
+    #[arg(long, value_name = "ID")]
+    pub scenario: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Md)]
+    pub format: Format,
+    /// Score a labelled directory (transcripts + labels.toml) and print agreement and a confusion
+    /// matrix per dimension.
+    #[arg(long, value_name = "DIR", conflicts_with = "file")]
+    pub eval: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScenariosCmd {
+    /// A table of every scenario: id, title, difficulty, tags.
+    List,
+    /// One scenario, readable. Hidden requirements and the reference solution only with --reveal.
+    Show {
+        id: String,
+        /// Also show hidden requirements, the reference design, failures and hints.
+        #[arg(long)]
+        reveal: bool,
+    },
+    /// Check a bank directory (default: the built-in bank): schema, references, arrow lines.
+    /// Prints `file:line: problem — fix` for each problem and exits 2 if there are any.
+    Validate { dir: Option<PathBuf> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagramFormat {
+    Ascii,
+    Mermaid,
+    Svg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DesignCmd {
+    /// Draw a design written in arrow notation (`Kafka -> Flink (5s window) -> Redis`).
+    Render {
+        /// Design file, or - for stdin.
+        file: String,
+        #[arg(long, value_enum, default_value_t = DiagramFormat::Ascii)]
+        format: DiagramFormat,
+    },
+    /// Check a design against the linter's rules (and a scenario's requirements).
+    Lint {
+        /// Design file, or - for stdin.
+        file: String,
+        /// Check against this scenario's volumes, SLA and budget.
+        #[arg(long, value_name = "ID")]
+        scenario: Option<String>,
+        /// Exit 1 when any error-level finding is reported.
+        #[arg(long)]
+        strict: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Events per day, with units: 1B, 250M, 1e9, 1,000,000.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "events_per_sec",
+        allow_hyphen_values = true
+    )]
+    pub events_per_day: Option<String>,
+    /// Average events per second instead of per day: 100K, 11574.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub events_per_sec: Option<String>,
+    /// Size of one event: 500B, 1KB (1,000 bytes), 1KiB (1,024 bytes).
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub event_size: Option<String>,
+    /// Peak traffic as a multiple of the average (≥ 1).
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub peak_factor: Option<String>,
+    /// How long data is kept: 7d, 90d, 2y.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub retention: Option<String>,
+    /// Compression ratio of stored data (≥ 1), e.g. 5 for JSON to Parquet+ZSTD.
+    #[arg(long, value_name = "X", allow_hyphen_values = true)]
+    pub compression: Option<String>,
+    /// Window for exact deduplication state: 1h, 24h.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub dedup_window: Option<String>,
+    /// False-positive rate for a Bloom filter over the dedup window, e.g. 0.01.
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    pub bloom_fpr: Option<String>,
+    #[arg(long, value_enum, default_value_t = OutFormat::Text)]
+    pub format: OutFormat,
+}

@@ -1,0 +1,47 @@
+//! `pipeprep grade`: score a transcript, or a labelled directory with --eval.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use pipeprep_app::bad;
+use pipeprep_core::{Transcript, render, score};
+
+use crate::cli::{Format, GradeArgs};
+
+pub fn run(bank: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
+    let ctx = super::load(bank)?;
+    let k = &ctx.knowledge;
+    if let Some(dir) = &args.eval {
+        let set = pipeprep_app::calibration::load_dir(dir)?;
+        let report = pipeprep_core::calibration::evaluate(k, &set);
+        print!("{}", report.to_text());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let file = args
+        .file
+        .as_deref()
+        .expect("clap requires FILE without --eval");
+    let (name, bytes) = super::read_input(file)?;
+    let mut t = Transcript::parse_bytes(&bytes)
+        .map_err(|e| bad(format!("{name}:{}: {}", e.line, e.message)))?;
+    if let Some(id) = &args.scenario {
+        t.scenario = Some(id.clone());
+    }
+    if let Some(id) = &t.scenario {
+        if k.scenario(id).is_none() {
+            return Err(pipeprep_app::unknown_scenario(&k.bank, id));
+        }
+    }
+    let card = score(k, &t, None);
+    let out = match args.format {
+        Format::Json => render::json(&card),
+        Format::Md => {
+            let md = render::markdown(&card, render::ENGINE_LABEL);
+            crate::term::markdown(&md, crate::term::color_enabled())
+        }
+        Format::Html => render::html(&card, render::ENGINE_LABEL),
+    };
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}

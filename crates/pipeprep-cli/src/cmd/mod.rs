@@ -1,0 +1,105 @@
+//! One module per command.
+
+mod design;
+mod estimate;
+mod grade;
+mod practice;
+mod scenarios;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use pipeprep_app::{bad, config};
+
+use crate::cli::{Cli, Cmd};
+
+/// Loaded once per command: settings and the merged bank.
+pub struct Ctx {
+    pub knowledge: pipeprep_core::Knowledge,
+}
+
+pub fn load(bank_flag: Option<&Path>) -> Result<Ctx> {
+    let dirs = config::Dirs::discover()?;
+    let file = config::read_config(&dirs.config_file()).map_err(|e| bad(e.to_string()))?;
+    let overlay = config::bank_dir(bank_flag, &file);
+    let bank = pipeprep_app::load_bank(overlay.as_deref())?;
+    Ok(Ctx {
+        knowledge: pipeprep_app::knowledge(bank)?,
+    })
+}
+
+/// Reads a file argument, `-` meaning stdin, as bytes.
+pub fn read_input(arg: &str) -> Result<(String, Vec<u8>)> {
+    if arg == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
+        return Ok(("<stdin>".into(), buf));
+    }
+    let bytes = std::fs::read(arg)
+        .map_err(|e| bad(format!("cannot read `{arg}`: {e} — check the path")))?;
+    Ok((arg.to_string(), bytes))
+}
+
+/// Reads a text file argument, rejecting binary and invalid UTF-8 with the line.
+pub fn read_text(arg: &str) -> Result<(String, String)> {
+    let (name, bytes) = read_input(arg)?;
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        let line = bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(bad(format!(
+            "{name}:{line}: this is a binary file — pass a text file"
+        )));
+    }
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok((name, s)),
+        Err(e) => {
+            let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            Err(bad(format!(
+                "{name}:{line}: the file is not valid UTF-8 — save it as UTF-8 text"
+            )))
+        }
+    }
+}
+
+fn not_yet(what: &str) -> Result<ExitCode> {
+    eprintln!(
+        "error: {what} is not available in this version: interviews are not stored yet, so there is nothing to {}. \
+         Use `pipeprep practice --answers FILE > transcript.md` to keep a transcript and `pipeprep grade` to score it.",
+        match what {
+            "resume" => "resume",
+            "export" => "export",
+            _ => "show",
+        }
+    );
+    Ok(ExitCode::from(1))
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let bank = cli.bank.as_deref();
+    match cli.command {
+        None => practice::run(bank, cli.practice),
+        Some(Cmd::Practice(args)) => practice::run(bank, args),
+        Some(Cmd::Resume { .. }) => not_yet("resume"),
+        Some(Cmd::History) => not_yet("history"),
+        Some(Cmd::Progress) => not_yet("progress"),
+        Some(Cmd::Export { .. }) => not_yet("export"),
+        Some(Cmd::Grade(args)) => grade::run(bank, args),
+        Some(Cmd::Analyze { file }) => {
+            let ctx = load(bank)?;
+            let (_, text) = read_text(&file)?;
+            let a = ctx.knowledge.analyzer.analyze(&text);
+            println!("{}", serde_json::to_string_pretty(&a)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Cmd::Scenarios(c)) => scenarios::run(bank, c),
+        Some(Cmd::Design(c)) => design::run(bank, c),
+        Some(Cmd::Estimate(args)) => estimate::run(bank, args),
+    }
+}

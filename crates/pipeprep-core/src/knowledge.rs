@@ -1,0 +1,152 @@
+//! Everything the interviewer and the scorer know, built once from the bank.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pipeprep_analyzer::{Analyzer, ConceptSpec, TopicSpec};
+use pipeprep_bank::{Bank, Concept, Dimension, Scenario};
+
+/// The bank plus the structures derived from it.
+pub struct Knowledge {
+    pub bank: Bank,
+    pub analyzer: Analyzer,
+    /// concept id -> dimensions it is evidence for.
+    pub concept_dims: BTreeMap<String, Vec<Dimension>>,
+    /// Concepts that count as detection, recovery or prevention of a failure (from every
+    /// scenario's failure injections, plus the rubric's defaults).
+    pub detection: BTreeSet<String>,
+    pub recovery: BTreeSet<String>,
+    pub prevention: BTreeSet<String>,
+}
+
+impl std::fmt::Debug for Knowledge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Knowledge")
+            .field("scenarios", &self.bank.scenarios.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KnowledgeError {
+    #[error("the concept lexicon is invalid: {0}")]
+    Lexicon(String),
+}
+
+const DEFAULT_DETECTION: &[&str] = &[
+    "alerting",
+    "consumer-lag-monitoring",
+    "observability",
+    "freshness-monitoring",
+    "anomaly-detection",
+    "reconciliation",
+    "row-count-checks",
+    "data-observability",
+    "slo-monitoring",
+    "completeness-checks",
+    "replication-slot-lag",
+];
+const DEFAULT_RECOVERY: &[&str] = &[
+    "replay-from-log",
+    "dead-letter-queue",
+    "backfill",
+    "failover",
+    "rollback",
+    "last-good-snapshot",
+    "retry-with-backoff",
+    "backlog-catch-up",
+    "checkpointing",
+    "quarantine-bad-records",
+    "batch-reconciliation",
+    "hot-standby",
+];
+const DEFAULT_PREVENTION: &[&str] = &[
+    "idempotent-writes",
+    "schema-registry",
+    "contract-tests-ci",
+    "data-contract",
+    "capacity-headroom",
+    "replication-factor",
+    "multi-az",
+    "chaos-testing",
+    "canary-deploy",
+    "circuit-breaker",
+    "rate-limiting",
+    "min-insync-replicas",
+    "idempotency-key",
+    "postmortem",
+    "on-call-runbook",
+];
+
+impl Knowledge {
+    pub fn new(bank: Bank) -> Result<Self, KnowledgeError> {
+        let specs: Vec<ConceptSpec> = bank
+            .concepts
+            .iter()
+            .map(|c| ConceptSpec {
+                id: c.id.clone(),
+                terms: c.terms.clone(),
+                patterns: c.patterns.clone(),
+            })
+            .collect();
+        let topics: Vec<TopicSpec> = bank
+            .topics
+            .iter()
+            .map(|t| TopicSpec {
+                id: t.id.clone(),
+                keywords: t.keywords.clone(),
+            })
+            .collect();
+        let analyzer = Analyzer::new(&specs, &bank.catalog, &topics)
+            .map_err(|e| KnowledgeError::Lexicon(e.to_string()))?;
+        let concept_dims = bank
+            .concepts
+            .iter()
+            .map(|c| (c.id.clone(), c.dimensions.clone()))
+            .collect();
+        let mut detection: BTreeSet<String> =
+            DEFAULT_DETECTION.iter().map(|s| s.to_string()).collect();
+        let mut recovery: BTreeSet<String> =
+            DEFAULT_RECOVERY.iter().map(|s| s.to_string()).collect();
+        let mut prevention: BTreeSet<String> =
+            DEFAULT_PREVENTION.iter().map(|s| s.to_string()).collect();
+        for s in &bank.scenarios {
+            for f in &s.failures {
+                detection.extend(f.detection.iter().cloned());
+                recovery.extend(f.recovery.iter().cloned());
+                prevention.extend(f.prevention.iter().cloned());
+            }
+        }
+        // Keep only ids the lexicon knows, so a default never names a concept that does not exist.
+        let known: BTreeSet<String> = bank.concepts.iter().map(|c| c.id.clone()).collect();
+        detection.retain(|c| known.contains(c));
+        recovery.retain(|c| known.contains(c));
+        prevention.retain(|c| known.contains(c));
+        Ok(Knowledge {
+            bank,
+            analyzer,
+            concept_dims,
+            detection,
+            recovery,
+            prevention,
+        })
+    }
+
+    pub fn scenario(&self, id: &str) -> Option<&Scenario> {
+        self.bank.scenario(id)
+    }
+
+    pub fn concept(&self, id: &str) -> Option<&Concept> {
+        self.bank.concept(id)
+    }
+
+    pub fn dims_of(&self, concept: &str) -> &[Dimension] {
+        self.concept_dims.get(concept).map_or(&[], Vec::as_slice)
+    }
+
+    /// A readable name for a concept id: its first term.
+    pub fn concept_name(&self, id: &str) -> String {
+        self.concept(id)
+            .and_then(|c| c.terms.first().cloned())
+            .unwrap_or_else(|| id.replace('-', " "))
+    }
+}

@@ -1,0 +1,19 @@
+//! The interview core: the interview state machine, the evidence ledger and the scorer.
+//!
+//! Everything here is pure: time and randomness come in as inputs, effects go out as data, so
+//! every interview can be replayed and every score reproduced byte for byte. The shell that
+//! performs the effects (terminal, store, LLM) lives in `pipeprep-app`.
+
+pub mod calibration;
+pub mod estimate_args;
+pub mod interview;
+pub mod knowledge;
+pub mod render;
+pub mod scorer;
+pub mod transcript;
+mod voice;
+
+pub use interview::{Act, Command, Effect, Event, Interview, InterviewConfig, Phase};
+pub use knowledge::Knowledge;
+pub use scorer::{Level, Scorecard, score};
+pub use transcript::{Speaker, Transcript, TranscriptError, Turn};

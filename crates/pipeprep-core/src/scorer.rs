@@ -1,0 +1,1591 @@
+//! The scorer: rubric levels from evidence, every justification quoting the candidate.
+//!
+//! Principles (DESIGN.md §4): a level comes only from what the candidate said; a dimension with no
+//! evidence is novice and says so; buzzwords without reasoning, dismissed concepts and
+//! instructions typed by the candidate earn nothing; the same transcript always gives the same
+//! output.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pipeprep_analyzer::{Analysis, QuantityKind};
+use pipeprep_bank::{Dimension, Scenario};
+use pipeprep_design::{DesignGraph, Layer};
+use serde::Serialize;
+
+use crate::knowledge::Knowledge;
+use crate::transcript::{Speaker, Transcript};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Novice,
+    Intermediate,
+    Expert,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Novice => "novice",
+            Level::Intermediate => "intermediate",
+            Level::Expert => "expert",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Level::Novice => "Novice",
+            Level::Intermediate => "Intermediate",
+            Level::Expert => "Expert",
+        }
+    }
+
+    pub fn from_str_opt(s: &str) -> Option<Level> {
+        match s {
+            "novice" => Some(Level::Novice),
+            "intermediate" => Some(Level::Intermediate),
+            "expert" => Some(Level::Expert),
+            _ => None,
+        }
+    }
+
+    fn down(self) -> Level {
+        match self {
+            Level::Expert => Level::Intermediate,
+            _ => Level::Novice,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// 1-based index of the turn in the transcript.
+    pub turn: usize,
+    /// Verbatim text of the candidate.
+    pub quote: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DimensionScore {
+    pub id: Dimension,
+    pub level: Level,
+    pub justification: String,
+    pub evidence: Vec<Evidence>,
+    /// Position inside the level, 0..1, for the overall score.
+    #[serde(skip)]
+    pub strength: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlagKind {
+    Red,
+    Green,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flag {
+    pub id: &'static str,
+    pub kind: FlagKind,
+    pub message: String,
+    pub turn: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overall {
+    pub level: Level,
+    pub score: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourcePick {
+    pub title: String,
+    pub url: String,
+    pub dimension: Dimension,
+}
+
+/// The scorecard, in the JSON shape of DESIGN.md §3.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scorecard {
+    pub scenario: Option<String>,
+    pub dimensions: Vec<DimensionScore>,
+    pub overall: Overall,
+    pub flags: Vec<Flag>,
+    pub hints_used: usize,
+    pub strengths: Vec<String>,
+    pub improvements: Vec<String>,
+    pub resources: Vec<ResourcePick>,
+}
+
+const EDGE_TOPICS: &[&str] = &[
+    "peak",
+    "late-data",
+    "budget",
+    "consistency",
+    "ordering",
+    "dedup",
+    "growth",
+    "accuracy",
+    "availability",
+    "compliance",
+];
+
+const AD_MULTIPATH: &[&str] = &[
+    "separate-sla-paths",
+    "lambda-architecture",
+    "kappa-architecture",
+    "batch-reconciliation",
+    "medallion-architecture",
+];
+const TS_INTERNALS: &[&str] = &[
+    "engine-internals",
+    "state-backend",
+    "incremental-checkpoints",
+    "keyed-state",
+    "producer-acks",
+    "min-insync-replicas",
+    "replication-factor",
+    "consumer-groups",
+    "log-compaction",
+    "offset-management",
+    "kafka-transactions",
+    "two-phase-commit",
+    "predicate-pushdown",
+    "checkpointing",
+    "breaking-conventions",
+    "state-ttl",
+    "message-queue-vs-log",
+    "partition-count-sizing",
+    "columnar-format",
+    "open-table-format",
+];
+const SC_ADVANCED: &[&str] = &[
+    "hot-partition",
+    "data-skew",
+    "key-salting",
+    "two-stage-aggregation",
+    "backpressure",
+    "graceful-degradation",
+    "load-shedding",
+    "capacity-headroom",
+    "burst-buffering",
+    "consistent-hashing",
+    "bloom-filter",
+    "approximate-algorithms",
+    "hyperloglog",
+    "capacity-planning",
+    "partition-count-sizing",
+    "rate-limiting",
+    "dedup-window",
+    "state-ttl",
+];
+const CO_OPTIMIZE: &[&str] = &[
+    "spot-instances",
+    "arm-graviton",
+    "reserved-capacity",
+    "auto-suspend",
+    "ephemeral-clusters",
+    "right-sizing",
+    "storage-tiering",
+    "partition-pruning",
+    "compression-codec",
+    "columnar-format",
+    "pre-aggregation",
+    "sampling",
+    "resource-monitors",
+    "cost-per-event",
+    "cost-estimate",
+    "bytes-scanned-cost",
+    "request-costs",
+    "data-transfer-costs",
+    "pay-per-use",
+    "cold-storage-retrieval",
+    "autoscaling",
+];
+const DQ_SCHEMA: &[&str] = &[
+    "schema-registry",
+    "data-contract",
+    "schema-validation",
+    "schema-evolution",
+    "backward-compatibility",
+    "forward-compatibility",
+    "contract-tests-ci",
+    "defensive-parsing",
+    "schema-merging",
+    "row-format-serialization",
+];
+const DQ_CONTENT: &[&str] = &[
+    "row-count-checks",
+    "completeness-checks",
+    "reconciliation",
+    "null-checks",
+    "uniqueness-checks",
+    "referential-integrity",
+    "range-distribution-checks",
+    "anomaly-detection",
+    "data-quality-framework",
+    "quarantine-bad-records",
+    "write-audit-publish",
+    "deduplication",
+    "data-diff",
+];
+const DQ_FRESHNESS: &[&str] = &[
+    "freshness-monitoring",
+    "slo-monitoring",
+    "data-observability",
+    "observability",
+    "data-lineage",
+    "alerting",
+    "audit-trail",
+];
+const OPS: &[&str] = &[
+    "on-call-runbook",
+    "alerting",
+    "observability",
+    "debugging-tooling",
+    "consumer-lag-monitoring",
+    "slo-monitoring",
+    "postmortem",
+];
+const TESTING: &[&str] = &[
+    "unit-tests",
+    "integration-tests",
+    "contract-tests-ci",
+    "staging-environment",
+    "canary-deploy",
+    "data-diff",
+    "synthetic-data",
+    "load-testing",
+    "chaos-testing",
+];
+
+/// One credited concept with its best evidence.
+#[derive(Debug, Clone)]
+struct Credit {
+    weight: f64,
+    turn: usize,
+    quote: String,
+}
+
+/// What the candidate showed over the whole transcript.
+struct Ledger<'a> {
+    k: &'a Knowledge,
+    scenario: Option<&'a Scenario>,
+    /// (turn index, analysis) for candidate turns.
+    turns: Vec<(usize, Analysis)>,
+    credits: BTreeMap<String, Credit>,
+    components: BTreeMap<String, Credit>,
+    design: DesignGraph,
+    /// topic -> (turn, question text), first time asked.
+    topics_asked: BTreeMap<String, (usize, String)>,
+    first_design_turn: Option<usize>,
+    content_words: usize,
+    tradeoff_quotes: Vec<(usize, String)>,
+    reasoned_sentences: usize,
+    wrong_estimates: Vec<(usize, String, String)>,
+    money_quotes: Vec<(usize, String)>,
+    cost_sentences: Vec<(usize, String)>,
+    injection_turns: Vec<usize>,
+    hints_asked: usize,
+}
+
+/// Is this sentence a bare list of terms ("Kafka, Flink, exactly-once, watermarks")? Three or more
+/// comma-separated fragments, most of them one to three words long.
+fn is_list(sentence: &str) -> bool {
+    let segments: Vec<usize> = sentence
+        .split([',', ';', '/'])
+        .flat_map(|seg| seg.split(" and "))
+        .map(|seg| pipeprep_analyzer::text::words(seg).count())
+        .filter(|n| *n > 0)
+        .collect();
+    if segments.len() < 3 {
+        return false;
+    }
+    let short = segments.iter().filter(|n| **n <= 3).count();
+    short * 3 >= segments.len() * 2
+}
+
+/// How much a mention counts: 1.0 with a reason or a trade-off in the same sentence, 0.6 in a
+/// plain sentence, 0.25 in a bare list or a fragment.
+fn sentence_weight(a: &Analysis, si: usize) -> f64 {
+    let s = &a.sentences[si];
+    if is_list(s) {
+        return 0.25;
+    }
+    if a.is_reasoned(si) {
+        return 1.0;
+    }
+    let words = pipeprep_analyzer::text::words(s).count();
+    if words < 5 { 0.25 } else { 0.6 }
+}
+
+fn better(slot: &mut Option<Credit>, c: Credit) {
+    match slot {
+        Some(old) if old.weight >= c.weight => {}
+        _ => *slot = Some(c),
+    }
+}
+
+impl<'a> Ledger<'a> {
+    fn build(k: &'a Knowledge, t: &Transcript, scenario: Option<&'a Scenario>) -> Self {
+        let mut l = Ledger {
+            k,
+            scenario,
+            turns: Vec::new(),
+            credits: BTreeMap::new(),
+            components: BTreeMap::new(),
+            design: DesignGraph::new(),
+            topics_asked: BTreeMap::new(),
+            first_design_turn: None,
+            content_words: 0,
+            tradeoff_quotes: Vec::new(),
+            reasoned_sentences: 0,
+            wrong_estimates: Vec::new(),
+            money_quotes: Vec::new(),
+            cost_sentences: Vec::new(),
+            injection_turns: Vec::new(),
+            hints_asked: 0,
+        };
+        for (i, turn) in t.candidate_turns() {
+            let trimmed = turn.text.trim();
+            if trimmed.eq_ignore_ascii_case("/hint") {
+                l.hints_asked += 1;
+                continue;
+            }
+            if trimmed.starts_with('/') && !trimmed.contains(' ') {
+                continue; // other in-interview commands are not answers
+            }
+            let a = k.analyzer.analyze(&turn.text);
+            if a.asked_hint {
+                l.hints_asked += 1;
+            }
+            l.absorb(i + 1, a);
+        }
+        l
+    }
+
+    fn absorb(&mut self, turn: usize, a: Analysis) {
+        self.content_words += a.content_words;
+        if !a.injections.is_empty() {
+            self.injection_turns.push(turn);
+        }
+        let injected: BTreeSet<usize> = a.injections.iter().copied().collect();
+        for h in a
+            .concepts
+            .iter()
+            .filter(|h| h.counts() && !injected.contains(&h.sentence))
+        {
+            let c = Credit {
+                weight: sentence_weight(&a, h.sentence),
+                turn,
+                quote: a.sentences[h.sentence].clone(),
+            };
+            let mut slot = self.credits.remove(&h.id);
+            better(&mut slot, c);
+            if let Some(s) = slot {
+                self.credits.insert(h.id.clone(), s);
+            }
+        }
+        for h in a
+            .components
+            .iter()
+            .filter(|h| !h.negated && !injected.contains(&h.sentence))
+        {
+            let c = Credit {
+                weight: sentence_weight(&a, h.sentence),
+                turn,
+                quote: a.sentences[h.sentence].clone(),
+            };
+            let mut slot = self.components.remove(&h.id);
+            better(&mut slot, c);
+            if let Some(s) = slot {
+                self.components.insert(h.id.clone(), s);
+            }
+        }
+        let designs = a.design.edges().len() >= 2 || a.named_components().len() >= 3;
+        if designs && self.first_design_turn.is_none() {
+            self.first_design_turn = Some(turn);
+        }
+        for q in &a.questions {
+            for topic in &q.topics {
+                self.topics_asked
+                    .entry(topic.clone())
+                    .or_insert((turn, q.text.clone()));
+            }
+        }
+        for &si in &a.tradeoffs {
+            if !injected.contains(&si) {
+                self.tradeoff_quotes.push((turn, a.sentences[si].clone()));
+            }
+        }
+        self.reasoned_sentences += a.reasoning.iter().filter(|s| !injected.contains(s)).count();
+        for (si, s) in a.sentences.iter().enumerate() {
+            let lower = s.to_lowercase();
+            if [
+                "cost",
+                "cheap",
+                "expensive",
+                "budget",
+                "pricing",
+                "spend",
+                "bill",
+                "$",
+            ]
+            .iter()
+            .any(|w| lower.contains(w))
+                && !injected.contains(&si)
+            {
+                let dismissed = [
+                    "no need to think about cost",
+                    "cost doesn't matter",
+                    "don't care about cost",
+                    "ignore cost",
+                    "not worry about cost",
+                    "cost is not",
+                    "cost isn't",
+                ]
+                .iter()
+                .any(|p| lower.contains(p));
+                if !dismissed {
+                    self.cost_sentences.push((turn, s.clone()));
+                }
+            }
+        }
+        for q in &a.quantities {
+            if matches!(q.kind, QuantityKind::Usd | QuantityKind::UsdPerMonth) {
+                if let Some(s) = a.sentences.iter().find(|s| s.contains(&q.text)) {
+                    self.money_quotes.push((turn, s.clone()));
+                }
+            }
+        }
+        self.check_estimates(turn, &a);
+        self.design.merge(&a.design);
+        self.turns.push((turn, a));
+    }
+
+    /// A sentence that converts one rate into another ("1B a day is about 1K per second") and is
+    /// off by more than 2x; or a claimed average rate more than 2x away from the scenario's.
+    fn check_estimates(&mut self, turn: usize, a: &Analysis) {
+        for s in &a.sentences {
+            let rates: Vec<_> = a
+                .quantities
+                .iter()
+                .filter(|q| q.kind == QuantityKind::Rate && s.contains(&q.text))
+                .collect();
+            let lower = s.to_lowercase();
+            let converts = [
+                "is about",
+                "is roughly",
+                "that's",
+                "thats",
+                "which is",
+                "is around",
+                "≈",
+                "~",
+                "means",
+                " = ",
+                "works out",
+                "comes to",
+                "is like",
+            ]
+            .iter()
+            .any(|p| lower.contains(p));
+            if rates.len() >= 2 && converts {
+                let (x, y) = (rates[0].value, rates[1].value);
+                if x > 0.0 && y > 0.0 && (x / y > 2.0 || y / x > 2.0) {
+                    let truth = format!("{} is about {:.0} per second", rates[0].text, x);
+                    self.wrong_estimates.push((turn, s.clone(), truth));
+                }
+            }
+        }
+    }
+
+    fn w(&self, concept: &str) -> f64 {
+        self.credits.get(concept).map_or(0.0, |c| c.weight)
+    }
+
+    fn sum(&self, set: &[&str]) -> f64 {
+        set.iter().map(|c| self.w(c)).sum()
+    }
+
+    fn count(&self, set: &[&str], min_w: f64) -> usize {
+        set.iter().filter(|c| self.w(c) >= min_w).count()
+    }
+
+    fn dim_sum(&self, d: Dimension) -> f64 {
+        self.credits
+            .iter()
+            .filter(|(id, _)| self.k.dims_of(id).contains(&d))
+            .map(|(_, c)| c.weight)
+            .sum()
+    }
+
+    fn dim_concepts(&self, d: Dimension) -> Vec<(&String, &Credit)> {
+        let mut v: Vec<_> = self
+            .credits
+            .iter()
+            .filter(|(id, _)| self.k.dims_of(id).contains(&d))
+            .collect();
+        v.sort_by(|a, b| {
+            b.1.weight
+                .total_cmp(&a.1.weight)
+                .then(a.1.turn.cmp(&b.1.turn))
+                .then(a.0.cmp(b.0))
+        });
+        v
+    }
+
+    fn evidence_for(&self, ids: &[&String]) -> Vec<Evidence> {
+        let mut out: Vec<Evidence> = Vec::new();
+        for id in ids {
+            if let Some(c) = self.credits.get(*id) {
+                let e = Evidence {
+                    turn: c.turn,
+                    quote: c.quote.clone(),
+                };
+                if !out.contains(&e) {
+                    out.push(e);
+                }
+            }
+            if out.len() >= 3 {
+                break;
+            }
+        }
+        out
+    }
+
+    fn layers(&self) -> BTreeSet<Layer> {
+        let mut ls = BTreeSet::new();
+        for id in self.components.keys() {
+            if let Some(c) = self.k.bank.catalog.get(id) {
+                ls.insert(match c.layer {
+                    Layer::Orchestration | Layer::Quality => continue,
+                    Layer::Serving => Layer::Storage,
+                    other => other,
+                });
+            }
+        }
+        ls
+    }
+
+    fn has_fast_and_batch(&self) -> bool {
+        let mut fast = false;
+        let mut batch = false;
+        for id in self.components.keys() {
+            if let Some(c) = self.k.bank.catalog.get(id) {
+                if c.layer == Layer::Processing {
+                    if c.batch || c.latency >= pipeprep_design::Latency::Minutes {
+                        batch = true;
+                    } else if c.latency <= pipeprep_design::Latency::Seconds {
+                        fast = true;
+                    }
+                }
+            }
+        }
+        fast && batch
+    }
+}
+
+fn quote_line(turn: usize, quote: &str) -> String {
+    let q: String = if quote.chars().count() > 160 {
+        let cut: String = quote.chars().take(157).collect();
+        format!("{cut}...")
+    } else {
+        quote.to_string()
+    };
+    format!("turn {turn}: \"{q}\"")
+}
+
+/// Scores a transcript. `hints_used` overrides the count found in the transcript (the live
+/// interview knows exactly how many it gave).
+pub fn score(k: &Knowledge, t: &Transcript, hints_used: Option<usize>) -> Scorecard {
+    let scenario = t.scenario.as_deref().and_then(|id| k.scenario(id));
+    let l = Ledger::build(k, t, scenario);
+    let insufficient = l.content_words < 15;
+    let mut dims = Vec::new();
+    for d in Dimension::ALL {
+        let mut ds = if insufficient {
+            DimensionScore {
+                id: d,
+                level: Level::Novice,
+                justification: "Insufficient evidence: the answers were too short or not meaningful enough to assess this dimension.".into(),
+                evidence: Vec::new(),
+                strength: 0.0,
+            }
+        } else {
+            score_dim(&l, d)
+        };
+        ds.evidence.retain(|e| {
+            t.turns
+                .get(e.turn - 1)
+                .is_some_and(|turn| turn.text.contains(&e.quote))
+        });
+        dims.push(ds);
+    }
+    let flags = flags(&l, t, &dims, insufficient);
+    let overall = overall(&dims);
+    let strengths = strengths(&l, &dims);
+    let improvements = improvements(&l, &dims);
+    let resources = resources(&l, &dims);
+    Scorecard {
+        scenario: t.scenario.clone(),
+        dimensions: dims,
+        overall,
+        flags,
+        hints_used: hints_used.unwrap_or(l.hints_asked),
+        strengths,
+        improvements,
+        resources,
+    }
+}
+
+fn not_demonstrated(d: Dimension, what: &str) -> DimensionScore {
+    DimensionScore {
+        id: d,
+        level: Level::Novice,
+        justification: format!("Not demonstrated: {what}."),
+        evidence: Vec::new(),
+        strength: 0.0,
+    }
+}
+
+fn names(l: &Ledger<'_>, ids: &[&String]) -> String {
+    let v: Vec<String> = ids.iter().take(4).map(|id| l.k.concept_name(id)).collect();
+    v.join(", ")
+}
+
+fn score_dim(l: &Ledger<'_>, d: Dimension) -> DimensionScore {
+    match d {
+        Dimension::RequirementsExtraction => score_requirements(l),
+        Dimension::ArchitectureDesign => score_architecture(l),
+        Dimension::ToolSelection => score_tools(l),
+        Dimension::FailureModes => score_failures(l),
+        Dimension::ScalingStrategy => score_scaling(l),
+        Dimension::CostAwareness => score_cost(l),
+        Dimension::DataQuality => score_quality(l),
+    }
+}
+
+fn score_requirements(l: &Ledger<'_>) -> DimensionScore {
+    let d = Dimension::RequirementsExtraction;
+    let before_design = |turn: usize| l.first_design_turn.is_none_or(|f| turn <= f);
+    let asked: Vec<(&String, &(usize, String))> = l.topics_asked.iter().collect();
+    let early: Vec<&String> = asked
+        .iter()
+        .filter(|(_, (turn, _))| before_design(*turn))
+        .map(|(t, _)| *t)
+        .collect();
+    let edge: Vec<&String> = early
+        .iter()
+        .copied()
+        .filter(|t| EDGE_TOPICS.contains(&t.as_str()))
+        .collect();
+    let re_concepts = l.dim_concepts(d);
+    let re_sum: f64 = re_concepts.iter().map(|(_, c)| c.weight).sum();
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for (_, (turn, q)) in &asked {
+        let e = Evidence {
+            turn: *turn,
+            quote: q.clone(),
+        };
+        if !evidence.contains(&e) && evidence.len() < 3 {
+            evidence.push(e);
+        }
+    }
+    if asked.is_empty() && re_sum < 1.0 {
+        return not_demonstrated(
+            d,
+            "no clarifying questions about volume, latency, retention or other constraints were asked",
+        );
+    }
+    let topic_names = |v: &[&String]| {
+        v.iter()
+            .map(|t| l.k.bank.topic(t).map_or(t.as_str(), |x| x.name.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all_topics: Vec<&String> = asked.iter().map(|(t, _)| *t).collect();
+    let (level, strength, why) = if early.len() >= 4 && edge.len() >= 2 {
+        (
+            Level::Expert,
+            ((early.len() + edge.len()) as f64 / 10.0).min(1.0),
+            format!(
+                "Asked about {} before designing, including edge cases ({})",
+                topic_names(&early),
+                topic_names(&edge)
+            ),
+        )
+    } else if all_topics.len() >= 2 || (all_topics.len() == 1 && re_sum >= 1.0) {
+        let missing = if edge.is_empty() {
+            "; did not probe edge cases such as peaks, late data or budget"
+        } else {
+            ""
+        };
+        (
+            Level::Intermediate,
+            (all_topics.len() as f64 / 6.0).min(1.0),
+            format!("Asked about {}{missing}", topic_names(&all_topics)),
+        )
+    } else {
+        if evidence.is_empty() {
+            evidence = l.evidence_for(&re_concepts.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+        }
+        (Level::Novice, 0.5, "Few requirements were established before designing; key constraints such as volume and latency went unasked".to_string())
+    };
+    let quotes: Vec<String> = evidence
+        .iter()
+        .take(2)
+        .map(|e| quote_line(e.turn, &e.quote))
+        .collect();
+    DimensionScore {
+        id: d,
+        level,
+        justification: format!("{why} ({}).", quotes.join("; ")),
+        evidence,
+        strength,
+    }
+}
+
+fn with_quotes(why: String, ev: &[Evidence]) -> String {
+    if ev.is_empty() {
+        format!("{why}.")
+    } else {
+        let q: Vec<String> = ev
+            .iter()
+            .take(2)
+            .map(|e| quote_line(e.turn, &e.quote))
+            .collect();
+        format!("{why} ({}).", q.join("; "))
+    }
+}
+
+fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
+    let d = Dimension::ArchitectureDesign;
+    let layers = l.layers();
+    let concepts = l.dim_concepts(d);
+    let sum = l.dim_sum(d);
+    let multipath =
+        l.count(AD_MULTIPATH, 0.6) >= 1 || (l.has_fast_and_batch() && l.sum(AD_MULTIPATH) > 0.0);
+    let multipath = multipath || (l.has_fast_and_batch() && l.w("raw-zone") >= 0.6);
+    let comps: Vec<&String> = l.components.keys().collect();
+    let mut ev = l.evidence_for(&concepts.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+    if ev.len() < 2 {
+        for (_, c) in l.components.iter().filter(|(_, c)| c.weight >= 0.6).take(2) {
+            let e = Evidence {
+                turn: c.turn,
+                quote: c.quote.clone(),
+            };
+            if !ev.contains(&e) {
+                ev.push(e);
+            }
+        }
+    }
+    if comps.is_empty() && sum < 0.5 {
+        return not_demonstrated(d, "no pipeline design was described");
+    }
+    let single = comps.len() == 1 && sum < 1.0;
+    let reasoned = l.reasoned_sentences + l.tradeoff_quotes.len();
+    let (level, strength, why) = if single {
+        (
+            Level::Novice,
+            0.3,
+            format!(
+                "A single tool ({}) was proposed for every job",
+                l.k.bank
+                    .catalog
+                    .get(comps[0])
+                    .map_or(comps[0].as_str(), |c| c.name.as_str())
+            ),
+        )
+    } else if layers.len() >= 3 && multipath && reasoned >= 3 && sum >= 2.0 {
+        (
+            Level::Expert,
+            (sum / 6.0).min(1.0),
+            "A layered design with separate paths for different SLAs, justified".to_string(),
+        )
+    } else if (layers.len() >= 2 && reasoned >= 1 && (sum >= 0.6 || comps.len() >= 3)) || sum >= 2.0
+    {
+        let gap = if multipath {
+            ""
+        } else {
+            "; no separate paths for the different SLAs"
+        };
+        (
+            Level::Intermediate,
+            (sum / 4.0).min(1.0),
+            format!(
+                "A layered design across {} layers with some justification{gap}",
+                layers.len()
+            ),
+        )
+    } else {
+        (
+            Level::Novice,
+            0.5,
+            "Tools were named without a layered, justified design".to_string(),
+        )
+    };
+    DimensionScore {
+        id: d,
+        level,
+        justification: with_quotes(why, &ev),
+        evidence: ev,
+        strength,
+    }
+}
+
+fn score_tools(l: &Ledger<'_>) -> DimensionScore {
+    let d = Dimension::ToolSelection;
+    let comparisons: Vec<&(usize, String)> = l
+        .tradeoff_quotes
+        .iter()
+        .filter(|(turn, q)| {
+            l.components
+                .values()
+                .any(|c| c.turn == *turn && c.quote == *q)
+                || l.credits
+                    .get("tool-comparison")
+                    .is_some_and(|c| c.quote == *q)
+        })
+        .collect();
+    let internals: Vec<&str> = TS_INTERNALS
+        .iter()
+        .copied()
+        .filter(|c| l.w(c) >= 0.6)
+        .collect();
+    let comps = l.components.len();
+    let mut ev: Vec<Evidence> = comparisons
+        .iter()
+        .take(2)
+        .map(|(t, q)| Evidence {
+            turn: *t,
+            quote: q.clone(),
+        })
+        .collect();
+    for id in &internals {
+        if let Some(c) = l.credits.get(*id) {
+            let e = Evidence {
+                turn: c.turn,
+                quote: c.quote.clone(),
+            };
+            if !ev.contains(&e) && ev.len() < 3 {
+                ev.push(e);
+            }
+        }
+    }
+    if comps == 0 {
+        return not_demonstrated(d, "no tools were chosen or compared");
+    }
+    let (level, strength, why) = if comparisons.len() >= 2 && internals.len() >= 2 {
+        let names: Vec<String> = internals
+            .iter()
+            .take(3)
+            .map(|c| l.k.concept_name(c))
+            .collect();
+        (
+            Level::Expert,
+            ((comparisons.len() + internals.len()) as f64 / 8.0).min(1.0),
+            format!(
+                "Compared options with trade-offs and showed internals ({})",
+                names.join(", ")
+            ),
+        )
+    } else if !comparisons.is_empty() || (internals.len() >= 2 && comps >= 3) {
+        (
+            Level::Intermediate,
+            (comparisons.len() as f64 / 3.0).min(1.0),
+            "Compared tools with some trade-offs, with little on their internals".to_string(),
+        )
+    } else {
+        if ev.is_empty() {
+            if let Some((_, c)) = l.components.iter().max_by(|a, b| {
+                a.1.weight
+                    .total_cmp(&b.1.weight)
+                    .then(b.1.turn.cmp(&a.1.turn))
+            }) {
+                ev.push(Evidence {
+                    turn: c.turn,
+                    quote: c.quote.clone(),
+                });
+            }
+        }
+        (
+            Level::Novice,
+            0.5,
+            "Tools were named without comparing alternatives or saying why".to_string(),
+        )
+    };
+    DimensionScore {
+        id: d,
+        level,
+        justification: with_quotes(why, &ev),
+        evidence: ev,
+        strength,
+    }
+}
+
+fn coverage<'a>(l: &Ledger<'_>, set: &'a BTreeSet<String>) -> Vec<&'a String> {
+    set.iter().filter(|c| l.w(c) >= 0.6).collect()
+}
+
+fn score_failures(l: &Ledger<'_>) -> DimensionScore {
+    let d = Dimension::FailureModes;
+    let det = coverage(l, &l.k.detection);
+    let rec = coverage(l, &l.k.recovery);
+    let prev = coverage(l, &l.k.prevention);
+    let concepts = l.dim_concepts(d);
+    let sum = l.dim_sum(d);
+    let ids: Vec<&String> = concepts.iter().map(|(id, _)| *id).collect();
+    let ev = l.evidence_for(&ids);
+    if sum < 0.5 {
+        return not_demonstrated(d, "failures and recovery were not discussed");
+    }
+    let covered = [!det.is_empty(), !rec.is_empty(), !prev.is_empty()]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    let (level, strength, why) = if covered == 3 && sum >= 4.0 {
+        (
+            Level::Expert,
+            (sum / 8.0).min(1.0),
+            format!(
+                "Covered detection ({}), recovery ({}) and prevention ({})",
+                names(l, &det),
+                names(l, &rec),
+                names(l, &prev)
+            ),
+        )
+    } else if sum >= 1.2 || covered >= 2 {
+        let mut missing = Vec::new();
+        if det.is_empty() {
+            missing.push("detection");
+        }
+        if rec.is_empty() {
+            missing.push("recovery");
+        }
+        if prev.is_empty() {
+            missing.push("prevention");
+        }
+        let gap = if missing.is_empty() {
+            String::new()
+        } else {
+            format!("; {} not covered", missing.join(" and "))
+        };
+        (
+            Level::Intermediate,
+            (sum / 4.0).min(1.0),
+            format!("Discussed common failures ({}){gap}", names(l, &ids)),
+        )
+    } else {
+        (
+            Level::Novice,
+            0.5,
+            format!("Failures were touched only in passing ({})", names(l, &ids)),
+        )
+    };
+    DimensionScore {
+        id: d,
+        level,
+        justification: with_quotes(why, &ev),
+        evidence: ev,
+        strength,
+    }
+}
+
+fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
+    let d = Dimension::ScalingStrategy;
+    let adv: Vec<&str> = SC_ADVANCED
+        .iter()
+        .copied()
+        .filter(|c| l.w(c) >= 0.6)
+        .collect();
+    let concepts = l.dim_concepts(d);
+    let sum = l.dim_sum(d);
+    let ids: Vec<&String> = concepts.iter().map(|(id, _)| *id).collect();
+    let mut ev = l.evidence_for(&ids);
+    if let Some((turn, q, _)) = l.wrong_estimates.first() {
+        ev.insert(
+            0,
+            Evidence {
+                turn: *turn,
+                quote: q.clone(),
+            },
+        );
+        ev.truncate(3);
+    }
+    if sum < 0.5 && l.wrong_estimates.is_empty() {
+        return not_demonstrated(d, "how the design scales was not discussed");
+    }
+    let (mut level, strength, mut why) = if adv.len() >= 2 && sum >= 2.5 {
+        let n: Vec<String> = adv.iter().take(4).map(|c| l.k.concept_name(c)).collect();
+        (
+            Level::Expert,
+            (sum / 6.0).min(1.0),
+            format!("Addressed {}", n.join(", ")),
+        )
+    } else if sum >= 1.0 {
+        (
+            Level::Intermediate,
+            (sum / 3.0).min(1.0),
+            format!(
+                "Used horizontal scaling ideas ({}) without skew, backpressure or degradation in depth",
+                names(l, &ids)
+            ),
+        )
+    } else {
+        (
+            Level::Novice,
+            0.5,
+            "Scaling was left at \"add more servers\"".to_string(),
+        )
+    };
+    if let Some((_, _, truth)) = l.wrong_estimates.first() {
+        level = if level == Level::Expert {
+            Level::Intermediate
+        } else {
+            level.down().max(Level::Novice)
+        };
+        why.push_str(&format!("; an estimate was off by more than 2x ({truth})"));
+    }
+    DimensionScore {
+        id: d,
+        level,
+        justification: with_quotes(why, &ev),
+        evidence: ev,
+        strength,
+    }
+}
+
+fn score_cost(l: &Ledger<'_>) -> DimensionScore {
+    let d = Dimension::CostAwareness;
+    let opt: Vec<&str> = CO_OPTIMIZE
+        .iter()
+        .copied()
+        .filter(|c| l.w(c) >= 0.6)
+        .collect();
+    let concepts = l.dim_concepts(d);
+    let sum = l.dim_sum(d);
+    let ids: Vec<&String> = concepts.iter().map(|(id, _)| *id).collect();
+    let mut ev = l.evidence_for(&ids);
+    for (t, q) in l.money_quotes.iter().chain(l.cost_sentences.iter()) {
+        let e = Evidence {
+            turn: *t,
+            quote: q.clone(),
+        };
+        if !ev.contains(&e) && ev.len() < 3 {
+            ev.push(e);
+        }
+    }
+    let numbers =
+        !l.money_quotes.is_empty() || l.w("cost-estimate") >= 0.6 || l.w("cost-per-event") >= 0.6;
+    if sum < 0.5 && l.cost_sentences.is_empty() {
+        return not_demonstrated(d, "cost was not considered");
+    }
+    let (level, strength, why) = if opt.len() >= 2 && numbers && sum >= 2.0 {
+        let n: Vec<String> = opt.iter().take(4).map(|c| l.k.concept_name(c)).collect();
+        (
+            Level::Expert,
+            (sum / 5.0).min(1.0),
+            format!(
+                "Optimised cost against the SLA with specifics ({}) and numbers",
+                n.join(", ")
+            ),
+        )
+    } else if sum >= 0.5
+        || l.cost_sentences
+            .iter()
+            .any(|(_, q)| q.split_whitespace().count() >= 5)
+    {
+        (
+            Level::Intermediate,
+            (sum / 3.0).min(1.0),
+            "Mentioned cost as a factor without optimising it against the SLA in detail"
+                .to_string(),
+        )
+    } else {
+        (
+            Level::Novice,
+            0.5,
+            "Cost came up only in passing".to_string(),
+        )
+    };
+    DimensionScore {
+        id: d,
+        level,
+        justification: with_quotes(why, &ev),
+        evidence: ev,
+        strength,
+    }
+}
+
+fn score_quality(l: &Ledger<'_>) -> DimensionScore {
+    let d = Dimension::DataQuality;
+    let groups = [
+        ("schema", l.count(DQ_SCHEMA, 0.6)),
+        ("completeness and correctness", l.count(DQ_CONTENT, 0.6)),
+        ("freshness and monitoring", l.count(DQ_FRESHNESS, 0.6)),
+    ];
+    let covered: Vec<&str> = groups
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(g, _)| *g)
+        .collect();
+    let concepts = l.dim_concepts(d);
+    let sum = l.dim_sum(d);
+    let ids: Vec<&String> = concepts.iter().map(|(id, _)| *id).collect();
+    let ev = l.evidence_for(&ids);
+    if sum < 0.5 {
+        return not_demonstrated(d, "data validation and quality were not mentioned");
+    }
+    let (level, strength, why) = if covered.len() == 3 && sum >= 3.0 {
+        (
+            Level::Expert,
+            (sum / 6.0).min(1.0),
+            format!("End-to-end data quality: {}", names(l, &ids)),
+        )
+    } else if sum >= 0.9 || !covered.is_empty() {
+        (
+            Level::Intermediate,
+            (sum / 3.0).min(1.0),
+            format!(
+                "Mentioned validation ({}) without end-to-end coverage of schema, completeness and freshness",
+                names(l, &ids)
+            ),
+        )
+    } else {
+        (
+            Level::Novice,
+            0.5,
+            format!("Data quality was only touched on ({})", names(l, &ids)),
+        )
+    };
+    DimensionScore {
+        id: d,
+        level,
+        justification: with_quotes(why, &ev),
+        evidence: ev,
+        strength,
+    }
+}
+
+fn overall(dims: &[DimensionScore]) -> Overall {
+    let total: f64 = dims
+        .iter()
+        .map(|d| {
+            let base = match d.level {
+                Level::Novice => 5.0,
+                Level::Intermediate => 40.0,
+                Level::Expert => 72.0,
+            };
+            base + d.strength.clamp(0.0, 1.0) * 26.0
+        })
+        .sum();
+    let score = (total / dims.len() as f64).round().clamp(0.0, 100.0) as u32;
+    let level = if score >= 70 {
+        Level::Expert
+    } else if score >= 38 {
+        Level::Intermediate
+    } else {
+        Level::Novice
+    };
+    Overall { level, score }
+}
+
+fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: bool) -> Vec<Flag> {
+    let mut out = Vec::new();
+    let first_candidate = t
+        .turns
+        .iter()
+        .position(|x| x.speaker == Speaker::Candidate)
+        .map_or(1, |i| i + 1);
+    let asked_before = l
+        .topics_asked
+        .values()
+        .filter(|(turn, _)| l.first_design_turn.is_none_or(|f| *turn < f))
+        .count();
+    if let Some(f) = l.first_design_turn {
+        if asked_before == 0 {
+            out.push(Flag {
+                id: "ignoring_requirements",
+                kind: FlagKind::Red,
+                message: "Went straight to tools without asking about the requirements".into(),
+                turn: f,
+            });
+        }
+    } else if l.topics_asked.is_empty() && !insufficient && l.scenario.is_some() {
+        out.push(Flag {
+            id: "ignoring_requirements",
+            kind: FlagKind::Red,
+            message: "Never asked about the requirements".into(),
+            turn: first_candidate,
+        });
+    }
+    let comps: Vec<&String> = l.components.keys().collect();
+    let everything = l.turns.iter().find(|(_, a)| {
+        a.sentences.iter().any(|s| {
+            let x = s.to_lowercase();
+            (x.contains("for everything")
+                || x.contains("do it all")
+                || x.contains("handle everything")
+                || x.contains("all of it in"))
+                && !x.contains("not ")
+        })
+    });
+    if comps.len() == 1 && l.dim_sum(Dimension::ArchitectureDesign) < 1.0 && !insufficient {
+        out.push(Flag {
+            id: "single_tool",
+            kind: FlagKind::Red,
+            message: format!("One tool ({}) for every job", comps[0]),
+            turn: l.components[comps[0]].turn,
+        });
+    } else if let Some((turn, _)) = everything {
+        if !comps.is_empty() {
+            out.push(Flag {
+                id: "single_tool",
+                kind: FlagKind::Red,
+                message: "Proposed one tool for real-time and batch alike".into(),
+                turn: *turn,
+            });
+        }
+    }
+    if dims[3].level == Level::Novice && !insufficient && l.dim_sum(Dimension::FailureModes) < 0.5 {
+        out.push(Flag {
+            id: "ignoring_failures",
+            kind: FlagKind::Red,
+            message: "No discussion of what happens when things break".into(),
+            turn: first_candidate,
+        });
+    }
+    if let Some(s) = l.scenario {
+        let need = s
+            .params
+            .peak_events_per_sec
+            .or(s.params.events_per_day.map(|d| d / 86_400.0 * 3.0));
+        if let Some(need) = need {
+            for (turn, a) in &l.turns {
+                if let Some(q) = a
+                    .quantities
+                    .iter()
+                    .find(|q| q.kind == QuantityKind::Rate && q.value >= need * 100.0)
+                {
+                    out.push(Flag {
+                        id: "over_engineering",
+                        kind: FlagKind::Red,
+                        message: format!(
+                            "Designed for {} when the need is about {:.0}/s",
+                            q.text, need
+                        ),
+                        turn: *turn,
+                    });
+                    break;
+                }
+            }
+            let serverless_only = l.components.contains_key("lambda")
+                && !l
+                    .components
+                    .keys()
+                    .any(|c| l.k.bank.catalog.get(c).is_some_and(|x| x.durable_log));
+            if need >= 10_000.0 && serverless_only {
+                let turn = l.components["lambda"].turn;
+                out.push(Flag {
+                    id: "under_engineering",
+                    kind: FlagKind::Red,
+                    message: format!(
+                        "Serverless functions with no buffer at about {need:.0} events/s"
+                    ),
+                    turn,
+                });
+            }
+        }
+    }
+    let over_words = l.turns.iter().find(|(_, a)| {
+        a.sentences.iter().any(|s| {
+            let x = s.to_lowercase();
+            x.contains("1000x") || x.contains("1,000x") || x.contains("thousand times")
+        })
+    });
+    if let Some((turn, _)) = over_words {
+        if !out.iter().any(|f| f.id == "over_engineering") {
+            out.push(Flag {
+                id: "over_engineering",
+                kind: FlagKind::Red,
+                message: "Sized for 1000x when the requirement is far smaller".into(),
+                turn: *turn,
+            });
+        }
+    }
+    if asked_before >= 2 || (l.first_design_turn.is_none() && l.topics_asked.len() >= 2) {
+        let turn = l
+            .topics_asked
+            .values()
+            .map(|(t, _)| *t)
+            .min()
+            .unwrap_or(first_candidate);
+        out.push(Flag {
+            id: "clarifying_questions",
+            kind: FlagKind::Green,
+            message: "Asked clarifying questions before designing".into(),
+            turn,
+        });
+    }
+    if l.tradeoff_quotes.len() >= 2 {
+        out.push(Flag {
+            id: "tradeoffs_unprompted",
+            kind: FlagKind::Green,
+            message: "Weighed trade-offs".into(),
+            turn: l.tradeoff_quotes[0].0,
+        });
+    }
+    let green = |ids: &[&str]| {
+        ids.iter()
+            .filter_map(|c| l.credits.get(*c))
+            .filter(|c| c.weight >= 0.6)
+            .map(|c| c.turn)
+            .min()
+    };
+    if let Some(turn) = green(OPS) {
+        out.push(Flag {
+            id: "operational_concerns",
+            kind: FlagKind::Green,
+            message: "Raised operational concerns (monitoring, on-call, debugging)".into(),
+            turn,
+        });
+    }
+    let cost_turn = green(CO_OPTIMIZE)
+        .or_else(|| l.money_quotes.first().map(|x| x.0))
+        .or_else(|| l.cost_sentences.first().map(|x| x.0));
+    if let Some(turn) = cost_turn {
+        if dims[5].level >= Level::Intermediate {
+            out.push(Flag {
+                id: "cost_considered",
+                kind: FlagKind::Green,
+                message: "Considered cost".into(),
+                turn,
+            });
+        }
+    }
+    if let Some(turn) = green(TESTING) {
+        out.push(Flag {
+            id: "testing_strategy",
+            kind: FlagKind::Green,
+            message: "Talked about testing".into(),
+            turn,
+        });
+    }
+    out
+}
+
+fn strengths(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
+    let mut ranked: Vec<&DimensionScore> = dims
+        .iter()
+        .filter(|d| d.level > Level::Novice && !d.evidence.is_empty())
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(b.strength.total_cmp(&a.strength))
+            .then(a.id.cmp(&b.id))
+    });
+    ranked
+        .into_iter()
+        .take(3)
+        .map(|d| {
+            let e = &d.evidence[0];
+            let why = match d.id {
+                Dimension::RequirementsExtraction => "pinning the constraints down first is what keeps a design from solving the wrong problem",
+                Dimension::ArchitectureDesign => "a clear separation of layers lets each part meet its own SLA and fail on its own",
+                Dimension::ToolSelection => "justifying a tool against its alternatives is exactly what a design review asks for",
+                Dimension::FailureModes => "pipelines are judged by how they behave at 3 AM, not on the happy path",
+                Dimension::ScalingStrategy => "scale problems come from skew and bursts, not from the average",
+                Dimension::CostAwareness => "a design that meets the SLA at a tenth of the bill is the one that gets approved",
+                Dimension::DataQuality => "bad data that flows silently costs more trust than a late pipeline",
+            };
+            let _ = l;
+            format!("{}: {} ({}) — {why}.", d.id.title(), lowercase_first(d.justification.split(" (turn").next().unwrap_or("")), quote_line(e.turn, &e.quote))
+        })
+        .collect()
+}
+
+fn lowercase_first(s: &str) -> String {
+    let s = s.trim_end_matches('.');
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Concepts a scenario (or the rubric, in generic mode) expects for the next level up.
+fn missing_for(l: &Ledger<'_>, d: Dimension, level: Level) -> Vec<String> {
+    let want: Vec<String> = match (l.scenario.and_then(|s| s.expectation(d)), level) {
+        (Some(e), Level::Novice) => e
+            .intermediate
+            .iter()
+            .chain(e.expert.iter())
+            .cloned()
+            .collect(),
+        (Some(e), _) => e
+            .expert
+            .iter()
+            .chain(e.intermediate.iter())
+            .cloned()
+            .collect(),
+        (None, _) => {
+            let set: &[&str] = match d {
+                Dimension::RequirementsExtraction => &[
+                    "peak-traffic",
+                    "latency-sla",
+                    "late-data",
+                    "cost-constraint",
+                ],
+                Dimension::ArchitectureDesign => {
+                    &["separate-sla-paths", "raw-zone", "layered-architecture"]
+                }
+                Dimension::ToolSelection => {
+                    &["tool-comparison", "state-backend", "engine-internals"]
+                }
+                Dimension::FailureModes => &[
+                    "dead-letter-queue",
+                    "replay-from-log",
+                    "consumer-lag-monitoring",
+                    "idempotent-writes",
+                ],
+                Dimension::ScalingStrategy => &[
+                    "hot-partition",
+                    "backpressure",
+                    "key-salting",
+                    "graceful-degradation",
+                ],
+                Dimension::CostAwareness => &[
+                    "spot-instances",
+                    "storage-tiering",
+                    "cost-estimate",
+                    "auto-suspend",
+                ],
+                Dimension::DataQuality => &[
+                    "schema-registry",
+                    "freshness-monitoring",
+                    "row-count-checks",
+                    "reconciliation",
+                ],
+            };
+            set.iter().map(|s| s.to_string()).collect()
+        }
+    };
+    let mut out: Vec<String> = Vec::new();
+    for c in want {
+        if l.w(&c) < 0.6 && l.k.concept(&c).is_some() && !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
+    let mut ranked: Vec<&DimensionScore> = dims.iter().collect();
+    ranked.sort_by(|a, b| {
+        a.level
+            .cmp(&b.level)
+            .then(a.strength.total_cmp(&b.strength))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut out = Vec::new();
+    for d in ranked {
+        if out.len() >= 3 {
+            break;
+        }
+        if d.level == Level::Expert {
+            continue;
+        }
+        if d.id == Dimension::RequirementsExtraction {
+            let asked: BTreeSet<&str> = l.topics_asked.keys().map(String::as_str).collect();
+            let must: Vec<String> = l
+                .scenario
+                .map(|s| {
+                    s.requirements
+                        .iter()
+                        .filter(|r| r.essential && !r.all_topics().any(|t| asked.contains(t)))
+                        .map(|r| r.topic.clone())
+                        .collect()
+                })
+                .unwrap_or_else(|| {
+                    ["volume", "latency", "peak", "late-data"]
+                        .iter()
+                        .filter(|t| !asked.contains(*t))
+                        .map(|t| t.to_string())
+                        .collect()
+                });
+            if !must.is_empty() {
+                let names: Vec<String> = must
+                    .iter()
+                    .take(4)
+                    .map(|t| l.k.bank.topic(t).map_or(t.clone(), |x| x.name.clone()))
+                    .collect();
+                out.push(format!(
+                    "Requirements extraction: before drawing anything, ask about {}. A strong answer opens with those questions and states the numbers back (\"so about 12K events/s on average, 3x that at peak\") so every later choice can be checked against them.",
+                    names.join(", ")
+                ));
+                continue;
+            }
+        }
+        let missing = missing_for(l, d.id, d.level);
+        if let Some(c) = missing.first() {
+            let concept = l.k.concept(c);
+            let explain = concept.map_or(String::new(), |x| {
+                x.explain.trim_end_matches('.').to_string()
+            });
+            let also: Vec<String> = missing
+                .iter()
+                .skip(1)
+                .take(2)
+                .map(|x| l.k.concept_name(x))
+                .collect();
+            let also = if also.is_empty() {
+                String::new()
+            } else {
+                format!(" Also worth covering: {}.", also.join(", "))
+            };
+            out.push(format!(
+                "{}: bring in {}. {}; a strong answer would name it, tie it to this problem's numbers and say what it costs.{also}",
+                d.id.title(),
+                l.k.concept_name(c),
+                explain
+            ));
+        }
+    }
+    out
+}
+
+fn resources(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<ResourcePick> {
+    let mut weak: Vec<&DimensionScore> = dims.iter().filter(|d| d.level < Level::Expert).collect();
+    weak.sort_by(|a, b| {
+        a.level
+            .cmp(&b.level)
+            .then(a.strength.total_cmp(&b.strength))
+            .then(a.id.cmp(&b.id))
+    });
+    let mut out: Vec<ResourcePick> = Vec::new();
+    for d in weak.into_iter().take(3) {
+        let missing: BTreeSet<String> = missing_for(l, d.id, d.level).into_iter().collect();
+        let best =
+            l.k.bank
+                .resources
+                .iter()
+                .filter(|r| r.dimensions.contains(&d.id) && !out.iter().any(|o| o.url == r.url))
+                .map(|r| {
+                    (
+                        r.concepts.iter().filter(|c| missing.contains(*c)).count(),
+                        r,
+                    )
+                })
+                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)));
+        if let Some((_, r)) = best {
+            out.push(ResourcePick {
+                title: r.title.clone(),
+                url: r.url.clone(),
+                dimension: d.id,
+            });
+        }
+    }
+    out
+}
