@@ -16,7 +16,7 @@ use pipeprep_design::{Catalog, DesignGraph};
 use regex::Regex;
 use serde::Serialize;
 
-pub use numbers::{Quantity, QuantityKind, quantities};
+pub use numbers::{Quantity, QuantityKind, WrongConversion, quantities, wrong_conversions};
 use text::{Sentence, Stem};
 
 /// Answers longer than this many bytes are analysed only up to here (at a character boundary);
@@ -569,7 +569,8 @@ impl Analyzer {
                     topics,
                 });
             }
-            if REASON.iter().any(|p| contains_phrase(&lower, p)) {
+            // A reason in words, or arithmetic: two quantities in one sentence is capacity math.
+            if REASON.iter().any(|p| contains_phrase(&lower, p)) || quantities(&raw).len() >= 2 {
                 a.reasoning.push(si);
             }
             if TRADEOFF

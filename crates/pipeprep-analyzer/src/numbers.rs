@@ -203,3 +203,124 @@ mod tests {
         assert!(quantities("use 3 brokers in step 2").is_empty());
     }
 }
+
+/// A unit conversion the candidate got wrong by more than 2x ("1B a day is about 1K per second").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WrongConversion {
+    /// The sentence, verbatim.
+    pub sentence: String,
+    /// The rate converted from, as written ("1B a day").
+    pub from: String,
+    /// The correct value per second.
+    pub per_sec: f64,
+    /// The claimed rate, as written ("1K per second").
+    pub claimed: String,
+}
+
+fn time_unit(text: &str) -> Option<&'static str> {
+    let t = text.to_lowercase();
+    if t.contains("day") || t.ends_with("/d") {
+        Some("day")
+    } else if t.contains("hour") || t.ends_with("/h") || t.ends_with("/hr") {
+        Some("hour")
+    } else if t.contains("min") {
+        Some("minute")
+    } else if t.contains("sec") || t.ends_with("/s") {
+        Some("second")
+    } else {
+        None
+    }
+}
+
+/// Conversions from a per-day (per-hour, per-minute) rate to the per-second rate written right
+/// after it in the same sentence, that are off by more than 2x. A multiplication in between
+/// ("1M orders/day, ~10 events each -> 10M/day ≈ 116/s") is a different rate and not compared.
+pub fn wrong_conversions(sentences: &[String]) -> Vec<WrongConversion> {
+    let mut out = Vec::new();
+    for s in sentences {
+        let mut rates: Vec<(usize, Quantity)> = Vec::new();
+        let mut from = 0;
+        for q in quantities(s)
+            .into_iter()
+            .filter(|q| q.kind == QuantityKind::Rate)
+        {
+            if let Some(pos) = s[from..].find(&q.text) {
+                rates.push((from + pos, q.clone()));
+                from += pos + q.text.len();
+            }
+        }
+        for w in rates.windows(2) {
+            let (a_at, a) = &w[0];
+            let (b_at, b) = &w[1];
+            let (Some(ua), Some(ub)) = (time_unit(&a.text), time_unit(&b.text)) else {
+                continue;
+            };
+            if ua == "second" || ub != "second" {
+                continue;
+            }
+            let between = s[a_at + a.text.len()..*b_at].to_lowercase();
+            let converts = [
+                "is about",
+                "is roughly",
+                "is around",
+                "that's",
+                "thats",
+                "which is",
+                "≈",
+                "~",
+                "means",
+                "=",
+                "works out",
+                "comes to",
+                "is like",
+                "is only",
+                "or about",
+                "or roughly",
+                "so about",
+                "so roughly",
+            ]
+            .iter()
+            .any(|p| between.contains(p));
+            let (x, y) = (a.value, b.value);
+            if converts && between.len() < 40 && x > 0.0 && y > 0.0 && (x / y > 2.0 || y / x > 2.0)
+            {
+                out.push(WrongConversion {
+                    sentence: s.clone(),
+                    from: a.text.clone(),
+                    per_sec: x,
+                    claimed: b.text.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod conversion_tests {
+    use super::*;
+
+    fn check(s: &str) -> usize {
+        wrong_conversions(&[s.to_string()]).len()
+    }
+
+    #[test]
+    fn wrong_conversions_are_caught_and_right_ones_pass() {
+        assert_eq!(
+            check("1B a day is about 1K per second, so one consumer is enough."),
+            1
+        );
+        assert_eq!(check("1B events/day ≈ 11.6K/s on average."), 0);
+        assert_eq!(
+            check(
+                "1M/day, say ~10 transitions each -> 10M events/day ≈ 116/s avg, ~350/s at peak."
+            ),
+            0
+        );
+        assert_eq!(check("Orders ~12/s avg, ~35/s peak."), 0);
+        assert_eq!(
+            check("10,000 payments per minute is about 1,000 per second."),
+            1
+        );
+    }
+}

@@ -122,6 +122,18 @@ impl Report {
                 let _ = writeln!(o, "{:<14}{:>8}{:>14}{:>8}", name, row[0], row[1], row[2]);
             }
         }
+        if !self.misses.is_empty() {
+            let _ = writeln!(o, "\ndisagreements (file, dimension: label -> scorer)");
+            for (f, d, want, got) in &self.misses {
+                let _ = writeln!(
+                    o,
+                    "  {f}  {}: {} -> {}",
+                    d.id(),
+                    want.as_str(),
+                    got.as_str()
+                );
+            }
+        }
         o
     }
 }

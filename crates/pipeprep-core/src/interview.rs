@@ -573,12 +573,12 @@ impl Interview {
             prefix = self.voice.say(&mut self.rng, voice::IGNORED_INPUT, &kb);
             prefix.push(' ');
         }
-        if a.asked_hint || (a.struggle && a.words <= 12) {
-            self.transcript.turns.last_mut().expect("just pushed").text = raw.to_string();
+        let struggling = a.struggle && a.words <= 12;
+        if a.asked_hint || (struggling && self.phase != Phase::Failures) {
             let text = format!("{prefix}{}", self.hint(k));
             let mut out = vec![self.say(Act::Hint, text)];
             if self.over_budget() {
-                out.extend(self.advance(k, String::new()));
+                out.extend(self.move_on(k, String::new()));
             }
             return out;
         }
@@ -590,7 +590,7 @@ impl Interview {
             Phase::Done => Vec::new(),
         };
         // A struggling candidate who keeps missing gets a nudge without asking.
-        if self.misses_in_a_row >= 2
+        if (self.misses_in_a_row >= 2 || struggling)
             && self.phase != Phase::Done
             && self.phase != Phase::Requirements
         {
@@ -604,6 +604,16 @@ impl Interview {
     fn over_budget(&self) -> bool {
         self.now.saturating_sub(self.phase_started) > self.phase.budget_min() * 60_000
             || self.phase_exchanges >= self.phase.max_exchanges()
+    }
+
+    /// Moves on when a phase's time or answers run out: phase 4 first injects its second failure.
+    fn move_on(&mut self, k: &Knowledge, prefix: String) -> Vec<Effect> {
+        if self.phase == Phase::Failures && self.failures.len() < 2 {
+            let f = self.inject_failure();
+            let text = self.voice.say(&mut self.rng, voice::NEXT_FAILURE, &f);
+            return vec![self.say(Act::InjectFailure, format!("{prefix}{text}"))];
+        }
+        self.advance(k, prefix)
     }
 
     /// Moves to the next phase and says its opening act. `prefix` is said first.
@@ -744,23 +754,16 @@ impl Interview {
 
     /// A wrong estimate in this answer, as a challenge sentence.
     fn estimate_challenge(&self, a: &Analysis) -> Option<String> {
-        for s in &a.sentences {
-            let rates: Vec<_> = a
-                .quantities
-                .iter()
-                .filter(|q| q.kind == QuantityKind::Rate && s.contains(&q.text))
-                .collect();
-            if rates.len() >= 2 {
-                let (x, y) = (rates[0].value, rates[1].value);
-                if x > 0.0 && y > 0.0 && (x / y > 2.0 || y / x > 2.0) {
-                    return Some(format!(
-                        "{} works out to about {} per second on average, not {}.",
-                        rates[0].text,
-                        thousands(x),
-                        rates[1].text
-                    ));
-                }
-            }
+        if let Some(w) = pipeprep_analyzer::wrong_conversions(&a.sentences)
+            .into_iter()
+            .next()
+        {
+            return Some(format!(
+                "{} works out to about {} per second on average, not {}.",
+                w.from,
+                thousands(w.per_sec),
+                w.claimed
+            ));
         }
         let day = self.scenario.params.events_per_day?;
         let avg = day / 86_400.0;
@@ -889,8 +892,20 @@ impl Interview {
             .find(|p| mine.contains(&p.key) && !self.probed.contains(&p.key))
             .map(|p| (p.key.clone(), p.question.clone()));
         if let Some((key, q)) = bank_probe {
-            self.probed.insert(key);
-            return self.voice.fresh(q.trim());
+            self.probed.insert(key.clone());
+            let q = self.voice.fresh(q.trim());
+            // Make sure the question says which of their choices it is about.
+            let comp = k.bank.catalog.get(&key);
+            let lower = q.to_lowercase();
+            let named = comp.is_some_and(|c| {
+                std::iter::once(&c.name)
+                    .chain(c.aliases.iter())
+                    .any(|n| lower.contains(&n.to_lowercase()))
+            });
+            return match comp {
+                Some(c) if !named => format!("About your choice of {}: {q}", c.name),
+                _ => q,
+            };
         }
         // Otherwise ask about their most interesting choice against the catalog's alternatives.
         for id in &mine {
@@ -1011,8 +1026,10 @@ impl Interview {
             }
             None => Vec::new(),
         };
-        if self.phase_exchanges >= self.phase.max_exchanges()
-            || (self.failures.len() >= 2 && (missing.is_empty() || self.followed_up))
+        if self.failures.len() >= 2
+            && (self.phase_exchanges >= self.phase.max_exchanges()
+                || missing.is_empty()
+                || self.followed_up)
         {
             if !self.war_story_told {
                 if let Some(story) = self.scenario.war_stories.first().cloned() {

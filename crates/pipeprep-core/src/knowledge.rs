@@ -11,8 +11,8 @@ pub struct Knowledge {
     pub analyzer: Analyzer,
     /// concept id -> dimensions it is evidence for.
     pub concept_dims: BTreeMap<String, Vec<Dimension>>,
-    /// Concepts that count as detection, recovery or prevention of a failure (from every
-    /// scenario's failure injections, plus the rubric's defaults).
+    /// Concepts that count as detection, recovery or prevention of any failure (the rubric's
+    /// curated sets; a scenario's own failure lists are added when scoring that scenario).
     pub detection: BTreeSet<String>,
     pub recovery: BTreeSet<String>,
     pub prevention: BTreeSet<String>,
@@ -44,6 +44,10 @@ const DEFAULT_DETECTION: &[&str] = &[
     "slo-monitoring",
     "completeness-checks",
     "replication-slot-lag",
+    "anomaly-detection",
+    "uniqueness-checks",
+    "range-distribution-checks",
+    "data-observability",
 ];
 const DEFAULT_RECOVERY: &[&str] = &[
     "replay-from-log",
@@ -58,6 +62,13 @@ const DEFAULT_RECOVERY: &[&str] = &[
     "quarantine-bad-records",
     "batch-reconciliation",
     "hot-standby",
+    "deduplication",
+    "upsert-merge",
+    "offset-management",
+    "cross-region-replication",
+    "load-shedding",
+    "graceful-degradation",
+    "circuit-breaker",
 ];
 const DEFAULT_PREVENTION: &[&str] = &[
     "idempotent-writes",
@@ -75,6 +86,14 @@ const DEFAULT_PREVENTION: &[&str] = &[
     "idempotency-key",
     "postmortem",
     "on-call-runbook",
+    "schema-validation",
+    "backward-compatibility",
+    "transactional-outbox",
+    "producer-acks",
+    "integration-tests",
+    "staging-environment",
+    "load-testing",
+    "timeout-budget",
 ];
 
 impl Knowledge {
@@ -109,13 +128,6 @@ impl Knowledge {
             DEFAULT_RECOVERY.iter().map(|s| s.to_string()).collect();
         let mut prevention: BTreeSet<String> =
             DEFAULT_PREVENTION.iter().map(|s| s.to_string()).collect();
-        for s in &bank.scenarios {
-            for f in &s.failures {
-                detection.extend(f.detection.iter().cloned());
-                recovery.extend(f.recovery.iter().cloned());
-                prevention.extend(f.prevention.iter().cloned());
-            }
-        }
         // Keep only ids the lexicon knows, so a default never names a concept that does not exist.
         let known: BTreeSet<String> = bank.concepts.iter().map(|c| c.id.clone()).collect();
         detection.retain(|c| known.contains(c));

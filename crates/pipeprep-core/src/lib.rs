@@ -13,6 +13,11 @@ pub mod scorer;
 pub mod transcript;
 mod voice;
 
+/// The sentences of a message as the no-repeat rule compares them (lowercased, spaces folded).
+pub fn voice_sentences(text: &str) -> Vec<String> {
+    voice::sentence_keys(text)
+}
+
 pub use interview::{Act, Command, Effect, Event, Interview, InterviewConfig, Phase};
 pub use knowledge::Knowledge;
 pub use scorer::{Level, Scorecard, score};

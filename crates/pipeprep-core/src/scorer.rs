@@ -48,13 +48,6 @@ impl Level {
             _ => None,
         }
     }
-
-    fn down(self) -> Level {
-        match self {
-            Level::Expert => Level::Intermediate,
-            _ => Level::Novice,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -144,7 +137,6 @@ const TS_INTERNALS: &[&str] = &[
     "keyed-state",
     "producer-acks",
     "min-insync-replicas",
-    "replication-factor",
     "consumer-groups",
     "log-compaction",
     "offset-management",
@@ -156,8 +148,6 @@ const TS_INTERNALS: &[&str] = &[
     "state-ttl",
     "message-queue-vs-log",
     "partition-count-sizing",
-    "columnar-format",
-    "open-table-format",
 ];
 const SC_ADVANCED: &[&str] = &[
     "hot-partition",
@@ -233,10 +223,14 @@ const DQ_FRESHNESS: &[&str] = &[
     "freshness-monitoring",
     "slo-monitoring",
     "data-observability",
-    "observability",
     "data-lineage",
-    "alerting",
     "audit-trail",
+];
+const DQ_TESTS: &[&str] = &[
+    "unit-tests",
+    "integration-tests",
+    "data-diff",
+    "synthetic-data",
 ];
 const OPS: &[&str] = &[
     "on-call-runbook",
@@ -281,12 +275,20 @@ struct Ledger<'a> {
     first_design_turn: Option<usize>,
     content_words: usize,
     tradeoff_quotes: Vec<(usize, String)>,
+    /// Sentences that weigh one tool against another.
+    tool_comparisons: Vec<(usize, String)>,
     reasoned_sentences: usize,
     wrong_estimates: Vec<(usize, String, String)>,
     money_quotes: Vec<(usize, String)>,
     cost_sentences: Vec<(usize, String)>,
     injection_turns: Vec<usize>,
     hints_asked: usize,
+    /// Concepts credited (weight >= 0.6) in the answers to each injected failure.
+    failure_answers: Vec<BTreeSet<String>>,
+    /// Detection, recovery and prevention concepts for this transcript.
+    det: BTreeSet<String>,
+    rec: BTreeSet<String>,
+    prev: BTreeSet<String>,
 }
 
 /// Is this sentence a bare list of terms ("Kafka, Flink, exactly-once, watermarks")? Three or more
@@ -305,6 +307,29 @@ fn is_list(sentence: &str) -> bool {
     short * 3 >= segments.len() * 2
 }
 
+/// A sentence of six or more words with none of the small words English cannot do without is
+/// word salad ("lorem ipsum dolor sit amet exactly once"), not an answer.
+fn reads_as_english(s: &str) -> bool {
+    const FUNCTION: &[&str] = &[
+        "the", "a", "an", "to", "of", "and", "in", "on", "for", "with", "we", "i", "it", "is",
+        "are", "be", "that", "this", "would", "will", "by", "from", "so", "if", "or", "as", "at",
+        "then", "into", "our", "they", "can", "use",
+    ];
+    let words: Vec<String> = pipeprep_analyzer::text::words(s)
+        .map(|(_, _, w)| w.to_lowercase())
+        .collect();
+    words.len() < 6 || words.iter().any(|w| FUNCTION.contains(&w.as_str()))
+}
+
+/// A concept named in a question is a requirement being asked about, not knowledge shown.
+fn credit_weight(a: &Analysis, si: usize) -> f64 {
+    if a.questions.iter().any(|q| q.sentence == si) {
+        0.3
+    } else {
+        sentence_weight(a, si)
+    }
+}
+
 /// How much a mention counts: 1.0 with a reason or a trade-off in the same sentence, 0.6 in a
 /// plain sentence, 0.25 in a bare list or a fragment.
 fn sentence_weight(a: &Analysis, si: usize) -> f64 {
@@ -312,11 +337,88 @@ fn sentence_weight(a: &Analysis, si: usize) -> f64 {
     if is_list(s) {
         return 0.25;
     }
-    if a.is_reasoned(si) {
+    if a.is_reasoned(si) && reads_as_english(s) {
         return 1.0;
     }
     let words = pipeprep_analyzer::text::words(s).count();
-    if words < 5 { 0.25 } else { 0.6 }
+    if words < 6 || !reads_as_english(s) {
+        0.25
+    } else {
+        0.6
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum FailurePrompt {
+    New,
+    FollowUp,
+    No,
+}
+
+/// Does an interviewer turn inject a failure (or follow up on one)?
+fn failure_prompt(text: &str, scenario: Option<&Scenario>) -> FailurePrompt {
+    let lower = text.to_lowercase();
+    if let Some(s) = scenario {
+        for f in &s.failures {
+            let p: String = f
+                .prompt
+                .trim()
+                .chars()
+                .take(50)
+                .collect::<String>()
+                .to_lowercase();
+            if !p.is_empty() && lower.contains(&p) {
+                return FailurePrompt::New;
+            }
+        }
+    }
+    const INCIDENT: &[&str] = &[
+        "fail",
+        "outage",
+        "goes down",
+        "went down",
+        "is down",
+        "crash",
+        "broke",
+        "lost",
+        "backlog",
+        "duplicate",
+        "corrupt",
+        "incident",
+        "paged",
+        "3 am",
+        "3am",
+        "on call",
+        "on-call",
+        "stale",
+        "disk",
+        "poison",
+        "throttl",
+        "dies",
+        "died",
+        "unavailable",
+        "spike",
+        "wrong numbers",
+        "doubled",
+        "missing",
+        "bad deploy",
+        "alarm",
+    ];
+    const FOLLOW: &[&str] = &[
+        "detect",
+        "recover",
+        "prevent",
+        "happen again",
+        "how would you know",
+        "notice",
+    ];
+    if INCIDENT.iter().any(|w| lower.contains(w)) {
+        FailurePrompt::New
+    } else if FOLLOW.iter().any(|w| lower.contains(w)) {
+        FailurePrompt::FollowUp
+    } else {
+        FailurePrompt::No
+    }
 }
 
 fn better(slot: &mut Option<Credit>, c: Credit) {
@@ -339,14 +441,38 @@ impl<'a> Ledger<'a> {
             first_design_turn: None,
             content_words: 0,
             tradeoff_quotes: Vec::new(),
+            tool_comparisons: Vec::new(),
             reasoned_sentences: 0,
             wrong_estimates: Vec::new(),
             money_quotes: Vec::new(),
             cost_sentences: Vec::new(),
             injection_turns: Vec::new(),
             hints_asked: 0,
+            failure_answers: Vec::new(),
+            det: k.detection.clone(),
+            rec: k.recovery.clone(),
+            prev: k.prevention.clone(),
         };
-        for (i, turn) in t.candidate_turns() {
+        if let Some(s) = scenario {
+            for f in &s.failures {
+                l.det.extend(f.detection.iter().cloned());
+                l.rec.extend(f.recovery.iter().cloned());
+                l.prev.extend(f.prevention.iter().cloned());
+            }
+        }
+        let mut in_failure = false;
+        for (i, turn) in t.turns.iter().enumerate() {
+            if turn.speaker == Speaker::Interviewer {
+                match failure_prompt(&turn.text, scenario) {
+                    FailurePrompt::New if i > 0 => {
+                        in_failure = true;
+                        l.failure_answers.push(BTreeSet::new());
+                    }
+                    FailurePrompt::FollowUp if in_failure => {}
+                    _ => in_failure = false,
+                }
+                continue;
+            }
             let trimmed = turn.text.trim();
             if trimmed.eq_ignore_ascii_case("/hint") {
                 l.hints_asked += 1;
@@ -358,6 +484,22 @@ impl<'a> Ledger<'a> {
             let a = k.analyzer.analyze(&turn.text);
             if a.asked_hint {
                 l.hints_asked += 1;
+            }
+            if in_failure {
+                let injected: BTreeSet<usize> = a.injections.iter().copied().collect();
+                let got: Vec<String> = a
+                    .concepts
+                    .iter()
+                    .filter(|h| {
+                        h.counts()
+                            && !injected.contains(&h.sentence)
+                            && sentence_weight(&a, h.sentence) >= 0.6
+                    })
+                    .map(|h| h.id.clone())
+                    .collect();
+                if let Some(group) = l.failure_answers.last_mut() {
+                    group.extend(got);
+                }
             }
             l.absorb(i + 1, a);
         }
@@ -376,7 +518,7 @@ impl<'a> Ledger<'a> {
             .filter(|h| h.counts() && !injected.contains(&h.sentence))
         {
             let c = Credit {
-                weight: sentence_weight(&a, h.sentence),
+                weight: credit_weight(&a, h.sentence),
                 turn,
                 quote: a.sentences[h.sentence].clone(),
             };
@@ -413,42 +555,102 @@ impl<'a> Ledger<'a> {
                     .or_insert((turn, q.text.clone()));
             }
         }
+        for (si, sentence) in a.sentences.iter().enumerate() {
+            if injected.contains(&si) {
+                continue;
+            }
+            let mut ids: Vec<&str> = a
+                .components
+                .iter()
+                .filter(|h| h.sentence == si)
+                .map(|h| h.id.as_str())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let lower = sentence.to_lowercase();
+            let weighs = [
+                " over ",
+                "instead of",
+                "rather than",
+                " vs",
+                "versus",
+                "compared to",
+                "compared with",
+                "better than",
+                "cheaper than",
+                "trade-off",
+                "tradeoff",
+                "whereas",
+                "unlike",
+                "not worth",
+                "alternative",
+                "could do",
+                "could use",
+                "instead",
+                "prefer",
+                "as truth",
+                "two systems",
+            ]
+            .iter()
+            .any(|m| lower.contains(m));
+            if weighs && (ids.len() >= 2 || (ids.len() == 1 && a.tradeoffs.contains(&si))) {
+                self.tool_comparisons.push((turn, sentence.clone()));
+            }
+        }
         for &si in &a.tradeoffs {
             if !injected.contains(&si) {
                 self.tradeoff_quotes.push((turn, a.sentences[si].clone()));
             }
         }
         self.reasoned_sentences += a.reasoning.iter().filter(|s| !injected.contains(s)).count();
+        let questions: BTreeSet<usize> = a.questions.iter().map(|q| q.sentence).collect();
         for (si, s) in a.sentences.iter().enumerate() {
-            let lower = s.to_lowercase();
-            if [
-                "cost",
-                "cheap",
-                "expensive",
-                "budget",
-                "pricing",
-                "spend",
-                "bill",
-                "$",
+            if injected.contains(&si) || questions.contains(&si) {
+                continue;
+            }
+            let lower = s
+                .to_lowercase()
+                .replace("at the cost of", "")
+                .replace("the cost is", "")
+                .replace("cost of complexity", "");
+            let words: Vec<String> = pipeprep_analyzer::text::words(&lower)
+                .map(|(_, _, w)| w.to_string())
+                .collect();
+            let has = |w: &str| words.iter().any(|x| x == w);
+            let money = [
+                "cost", "costs", "budget", "pricing", "spend", "bill", "dollars", "savings",
+                "cheaper", "pricey",
             ]
             .iter()
-            .any(|w| lower.contains(w))
-                && !injected.contains(&si)
-            {
-                let dismissed = [
-                    "no need to think about cost",
-                    "cost doesn't matter",
-                    "don't care about cost",
-                    "ignore cost",
-                    "not worry about cost",
-                    "cost is not",
-                    "cost isn't",
-                ]
-                .iter()
-                .any(|p| lower.contains(p));
-                if !dismissed {
-                    self.cost_sentences.push((turn, s.clone()));
-                }
+            .any(|w| has(w))
+                || lower.contains('$')
+                || ((has("cheap") || has("expensive"))
+                    && [
+                        "run", "cluster", "instance", "storage", "month", "pay", "price",
+                        "operate", "keep", "host",
+                    ]
+                    .iter()
+                    .any(|w| lower.contains(w)));
+            let dismissed = [
+                "no need to think about cost",
+                "cost doesn't matter",
+                "don't care about cost",
+                "ignore cost",
+                "not worry about cost",
+                "cost is not",
+                "cost isn't",
+                "cheap by definition",
+                "not a concern",
+                "don't worry about",
+                "don't think cost",
+                "worry about cost",
+                "cost doesn't",
+                "costs don't",
+            ]
+            .iter()
+            .any(|p| lower.contains(p));
+            if money && !dismissed && sentence_weight(&a, si) >= 0.6 {
+                self.cost_sentences.push((turn, s.clone()));
             }
         }
         for q in &a.quantities {
@@ -466,37 +668,12 @@ impl<'a> Ledger<'a> {
     /// A sentence that converts one rate into another ("1B a day is about 1K per second") and is
     /// off by more than 2x; or a claimed average rate more than 2x away from the scenario's.
     fn check_estimates(&mut self, turn: usize, a: &Analysis) {
-        for s in &a.sentences {
-            let rates: Vec<_> = a
-                .quantities
-                .iter()
-                .filter(|q| q.kind == QuantityKind::Rate && s.contains(&q.text))
-                .collect();
-            let lower = s.to_lowercase();
-            let converts = [
-                "is about",
-                "is roughly",
-                "that's",
-                "thats",
-                "which is",
-                "is around",
-                "≈",
-                "~",
-                "means",
-                " = ",
-                "works out",
-                "comes to",
-                "is like",
-            ]
-            .iter()
-            .any(|p| lower.contains(p));
-            if rates.len() >= 2 && converts {
-                let (x, y) = (rates[0].value, rates[1].value);
-                if x > 0.0 && y > 0.0 && (x / y > 2.0 || y / x > 2.0) {
-                    let truth = format!("{} is about {:.0} per second", rates[0].text, x);
-                    self.wrong_estimates.push((turn, s.clone(), truth));
-                }
-            }
+        for w in pipeprep_analyzer::wrong_conversions(&a.sentences) {
+            let truth = format!(
+                "{} is about {:.0} per second, not {}",
+                w.from, w.per_sec, w.claimed
+            );
+            self.wrong_estimates.push((turn, w.sentence, truth));
         }
     }
 
@@ -504,12 +681,16 @@ impl<'a> Ledger<'a> {
         self.credits.get(concept).map_or(0.0, |c| c.weight)
     }
 
-    fn sum(&self, set: &[&str]) -> f64 {
-        set.iter().map(|c| self.w(c)).sum()
-    }
-
     fn count(&self, set: &[&str], min_w: f64) -> usize {
         set.iter().filter(|c| self.w(c) >= min_w).count()
+    }
+
+    /// Distinct concepts of a dimension mentioned with substance (not in a bare list).
+    fn dim_n(&self, d: Dimension) -> usize {
+        self.credits
+            .iter()
+            .filter(|(id, c)| c.weight >= 0.6 && self.k.dims_of(id).contains(&d))
+            .count()
     }
 
     fn dim_sum(&self, d: Dimension) -> f64 {
@@ -554,9 +735,27 @@ impl<'a> Ledger<'a> {
         out
     }
 
+    /// Components that are part of the design: in an arrow chain or named with substance.
+    fn design_components(&self) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self
+            .design
+            .components()
+            .iter()
+            .filter(|_| !self.design.edges().is_empty())
+            .map(|s| s.to_string())
+            .collect();
+        out.extend(
+            self.components
+                .iter()
+                .filter(|(_, c)| c.weight >= 0.6)
+                .map(|(id, _)| id.clone()),
+        );
+        out
+    }
+
     fn layers(&self) -> BTreeSet<Layer> {
         let mut ls = BTreeSet::new();
-        for id in self.components.keys() {
+        for id in &self.design_components() {
             if let Some(c) = self.k.bank.catalog.get(id) {
                 ls.insert(match c.layer {
                     Layer::Orchestration | Layer::Quality => continue,
@@ -568,10 +767,57 @@ impl<'a> Ledger<'a> {
         ls
     }
 
+    /// Serverless functions with no durable buffer at a volume they cannot take.
+    fn under_engineered(&self) -> bool {
+        let need = self.scenario.and_then(|s| {
+            s.params
+                .peak_events_per_sec
+                .or(s.params.events_per_day.map(|d| d / 86_400.0 * 3.0))
+        });
+        need.is_some_and(|n| n >= 10_000.0)
+            && self.components.contains_key("lambda")
+            && !self
+                .components
+                .keys()
+                .any(|c| self.k.bank.catalog.get(c).is_some_and(|x| x.durable_log))
+    }
+
+    /// A capacity the candidate designs for that is 100x or more beyond the need.
+    fn over_engineered(&self) -> Option<String> {
+        for (_, a) in &self.turns {
+            for s in &a.sentences {
+                let x = s.to_lowercase();
+                if (x.contains("1000x")
+                    || x.contains("1,000x")
+                    || x.contains("thousand times")
+                    || x.contains("100x"))
+                    && !x.contains("not ")
+                {
+                    return Some(s.chars().take(80).collect());
+                }
+            }
+        }
+        let need = self.scenario.and_then(|s| {
+            s.params
+                .peak_events_per_sec
+                .or(s.params.events_per_day.map(|d| d / 86_400.0 * 3.0))
+        })?;
+        for (_, a) in &self.turns {
+            if let Some(q) = a
+                .quantities
+                .iter()
+                .find(|q| q.kind == QuantityKind::Rate && q.value >= need * 100.0)
+            {
+                return Some(q.text.clone());
+            }
+        }
+        None
+    }
+
     fn has_fast_and_batch(&self) -> bool {
         let mut fast = false;
         let mut batch = false;
-        for id in self.components.keys() {
+        for id in &self.design_components() {
             if let Some(c) = self.k.bank.catalog.get(id) {
                 if c.layer == Layer::Processing {
                     if c.batch || c.latency >= pipeprep_design::Latency::Minutes {
@@ -763,12 +1009,19 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
     let d = Dimension::ArchitectureDesign;
     let layers = l.layers();
     let concepts = l.dim_concepts(d);
-    let sum = l.dim_sum(d);
-    let multipath =
-        l.count(AD_MULTIPATH, 0.6) >= 1 || (l.has_fast_and_batch() && l.sum(AD_MULTIPATH) > 0.0);
-    let multipath = multipath || (l.has_fast_and_batch() && l.w("raw-zone") >= 0.6);
-    let comps: Vec<&String> = l.components.keys().collect();
-    let mut ev = l.evidence_for(&concepts.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+    let n = l.dim_n(d);
+    let comps = l.design_components();
+    let multipath = l.count(AD_MULTIPATH, 0.6) >= 1
+        || (l.has_fast_and_batch()
+            && (l.w("raw-zone") >= 0.6
+                || l.w("durable-log") >= 0.6
+                || l.design.edges().len() >= 4));
+    let substantive: Vec<&String> = concepts
+        .iter()
+        .filter(|(_, c)| c.weight >= 0.6)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut ev = l.evidence_for(&substantive);
     if ev.len() < 2 {
         for (_, c) in l.components.iter().filter(|(_, c)| c.weight >= 0.6).take(2) {
             let e = Evidence {
@@ -780,31 +1033,35 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
             }
         }
     }
-    if comps.is_empty() && sum < 0.5 {
-        return not_demonstrated(d, "no pipeline design was described");
+    if comps.is_empty() && n == 0 {
+        return not_demonstrated(d, "no pipeline design was described with its reasons");
     }
-    let single = comps.len() == 1 && sum < 1.0;
     let reasoned = l.reasoned_sentences + l.tradeoff_quotes.len();
+    let single = comps.len() <= 1 && n < 2;
     let (level, strength, why) = if single {
+        let name = comps
+            .iter()
+            .next()
+            .and_then(|c| l.k.bank.catalog.get(c))
+            .map_or("one tool".to_string(), |c| c.name.clone());
         (
             Level::Novice,
             0.3,
-            format!(
-                "A single tool ({}) was proposed for every job",
-                l.k.bank
-                    .catalog
-                    .get(comps[0])
-                    .map_or(comps[0].as_str(), |c| c.name.as_str())
-            ),
+            format!("A single tool ({name}) was proposed for every job"),
         )
-    } else if layers.len() >= 3 && multipath && reasoned >= 3 && sum >= 2.0 {
+    } else if l.under_engineered() {
+        (
+            Level::Novice,
+            0.4,
+            "Every job goes through serverless functions with no buffer, far below what the volume needs".to_string(),
+        )
+    } else if layers.len() >= 3 && multipath && reasoned >= 3 && n >= 2 {
         (
             Level::Expert,
-            (sum / 6.0).min(1.0),
+            (n as f64 / 6.0).min(1.0),
             "A layered design with separate paths for different SLAs, justified".to_string(),
         )
-    } else if (layers.len() >= 2 && reasoned >= 1 && (sum >= 0.6 || comps.len() >= 3)) || sum >= 2.0
-    {
+    } else if layers.len() >= 2 && reasoned >= 1 && (n >= 1 || comps.len() >= 3) {
         let gap = if multipath {
             ""
         } else {
@@ -812,7 +1069,7 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
         };
         (
             Level::Intermediate,
-            (sum / 4.0).min(1.0),
+            (n as f64 / 4.0).min(1.0),
             format!(
                 "A layered design across {} layers with some justification{gap}",
                 layers.len()
@@ -836,24 +1093,32 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
 
 fn score_tools(l: &Ledger<'_>) -> DimensionScore {
     let d = Dimension::ToolSelection;
-    let comparisons: Vec<&(usize, String)> = l
-        .tradeoff_quotes
-        .iter()
-        .filter(|(turn, q)| {
-            l.components
-                .values()
-                .any(|c| c.turn == *turn && c.quote == *q)
-                || l.credits
-                    .get("tool-comparison")
-                    .is_some_and(|c| c.quote == *q)
+    let comps = l.design_components();
+    let comparisons: Vec<&(usize, String)> = l.tool_comparisons.iter().collect();
+    let compared = comparisons.len()
+        + usize::from(l.w("tool-comparison") >= 0.6)
+        + usize::from(l.w("breaking-conventions") >= 0.6);
+    let scenario_internals: Vec<&str> = l
+        .scenario
+        .and_then(|s| s.expectation(d))
+        .map(|e| {
+            e.expert
+                .iter()
+                .map(String::as_str)
+                .filter(|c| l.k.dims_of(c).contains(&d))
+                .collect()
         })
-        .collect();
-    let internals: Vec<&str> = TS_INTERNALS
+        .unwrap_or_default();
+    let mut internals: Vec<&str> = TS_INTERNALS
         .iter()
         .copied()
         .filter(|c| l.w(c) >= 0.6)
         .collect();
-    let comps = l.components.len();
+    for c in scenario_internals {
+        if l.w(c) >= 0.6 && !internals.contains(&c) {
+            internals.push(c);
+        }
+    }
     let mut ev: Vec<Evidence> = comparisons
         .iter()
         .take(2)
@@ -873,47 +1138,59 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
             }
         }
     }
-    if comps == 0 {
-        return not_demonstrated(d, "no tools were chosen or compared");
+    if comps.is_empty() {
+        return not_demonstrated(d, "no tools were chosen with a reason");
     }
-    let (level, strength, why) = if comparisons.len() >= 2 && internals.len() >= 2 {
-        let names: Vec<String> = internals
-            .iter()
-            .take(3)
-            .map(|c| l.k.concept_name(c))
-            .collect();
-        (
-            Level::Expert,
-            ((comparisons.len() + internals.len()) as f64 / 8.0).min(1.0),
-            format!(
-                "Compared options with trade-offs and showed internals ({})",
-                names.join(", ")
-            ),
-        )
-    } else if !comparisons.is_empty() || (internals.len() >= 2 && comps >= 3) {
-        (
-            Level::Intermediate,
-            (comparisons.len() as f64 / 3.0).min(1.0),
-            "Compared tools with some trade-offs, with little on their internals".to_string(),
-        )
-    } else {
-        if ev.is_empty() {
-            if let Some((_, c)) = l.components.iter().max_by(|a, b| {
-                a.1.weight
-                    .total_cmp(&b.1.weight)
-                    .then(b.1.turn.cmp(&a.1.turn))
-            }) {
-                ev.push(Evidence {
-                    turn: c.turn,
-                    quote: c.quote.clone(),
-                });
+    let (level, strength, why) =
+        if (compared >= 1 && internals.len() >= 2 || internals.len() >= 4) && comps.len() >= 3 {
+            let names: Vec<String> = internals
+                .iter()
+                .take(3)
+                .map(|c| l.k.concept_name(c))
+                .collect();
+            (
+                Level::Expert,
+                ((compared + internals.len()) as f64 / 8.0).min(1.0),
+                format!(
+                    "Compared options with trade-offs and showed how the tools work inside ({})",
+                    names.join(", ")
+                ),
+            )
+        } else if compared >= 1
+            || (!internals.is_empty() && comps.len() >= 3 && l.reasoned_sentences >= 2)
+        {
+            (
+                Level::Intermediate,
+                (compared as f64 / 3.0).min(1.0),
+                "Compared tools with some trade-offs, with little on their internals".to_string(),
+            )
+        } else {
+            if ev.is_empty() {
+                if let Some((_, c)) = l.components.iter().max_by(|a, b| {
+                    a.1.weight
+                        .total_cmp(&b.1.weight)
+                        .then(b.1.turn.cmp(&a.1.turn))
+                }) {
+                    ev.push(Evidence {
+                        turn: c.turn,
+                        quote: c.quote.clone(),
+                    });
+                }
             }
-        }
-        (
-            Level::Novice,
-            0.5,
-            "Tools were named without comparing alternatives or saying why".to_string(),
-        )
+            (
+                Level::Novice,
+                0.5,
+                "Tools were named without comparing alternatives or saying why".to_string(),
+            )
+        };
+    let (level, why) = match l.over_engineered() {
+        Some(over) if level == Level::Expert => (
+            Level::Intermediate,
+            format!(
+                "{why}; but the tools were chosen for far more than the need ({over}), which is a selection misjudgement"
+            ),
+        ),
+        _ => (level, why),
     };
     DimensionScore {
         id: d,
@@ -924,38 +1201,66 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
     }
 }
 
-fn coverage<'a>(l: &Ledger<'_>, set: &'a BTreeSet<String>) -> Vec<&'a String> {
-    set.iter().filter(|c| l.w(c) >= 0.6).collect()
-}
-
 fn score_failures(l: &Ledger<'_>) -> DimensionScore {
     let d = Dimension::FailureModes;
-    let det = coverage(l, &l.k.detection);
-    let rec = coverage(l, &l.k.recovery);
-    let prev = coverage(l, &l.k.prevention);
+    // Judge the answers to the injected failures when there were any; otherwise the whole talk.
+    let answered: BTreeSet<&String> = l.failure_answers.iter().flatten().collect();
+    let said = |c: &&String| {
+        if l.failure_answers.is_empty() {
+            l.w(c) >= 0.6
+        } else {
+            answered.contains(c)
+        }
+    };
+    let det: Vec<&String> = l.det.iter().filter(said).collect();
+    let rec: Vec<&String> = l.rec.iter().filter(said).collect();
+    let prev: Vec<&String> = l.prev.iter().filter(said).collect();
     let concepts = l.dim_concepts(d);
-    let sum = l.dim_sum(d);
-    let ids: Vec<&String> = concepts.iter().map(|(id, _)| *id).collect();
+    let n = l.dim_n(d);
+    let ids: Vec<&String> = concepts
+        .iter()
+        .filter(|(_, c)| c.weight >= 0.6)
+        .map(|(id, _)| *id)
+        .collect();
     let ev = l.evidence_for(&ids);
-    if sum < 0.5 {
+    // How completely each injected failure was answered: categories covered per answer.
+    let per_answer: Vec<usize> = l
+        .failure_answers
+        .iter()
+        .map(|g| {
+            [&l.det, &l.rec, &l.prev]
+                .iter()
+                .filter(|set| g.iter().any(|c| set.contains(c)))
+                .count()
+        })
+        .collect();
+    let full_answers = per_answer.iter().filter(|n| **n == 3).count();
+    let good_answers = per_answer.iter().filter(|n| **n >= 2).count();
+    let core = det.len() + rec.len() + prev.len();
+    if n == 0 && core == 0 {
         return not_demonstrated(d, "failures and recovery were not discussed");
     }
     let covered = [!det.is_empty(), !rec.is_empty(), !prev.is_empty()]
         .iter()
         .filter(|b| **b)
         .count();
-    let (level, strength, why) = if covered == 3 && sum >= 4.0 {
+    let answered_well = if l.failure_answers.len() >= 2 {
+        full_answers >= 1 && good_answers >= 2
+    } else {
+        full_answers >= 1
+    };
+    let (level, strength, why) = if covered == 3 && core >= 5 && answered_well {
         (
             Level::Expert,
-            (sum / 8.0).min(1.0),
+            (core as f64 / 9.0).min(1.0),
             format!(
-                "Covered detection ({}), recovery ({}) and prevention ({})",
+                "Covered detection ({}), recovery ({}) and prevention ({}) for the failures raised",
                 names(l, &det),
                 names(l, &rec),
                 names(l, &prev)
             ),
         )
-    } else if sum >= 1.2 || covered >= 2 {
+    } else if (core >= 2 && !rec.is_empty()) || core >= 3 {
         let mut missing = Vec::new();
         if det.is_empty() {
             missing.push("detection");
@@ -967,20 +1272,20 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
             missing.push("prevention");
         }
         let gap = if missing.is_empty() {
-            String::new()
+            "; not every failure got detection, recovery and prevention".to_string()
         } else {
             format!("; {} not covered", missing.join(" and "))
         };
         (
             Level::Intermediate,
-            (sum / 4.0).min(1.0),
+            (core as f64 / 6.0).min(1.0),
             format!("Discussed common failures ({}){gap}", names(l, &ids)),
         )
     } else {
         (
             Level::Novice,
             0.5,
-            format!("Failures were touched only in passing ({})", names(l, &ids)),
+            "Failures were touched only in passing, without detection or recovery".to_string(),
         )
     };
     DimensionScore {
@@ -1000,8 +1305,12 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
         .filter(|c| l.w(c) >= 0.6)
         .collect();
     let concepts = l.dim_concepts(d);
-    let sum = l.dim_sum(d);
-    let ids: Vec<&String> = concepts.iter().map(|(id, _)| *id).collect();
+    let n = l.dim_n(d);
+    let ids: Vec<&String> = concepts
+        .iter()
+        .filter(|(_, c)| c.weight >= 0.6)
+        .map(|(id, _)| *id)
+        .collect();
     let mut ev = l.evidence_for(&ids);
     if let Some((turn, q, _)) = l.wrong_estimates.first() {
         ev.insert(
@@ -1013,20 +1322,24 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
         );
         ev.truncate(3);
     }
-    if sum < 0.5 && l.wrong_estimates.is_empty() {
-        return not_demonstrated(d, "how the design scales was not discussed");
+    if n == 0 && l.wrong_estimates.is_empty() {
+        return not_demonstrated(
+            d,
+            "how the design scales was not discussed beyond adding servers",
+        );
     }
-    let (mut level, strength, mut why) = if adv.len() >= 2 && sum >= 2.5 {
-        let n: Vec<String> = adv.iter().take(4).map(|c| l.k.concept_name(c)).collect();
+    let reasoned_adv = adv.iter().any(|c| l.w(c) >= 1.0);
+    let (mut level, strength, mut why) = if adv.len() >= 2 && n >= 3 && reasoned_adv {
+        let names: Vec<String> = adv.iter().take(4).map(|c| l.k.concept_name(c)).collect();
         (
             Level::Expert,
-            (sum / 6.0).min(1.0),
-            format!("Addressed {}", n.join(", ")),
+            (n as f64 / 7.0).min(1.0),
+            format!("Addressed {}", names.join(", ")),
         )
-    } else if sum >= 1.0 {
+    } else if n >= 2 || !adv.is_empty() {
         (
             Level::Intermediate,
-            (sum / 3.0).min(1.0),
+            (n as f64 / 4.0).min(1.0),
             format!(
                 "Used horizontal scaling ideas ({}) without skew, backpressure or degradation in depth",
                 names(l, &ids)
@@ -1036,16 +1349,23 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
         (
             Level::Novice,
             0.5,
-            "Scaling was left at \"add more servers\"".to_string(),
+            "Scaling was left at adding more servers".to_string(),
         )
     };
     if let Some((_, _, truth)) = l.wrong_estimates.first() {
+        // A rate off by more than 2x undermines whatever was sized on it.
         level = if level == Level::Expert {
             Level::Intermediate
         } else {
-            level.down().max(Level::Novice)
+            Level::Novice
         };
         why.push_str(&format!("; an estimate was off by more than 2x ({truth})"));
+    }
+    if let Some(over) = l.over_engineered() {
+        level = Level::Novice;
+        why = format!(
+            "Sized for far more than the requirement ({over}), which is a scaling misjudgement"
+        );
     }
     DimensionScore {
         id: d,
@@ -1056,17 +1376,40 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
     }
 }
 
+const CO_SPECIFIC: &[&str] = &[
+    "spot-instances",
+    "arm-graviton",
+    "reserved-capacity",
+    "auto-suspend",
+    "ephemeral-clusters",
+    "right-sizing",
+    "storage-tiering",
+    "resource-monitors",
+    "cost-per-event",
+    "cost-estimate",
+    "bytes-scanned-cost",
+    "request-costs",
+    "data-transfer-costs",
+    "pay-per-use",
+    "cold-storage-retrieval",
+    "cost-attribution",
+];
+
 fn score_cost(l: &Ledger<'_>) -> DimensionScore {
     let d = Dimension::CostAwareness;
+    let specific: Vec<&str> = CO_SPECIFIC
+        .iter()
+        .copied()
+        .filter(|c| l.w(c) >= 0.6)
+        .collect();
     let opt: Vec<&str> = CO_OPTIMIZE
         .iter()
         .copied()
         .filter(|c| l.w(c) >= 0.6)
         .collect();
-    let concepts = l.dim_concepts(d);
-    let sum = l.dim_sum(d);
-    let ids: Vec<&String> = concepts.iter().map(|(id, _)| *id).collect();
-    let mut ev = l.evidence_for(&ids);
+    let ids: Vec<String> = specific.iter().map(|s| s.to_string()).collect();
+    let idr: Vec<&String> = ids.iter().collect();
+    let mut ev = l.evidence_for(&idr);
     for (t, q) in l.money_quotes.iter().chain(l.cost_sentences.iter()) {
         let e = Evidence {
             turn: *t,
@@ -1078,35 +1421,30 @@ fn score_cost(l: &Ledger<'_>) -> DimensionScore {
     }
     let numbers =
         !l.money_quotes.is_empty() || l.w("cost-estimate") >= 0.6 || l.w("cost-per-event") >= 0.6;
-    if sum < 0.5 && l.cost_sentences.is_empty() {
+    let talked = l.cost_sentences.len();
+    if specific.is_empty() && talked == 0 {
         return not_demonstrated(d, "cost was not considered");
     }
-    let (level, strength, why) = if opt.len() >= 2 && numbers && sum >= 2.0 {
-        let n: Vec<String> = opt.iter().take(4).map(|c| l.k.concept_name(c)).collect();
+    let (level, strength, why) = if specific.len() >= 2 && opt.len() >= 3 && numbers {
+        let n: Vec<String> = specific
+            .iter()
+            .take(4)
+            .map(|c| l.k.concept_name(c))
+            .collect();
         (
             Level::Expert,
-            (sum / 5.0).min(1.0),
+            (opt.len() as f64 / 6.0).min(1.0),
             format!(
                 "Optimised cost against the SLA with specifics ({}) and numbers",
                 n.join(", ")
             ),
         )
-    } else if sum >= 0.5
-        || l.cost_sentences
-            .iter()
-            .any(|(_, q)| q.split_whitespace().count() >= 5)
-    {
-        (
-            Level::Intermediate,
-            (sum / 3.0).min(1.0),
-            "Mentioned cost as a factor without optimising it against the SLA in detail"
-                .to_string(),
-        )
     } else {
         (
-            Level::Novice,
-            0.5,
-            "Cost came up only in passing".to_string(),
+            Level::Intermediate,
+            ((specific.len() + talked) as f64 / 4.0).min(1.0),
+            "Mentioned cost as a factor without optimising it against the SLA in detail"
+                .to_string(),
         )
     };
     DimensionScore {
@@ -1130,33 +1468,48 @@ fn score_quality(l: &Ledger<'_>) -> DimensionScore {
         .filter(|(_, n)| *n > 0)
         .map(|(g, _)| *g)
         .collect();
-    let concepts = l.dim_concepts(d);
-    let sum = l.dim_sum(d);
-    let ids: Vec<&String> = concepts.iter().map(|(id, _)| *id).collect();
+    // Data quality is checks on the data itself; generic monitoring of machines does not count.
+    let checks: Vec<&str> = DQ_SCHEMA
+        .iter()
+        .chain(DQ_CONTENT)
+        .chain(DQ_FRESHNESS)
+        .chain(DQ_TESTS)
+        .copied()
+        .collect();
+    let owned: Vec<String> = checks
+        .iter()
+        .filter(|c| l.w(c) >= 0.6)
+        .map(|c| c.to_string())
+        .collect();
+    let ids: Vec<&String> = owned.iter().collect();
+    let n = ids.len();
     let ev = l.evidence_for(&ids);
-    if sum < 0.5 {
-        return not_demonstrated(d, "data validation and quality were not mentioned");
+    if n == 0 {
+        return not_demonstrated(
+            d,
+            "data validation and quality were not discussed with any substance",
+        );
     }
-    let (level, strength, why) = if covered.len() == 3 && sum >= 3.0 {
+    // Breadth across kinds of checks: schema talk alone (however rich) is one kind.
+    let breadth = groups[0].1.min(2) + groups[1].1 + groups[2].1 + l.count(DQ_TESTS, 0.6);
+    let (level, strength, why) = if (covered.len() == 3 && n >= 3) || breadth >= 4 {
         (
             Level::Expert,
-            (sum / 6.0).min(1.0),
-            format!("End-to-end data quality: {}", names(l, &ids)),
-        )
-    } else if sum >= 0.9 || !covered.is_empty() {
-        (
-            Level::Intermediate,
-            (sum / 3.0).min(1.0),
+            (n as f64 / 7.0).min(1.0),
             format!(
-                "Mentioned validation ({}) without end-to-end coverage of schema, completeness and freshness",
+                "End-to-end data quality across {}: {}",
+                covered.join(", "),
                 names(l, &ids)
             ),
         )
     } else {
         (
-            Level::Novice,
-            0.5,
-            format!("Data quality was only touched on ({})", names(l, &ids)),
+            Level::Intermediate,
+            (n as f64 / 4.0).min(1.0),
+            format!(
+                "Mentioned validation ({}) without end-to-end coverage of schema, completeness and freshness",
+                names(l, &ids)
+            ),
         )
     };
     DimensionScore {

@@ -152,22 +152,19 @@ fn lex(chars: &[Ch], mode: Mode, honour_parens: bool) -> Result<Vec<Seg>, LexErr
         if honour_parens {
             match ch.c {
                 '(' => depth += 1,
-                ')' if depth == 0 => {
-                    if mode == Mode::Strict {
-                        return Err(LexError::StrayClose);
-                    }
-                }
-                ')' => depth -= 1,
+                ')' if depth > 0 => depth -= 1,
+                // A stray `)`: an error when strict, plain text when lenient.
+                ')' if mode == Mode::Strict => return Err(LexError::StrayClose),
                 _ => {}
             }
         }
-        if depth == 0 {
-            if let Some(n) = arrow_len(chars, i, mode) {
-                segs.push(make_seg(&cur));
-                cur.clear();
-                i += n;
-                continue;
-            }
+        if depth == 0
+            && let Some(n) = arrow_len(chars, i, mode)
+        {
+            segs.push(make_seg(&cur));
+            cur.clear();
+            i += n;
+            continue;
         }
         cur.push(ch);
         i += 1;
@@ -554,22 +551,22 @@ fn run(text: &str, mode: Mode) -> Result<DesignGraph, ArrowError> {
         for w in placed.windows(2) {
             g.add_edge(w[0].id, w[1].id);
         }
-        if let Some(p) = pending.take() {
-            if let Some(first) = placed.first() {
-                g.add_edge(p.from, first.id);
-            }
+        if let Some(p) = pending.take()
+            && let Some(first) = placed.first()
+        {
+            g.add_edge(p.from, first.id);
         }
         if !placed.is_empty() {
             prev = Some(placed);
         }
     }
-    if let Some(p) = pending {
-        if strict {
-            return err(
+    if let Some(p) = pending
+        && strict
+    {
+        return err(
                 p.line,
                 "`|` at the end has nothing below it: add the chain it feeds on the next line, as in `S3 (raw) -> Spark`, or remove the `|`".to_string(),
             );
-        }
     }
     Ok(g)
 }
@@ -723,6 +720,8 @@ mod tests {
         let g = extract("Kafka -> Flink (5s window -> Redis\nno arrows here\n|\n");
         assert_eq!(g.nodes().len(), 3, "{:?}", g.nodes());
         assert_eq!(g.node(1).label.as_deref(), Some("5s window"));
+        let g = extract("Kafka) -> Flink)");
+        assert_eq!(edges(&g), ["Kafka -> Flink"]);
         assert!(extract("just talking about Kafka, no design yet").is_empty());
         assert!(extract("").is_empty());
     }

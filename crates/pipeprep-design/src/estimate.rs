@@ -1243,15 +1243,22 @@ mod tests {
         let text = est.to_text();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("figure"));
-        let col = lines[0].find("value").unwrap();
-        assert!(lines[1].starts_with("------"));
-        assert!(text.contains("11,574 events/s"), "{text}");
-        // Values are right-aligned: every value column ends at the same place.
-        let ends: Vec<usize> = lines[2..6]
-            .iter()
-            .map(|l| l.find("  ").map_or(0, |_| l.len()))
-            .collect();
-        assert!(ends.iter().all(|&e| e > col));
+        assert!(
+            text.contains("11,574 events/s  1,000,000,000 events/day ÷ 86,400 s/day"),
+            "{text}"
+        );
+        // Values are right-aligned: every value ends in the column where the header's ends.
+        let end = lines[0].find("value").unwrap() + "value".len();
+        for l in &lines[2..] {
+            if l.starts_with("note:") {
+                continue;
+            }
+            let chars: Vec<char> = l.chars().collect();
+            assert!(
+                chars[end - 1] != ' ' && chars[end] == ' ',
+                "misaligned: {l}"
+            );
+        }
         let json: serde_json::Value = serde_json::from_str(&est.to_json()).unwrap();
         assert_eq!(json["figures"][0]["id"], "events-per-sec-avg");
         assert!(

@@ -118,10 +118,10 @@ impl DesignGraph {
     pub fn components(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for n in &self.nodes {
-            if let Some(c) = n.component.as_deref() {
-                if !out.contains(&c) {
-                    out.push(c);
-                }
+            if let Some(c) = n.component.as_deref()
+                && !out.contains(&c)
+            {
+                out.push(c);
             }
         }
         out

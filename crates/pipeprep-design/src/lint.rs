@@ -17,6 +17,7 @@ use crate::prices::PriceTable;
 
 /// What the linter knows about the problem, beyond the graph.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LintContext {
     pub peak_events_per_sec: Option<f64>,
     pub events_per_day: Option<f64>,
@@ -30,7 +31,6 @@ pub struct LintContext {
     /// Concept ids the candidate already talked about (`watermark`, `dead-letter-queue`, …).
     pub mentioned: Vec<String>,
     /// How long raw data is kept, for the storage part of `over-budget`.
-    #[serde(default)]
     pub retention_days: Option<f64>,
 }
 
@@ -106,14 +106,61 @@ const HEAVY: &[&str] = &[
 ];
 /// Queues that absorb bursts and let consumers take batches, though they keep no replayable log.
 const QUEUES: &[&str] = &["sqs", "rabbitmq", "firehose"];
+/// Components that pass each request on as it comes.
+const PER_REQUEST: &[&str] = &["api-gateway"];
+/// Words in node names and labels that show a practice is designed in, e.g.
+/// `Flink (watermark 1h)` or `SQS (failed records)`. Matched on word boundaries; a trailing `*`
+/// matches any ending (`idempot*` finds `idempotent`, while `late` does not match `latest`).
+const DEDUP_WORDS: &[&str] = &[
+    "dedup*",
+    "idempot*",
+    "upsert*",
+    "merge",
+    "exactly-once",
+    "exactly once",
+    "bloom",
+    "on conflict",
+];
+const LATE_WORDS: &[&str] = &[
+    "watermark*",
+    "late",
+    "late-arriving",
+    "lateness",
+    "side output",
+    "event time",
+    "event-time",
+    "recompute*",
+    "reconcil*",
+    "recount*",
+    "re-aggregat*",
+];
+const SCHEMA_WORDS: &[&str] = &["schema*", "contract*", "avro", "protobuf"];
+const DEAD_LETTER_WORDS: &[&str] = &[
+    "dead letter",
+    "dead-letter",
+    "dlq",
+    "quarantine*",
+    "failed records",
+    "rejected",
+];
+const MONITORING_WORDS: &[&str] = &[
+    "alert*",
+    "monitor*",
+    "lag",
+    "consumer lag",
+    "freshness",
+    "observability",
+    "pager",
+];
 /// Object stores and table formats that can hold an immutable raw zone to replay from.
 const RAW_ZONES: &[&str] = &["s3", "hdfs", "iceberg", "delta-lake", "hudi"];
 const MONITORING_COMPONENTS: &[&str] = &["prometheus", "great-expectations", "datahub"];
-/// Columnar compression assumed for stored raw data in `over-budget` (JSON to Parquet is 5–10×;
-/// the low end keeps the estimate conservative).
-const ASSUMED_COMPRESSION: f64 = 5.0;
+/// Columnar compression assumed for stored raw data in `over-budget`. JSON to Parquet is 5–10×;
+/// the optimistic end keeps the estimate a lower bound, so an error is never a guess.
+const ASSUMED_COMPRESSION: f64 = 10.0;
 /// Words in a node's name or label that mark a scheduled step.
-const BATCH_WORDS: &[&str] = &["hourly", "daily", "nightly", "weekly", "batch", "cron"];
+/// (`batch` alone is not one: `Lambda (batch enrich)` consumes batches continuously.)
+const BATCH_WORDS: &[&str] = &["hourly", "daily", "nightly", "weekly", "monthly", "cron"];
 
 struct View<'a> {
     g: &'a DesignGraph,
@@ -132,6 +179,15 @@ impl<'a> View<'a> {
 
     fn name(&self, i: NodeId) -> String {
         format!("`{}`", self.g.node(i).display())
+    }
+
+    /// "`A` needs" or "`A` and `B` each need".
+    fn subject_needs(&self, ids: &[NodeId]) -> String {
+        match ids {
+            [one] => format!("{} needs", self.name(*one)),
+            [init @ .., last] => format!("{} and {} each need", self.names(init), self.name(*last)),
+            [] => "it needs".to_string(),
+        }
     }
 
     fn names(&self, ids: &[NodeId]) -> String {
@@ -157,6 +213,19 @@ impl<'a> View<'a> {
         self.comps[i].is_some_and(|c| c.limit("concurrent_executions").is_some())
     }
 
+    /// A node that writes once per request or event: a function, or an HTTP gateway.
+    fn writes_per_request(&self, i: NodeId) -> bool {
+        self.is_function(i) || self.comps[i].is_some_and(|c| PER_REQUEST.contains(&c.id.as_str()))
+    }
+
+    /// Does any node's name or label say it does this (`Flink (watermark 1h)`)?
+    fn labelled(&self, words: &[&str]) -> bool {
+        self.g.nodes().iter().any(|n| {
+            let text = n.display().to_lowercase();
+            words.iter().any(|w| has_word(&text, w))
+        })
+    }
+
     fn is_buffer(&self, i: NodeId) -> bool {
         self.comps[i].is_some_and(|c| c.durable_log || QUEUES.contains(&c.id.as_str()))
     }
@@ -166,10 +235,10 @@ impl<'a> View<'a> {
     fn slow_reason(&self, i: NodeId) -> Option<String> {
         if let Some(c) = self.comps[i] {
             if c.batch {
-                return Some(format!("{} runs as batch", c.name));
+                return Some("batch".to_string());
             }
             if c.latency >= Latency::Minutes {
-                return Some(format!("{} has {} latency", c.name, c.latency.as_str()));
+                return Some(format!("{} latency", c.latency.as_str()));
             }
         }
         let n = self.g.node(i);
@@ -216,6 +285,19 @@ impl<'a> View<'a> {
         }
         out
     }
+}
+
+/// `pattern` in `text` on word boundaries; a trailing `*` allows any ending.
+fn has_word(text: &str, pattern: &str) -> bool {
+    let (pat, prefix) = match pattern.strip_suffix('*') {
+        Some(p) => (p, true),
+        None => (pattern, false),
+    };
+    let boundary = |c: Option<char>| !c.is_some_and(char::is_alphanumeric);
+    text.match_indices(pat).any(|(i, m)| {
+        boundary(text[..i].chars().next_back())
+            && (prefix || boundary(text[i + m.len()..].chars().next()))
+    })
 }
 
 fn mentioned(ctx: &LintContext, ids: &[&str]) -> bool {
@@ -312,7 +394,7 @@ fn sla_through_batch(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
         .collect();
     let why: Vec<String> = culprits
         .iter()
-        .map(|&i| format!("{} ({})", v.name(i), slow[i].as_deref().unwrap_or("")))
+        .map(|&i| format!("{} ({})", v.name(i), slow[i].as_deref().unwrap_or("slow")))
         .collect();
     push(
         out,
@@ -364,42 +446,43 @@ fn throughput_limit(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
                 );
             }
         }
-        if let Some(s) = estimate::kinesis_shards(c, r, mib) {
-            if s.shards > 1.0 {
-                let per_shard = c
-                    .limit("records_per_sec_per_shard")
-                    .map(|l| format!(" takes more than {} records/s", fmt_int(l.value)))
-                    .unwrap_or_else(|| " is hot".to_string());
-                push(
-                    out,
-                    "throughput-limit",
-                    Severity::Warning,
-                    format!(
-                        "at {} events/s ({kind}), {} needs at least {} shards: {} (source: {})",
-                        fmt_int(r),
-                        c.name,
-                        fmt_int(s.shards),
-                        s.formula,
-                        s.source
-                    ),
-                    format!(
-                        "provision {} shards plus headroom (or on-demand mode) and use a partition key with many distinct values, so no single shard{per_shard}",
-                        fmt_int(s.shards)
-                    ),
-                    ids.clone(),
-                );
-            }
+        if let Some(s) = estimate::kinesis_shards(c, r, mib)
+            && s.shards > 1.0
+        {
+            let per_shard = c
+                .limit("records_per_sec_per_shard")
+                .map(|l| format!(" takes more than {} records/s", fmt_int(l.value)))
+                .unwrap_or_else(|| " is hot".to_string());
+            push(
+                out,
+                "throughput-limit",
+                Severity::Warning,
+                format!(
+                    "at {} events/s ({kind}), {} at least {} shards: {} (source: {})",
+                    fmt_int(r),
+                    v.subject_needs(&ids),
+                    fmt_int(s.shards),
+                    s.formula,
+                    s.source
+                ),
+                format!(
+                    "provision {} shards plus headroom (or on-demand mode) and use a partition key with many distinct values, so no single shard{per_shard}",
+                    fmt_int(s.shards)
+                ),
+                ids.clone(),
+            );
         }
-        if let Some(l) = c.limit("writes_per_sec_per_partition") {
-            if r > l.value {
-                push(
+        if let Some(l) = c.limit("writes_per_sec_per_partition")
+            && r > l.value
+        {
+            push(
                     out,
                     "throughput-limit",
                     Severity::Warning,
                     format!(
                         "at up to {} writes/s ({kind}), any partition key that takes a large share of the traffic throttles: {} caps one partition at {} writes/s ({} WCU per partition, source: {})",
                         fmt_int(r),
-                        c.name,
+                        v.names(&ids),
                         fmt_int(l.value),
                         fmt_int(l.value),
                         l.source
@@ -407,20 +490,13 @@ fn throughput_limit(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
                     "spread writes over a high-cardinality partition key (add a suffix to hot keys), or aggregate in the stream processor and write fewer, larger updates".to_string(),
                     ids.clone(),
                 );
-            }
         }
         if let Some(l) = c.limit("puts_per_sec_per_prefix") {
             // Only an object per event is a problem; a log or a processor writes batched files.
             let per_event: Vec<NodeId> = ids
                 .iter()
                 .copied()
-                .filter(|&i| {
-                    v.g.predecessors(i).any(|p| {
-                        v.is_function(p)
-                            || (v.comps[p].is_none() && v.is_source(p))
-                            || v.comps[p].is_some_and(|c| c.layer == Layer::Source)
-                    })
-                })
+                .filter(|&i| v.g.predecessors(i).any(|p| v.writes_per_request(p)))
                 .collect();
             if !per_event.is_empty() && r > l.value {
                 push(
@@ -431,7 +507,7 @@ fn throughput_limit(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
                         "writing one object per event at {} events/s ({kind}) is above the {} PUT/s per prefix of {} (source: {})",
                         fmt_int(r),
                         fmt_int(l.value),
-                        c.name,
+                        v.names(&per_event),
                         l.source
                     ),
                     "batch events into files of 100–250 MB (Firehose, a Kafka Connect S3 sink or the stream processor's file sink) and spread keys across prefixes".to_string(),
@@ -439,43 +515,57 @@ fn throughput_limit(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
                 );
             }
         }
-        if let Some(l) = c.limit("ops_per_sec_per_node") {
-            if r > l.value {
-                let nodes = (r / l.value).ceil();
-                // A log is a cluster of brokers by design: the count is planning information.
-                let (severity, suggestion) = if c.durable_log {
-                    (
-                        Severity::Info,
-                        format!(
-                            "plan at least {} brokers and spread the topic's partitions across them; production clusters run several brokers for replication anyway",
-                            fmt_int(nodes)
-                        ),
-                    )
-                } else {
-                    (
-                        Severity::Warning,
-                        format!(
-                            "shard it across at least {} nodes by key (e.g. Redis Cluster, or more database nodes), pipeline commands, or pre-aggregate upstream so it takes one update per key per window instead of one per event",
-                            fmt_int(nodes)
-                        ),
-                    )
-                };
-                push(
-                    out,
-                    "throughput-limit",
-                    severity,
+        if let Some(l) = c.limit("ops_per_sec_per_node")
+            && r > l.value
+        {
+            let nodes = (r / l.value).ceil();
+            // A log is a cluster of brokers by design, and a store behind a stream processor
+            // gets aggregated or batched writes: there the count is planning information. A
+            // store written once per event is where a single node melts.
+            let per_event = ids.iter().any(|&i| {
+                v.g.predecessors(i)
+                    .any(|p| v.writes_per_request(p) || v.is_source(p) || v.is_buffer(p))
+            });
+            let (severity, suggestion) = if c.durable_log {
+                (
+                    Severity::Info,
                     format!(
-                        "at {} events/s ({kind}), {} needs at least {} nodes at about {} ops/s per node (source: {})",
-                        fmt_int(r),
-                        c.name,
-                        fmt_int(nodes),
-                        fmt_int(l.value),
-                        l.source
+                        "plan at least {} brokers and spread the topic's partitions across them; production clusters run several brokers for replication anyway",
+                        fmt_int(nodes)
                     ),
-                    suggestion,
-                    ids.clone(),
-                );
-            }
+                )
+            } else if !per_event {
+                (
+                    Severity::Info,
+                    format!(
+                        "plan at least {} nodes, or keep the writes aggregated upstream (one update per key per window) so fewer are needed",
+                        fmt_int(nodes)
+                    ),
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    format!(
+                        "shard it across at least {} nodes by key (e.g. Redis Cluster, or more database nodes), pipeline commands, or pre-aggregate upstream so it takes one update per key per window instead of one per event",
+                        fmt_int(nodes)
+                    ),
+                )
+            };
+            push(
+                out,
+                "throughput-limit",
+                severity,
+                format!(
+                    "at {} events/s ({kind}), {} at least {} nodes at about {} ops/s per node (source: {})",
+                    fmt_int(r),
+                    v.subject_needs(&ids),
+                    fmt_int(nodes),
+                    fmt_int(l.value),
+                    l.source
+                ),
+                suggestion,
+                ids.clone(),
+            );
         }
     }
 }
@@ -518,10 +608,10 @@ fn single_tool(v: &View, out: &mut Vec<Finding>) {
         .collect();
     let mut distinct: Vec<&str> = Vec::new();
     for &i in &data_nodes {
-        if let Some(c) = v.comps[i] {
-            if !distinct.contains(&c.id.as_str()) {
-                distinct.push(&c.id);
-            }
+        if let Some(c) = v.comps[i]
+            && !distinct.contains(&c.id.as_str())
+        {
+            distinct.push(&c.id);
         }
     }
     let all_middle_resolved = middle.iter().all(|&i| v.comps[i].is_some());
@@ -603,10 +693,10 @@ fn over_budget(v: &View, ctx: &LintContext, prices: &PriceTable, out: &mut Vec<F
         let ddb: Vec<NodeId> = (0..v.n())
             .filter(|&i| v.comps[i].is_some_and(|c| c.id == "dynamodb"))
             .collect();
-        if !ddb.is_empty() {
-            if let Ok(c) = estimate::dynamodb_writes_month(per_day, ctx.event_size_bytes, prices) {
-                items.push(("DynamoDB on-demand writes".into(), c, ddb));
-            }
+        if !ddb.is_empty()
+            && let Ok(c) = estimate::dynamodb_writes_month(per_day, ctx.event_size_bytes, prices)
+        {
+            items.push(("DynamoDB on-demand writes".into(), c, ddb));
         }
         let raw: Vec<NodeId> = (0..v.n())
             .filter(|&i| v.comps[i].is_some_and(|c| RAW_ZONES.contains(&c.id.as_str())))
@@ -617,7 +707,7 @@ fn over_budget(v: &View, ctx: &LintContext, prices: &PriceTable, out: &mut Vec<F
             let bytes = per_day * size * days / ASSUMED_COMPRESSION;
             if let Ok(mut c) = estimate::s3_storage_month(bytes, prices) {
                 c.formula = format!(
-                    "{} events/day × {} B × {} days ÷ {} (assumed columnar compression) = {}",
+                    "{} events/day × {} B × {} days ÷ {} (columnar compression, the optimistic end of 5–10×) = {}",
                     fmt_int(per_day),
                     fmt_num(size),
                     fmt_num(days),
@@ -631,10 +721,10 @@ fn over_budget(v: &View, ctx: &LintContext, prices: &PriceTable, out: &mut Vec<F
     if let Some((r, _)) = rate(ctx) {
         let mib = ctx.event_size_bytes.map(|b| r * b / MIB);
         for (c, ids) in v.present() {
-            if let Some(s) = estimate::kinesis_shards(c, r, mib) {
-                if let Ok(cost) = estimate::kinesis_month(s.shards, prices) {
-                    items.push((format!("{} shards", c.name), cost, ids));
-                }
+            if let Some(s) = estimate::kinesis_shards(c, r, mib)
+                && let Ok(cost) = estimate::kinesis_month(s.shards, prices)
+            {
+                items.push((format!("{} shards", v.names(&ids)), cost, ids));
             }
         }
     }
@@ -709,7 +799,7 @@ fn practices(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
                 "idempotency-key",
                 "exactly-once",
             ],
-        );
+        ) || v.labelled(DEDUP_WORDS);
         if !by_component && !said {
             push(
                 out,
@@ -733,6 +823,7 @@ fn practices(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
                 "batch-reconciliation",
             ],
         )
+        && !v.labelled(LATE_WORDS)
     {
         push(
             out,
@@ -756,7 +847,7 @@ fn practices(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
                 "schema-evolution",
                 "schema-validation",
             ],
-        );
+        ) || v.labelled(SCHEMA_WORDS);
         if registry.is_empty() && !said {
             push(
                 out,
@@ -782,7 +873,7 @@ fn practices(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
             "data-quality-framework",
             "data-observability",
         ],
-    );
+    ) || v.labelled(MONITORING_WORDS);
     if !monitored {
         push(
             out,
@@ -794,7 +885,9 @@ fn practices(v: &View, ctx: &LintContext, out: &mut Vec<Finding>) {
         );
     }
 
-    if !mentioned(ctx, &["dead-letter-queue", "quarantine-bad-records"]) {
+    if !mentioned(ctx, &["dead-letter-queue", "quarantine-bad-records"])
+        && !v.labelled(DEAD_LETTER_WORDS)
+    {
         push(
             out,
             "no-dead-letter",
@@ -1054,6 +1147,88 @@ mod tests {
         }
         let f = run("Apps -> Lambda -> Postgres", &LintContext::default());
         assert!(f.iter().any(|x| x.rule == "no-replay-source"));
+    }
+
+    #[test]
+    fn context_reads_from_partial_json() {
+        let ctx: LintContext =
+            serde_json::from_str(r#"{"peak_events_per_sec": 1000.0, "late_data": true}"#).unwrap();
+        assert_eq!(ctx.peak_events_per_sec, Some(1000.0));
+        assert!(ctx.late_data && ctx.mentioned.is_empty());
+    }
+
+    #[test]
+    fn label_words_match_on_word_boundaries() {
+        assert!(has_word("flink (watermark 1h)", "watermark*"));
+        assert!(has_word("spark (late re-aggregation)", "late"));
+        assert!(!has_word("flink (dedup, latest position)", "late"));
+        assert!(has_word("postgres (idempotent upserts)", "idempot*"));
+        assert!(!has_word("flag service", "lag"));
+    }
+
+    #[test]
+    fn node_labels_count_as_evidence() {
+        let ctx = LintContext {
+            late_data: true,
+            at_least_once: true,
+            evolving_schema: true,
+            ..LintContext::default()
+        };
+        let design = "Apps -> Kafka (Avro) -> Spark (hourly dedup, watermark 1h) -> Snowflake\nSpark (hourly dedup, watermark 1h) -> S3 (quarantine)\nKafka (Avro) -> Consumer lag alerts";
+        let f = run(design, &ctx);
+        assert!(f.iter().all(|x| !x.rule.starts_with("no-")), "{f:#?}");
+    }
+
+    #[test]
+    fn batch_consumers_and_batched_writes_are_not_scheduled_steps() {
+        // `batch enrich` consumes batches from a log continuously; it is not an hourly job.
+        let ctx = LintContext {
+            latency_sla_sec: Some(60.0),
+            ..clickstream_ctx()
+        };
+        let f = run(
+            "Apps -> API Gateway -> Kinesis -> Lambda (batch enrich) -> Kinesis (enriched) -> Personalisation",
+            &ctx,
+        );
+        assert!(!f.iter().any(|x| x.rule == "sla-through-batch"), "{f:#?}");
+        // A log feeding S3 writes batched files; a function writes one object per event.
+        let puts = |design: &str| {
+            run(design, &ctx)
+                .into_iter()
+                .any(|x| x.message.contains("PUT/s per prefix"))
+        };
+        assert!(!puts("Apps -> Kafka -> S3 (raw)"));
+        assert!(puts("Apps -> Kinesis -> Lambda -> S3 (raw)"));
+    }
+
+    #[test]
+    fn store_behind_a_processor_gets_planning_info_not_a_warning() {
+        let ctx = LintContext {
+            peak_events_per_sec: Some(250_000.0),
+            ..LintContext::default()
+        };
+        let sev = |design: &str| {
+            run(design, &ctx)
+                .into_iter()
+                .find(|x| x.message.contains("ops/s per node"))
+                .map(|x| x.severity)
+        };
+        assert_eq!(
+            sev("Ads -> Kafka -> Flink (join) -> Cassandra"),
+            Some(Severity::Info)
+        );
+        assert_eq!(sev("Ads -> Kafka -> Cassandra"), Some(Severity::Warning));
+        let f = run("Ads -> Kafka -> Redis (a)\nKafka -> Redis (b)", &ctx);
+        let r = f
+            .iter()
+            .find(|x| x.message.contains("ops/s per node") && x.message.contains("Redis"))
+            .unwrap();
+        assert!(
+            r.message
+                .contains("`Redis (a)` and `Redis (b)` each need at least 3 nodes"),
+            "{}",
+            r.message
+        );
     }
 
     #[test]

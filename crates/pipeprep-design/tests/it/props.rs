@@ -96,3 +96,59 @@ proptest! {
         prop_assert_eq!(back, g, "{}", text);
     }
 }
+
+/// A node as indexes into the name and label pools.
+type ModelNode = (usize, Option<usize>);
+/// One chain line: its nodes, the arrow style and the spacing to use.
+type ModelLine = (Vec<ModelNode>, usize, usize);
+
+fn chains() -> impl Strategy<Value = Vec<ModelLine>> {
+    let node = (0usize..7, prop::option::of(0usize..3));
+    prop::collection::vec(
+        (prop::collection::vec(node, 2..5), 0usize..4, 0usize..3),
+        0..6,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Parsing chains gives exactly the graph built by hand with the same identity rules.
+    #[test]
+    fn parse_matches_the_graph_model(lines in chains(), comment in any::<bool>()) {
+        const NAMES: [&str; 7] = ["Kafka", "Flink", "Redis", "S3", "Spark Hourly", "Snowflake", "Click Events"];
+        const LABELS: [&str; 3] = ["5s window", "raw", "Reports"];
+        const ARROWS: [&str; 4] = ["->", "-->", "=>", "→"];
+        const SPACES: [&str; 3] = [" ", "  ", "\t"];
+        let mut text = String::new();
+        let mut model = DesignGraph::new();
+        for (nodes, arrow, space) in &lines {
+            let sep = format!("{}{}{}", SPACES[*space], ARROWS[*arrow], SPACES[*space]);
+            let parts: Vec<String> = nodes
+                .iter()
+                .map(|(n, l)| match l {
+                    Some(l) => format!("{} ({})", NAMES[*n], LABELS[*l]),
+                    None => NAMES[*n].to_string(),
+                })
+                .collect();
+            text.push_str(&parts.join(&sep));
+            if comment {
+                text.push_str("  # a comment -> not a node");
+            }
+            text.push('\n');
+            if comment {
+                text.push_str("\n// another comment\n");
+            }
+            let ids: Vec<usize> = nodes
+                .iter()
+                .map(|(n, l)| model.add_node(NAMES[*n], l.map(|l| LABELS[l])))
+                .collect();
+            for w in ids.windows(2) {
+                model.add_edge(w[0], w[1]);
+            }
+        }
+        let parsed = arrow::parse(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        prop_assert_eq!(&parsed, &model, "{}", text);
+        prop_assert_eq!(arrow::extract(&text), model, "{}", text);
+    }
+}

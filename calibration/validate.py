@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Validate the calibration sets (dev/ and holdout/) and print label distributions.
+
+Usage: python3 calibration/validate.py [SET_DIR ...]   (default: dev holdout)
+Exit code 0 if every check passes, 1 otherwise.
+"""
+import os
+import re
+import sys
+import tomllib
+from collections import Counter
+
+DIMS = ["requirements_extraction", "architecture_design", "tool_selection", "failure_modes",
+        "scaling_strategy", "cost_awareness", "data_quality"]
+LEVELS = ["novice", "intermediate", "expert"]
+SCENARIOS = ["clickstream-analytics", "dedup-at-scale", "late-arrivals", "schema-evolution",
+             "customer-360-etl", "food-delivery-platform", "cost-optimized-batch",
+             "exactly-once-payments"]
+FLAGS = {"ignoring_requirements", "single_tool", "ignoring_failures", "over_engineering",
+         "under_engineering", "clarifying_questions", "tradeoffs_unprompted",
+         "operational_concerns", "cost_considered", "testing_strategy"}
+TURN = re.compile(r"^\s*(\*\*)?(interviewer|candidate)(\*\*)?\s*:(\*\*)?", re.I)
+PRAISE = re.compile(r"\b(great|excellent|perfect|nice|impressive|well done|good answer|"
+                    r"spot on|expert|exactly right)\b", re.I)
+
+errors = []
+
+
+def err(msg):
+    errors.append(msg)
+
+
+def check_transcript(path):
+    text = open(path, encoding="utf-8").read()
+    lines = text.split("\n")
+    name = os.path.basename(path)
+    if len(lines) < 4 or lines[0] != "---" or not lines[1].startswith("scenario: ") or lines[2] != "---":
+        err(f"{name}: must start with '---', 'scenario: ...', '---'")
+        return None, 0
+    scen = lines[1][len("scenario: "):].strip()
+    if scen != "null" and scen not in SCENARIOS:
+        err(f"{name}: unknown scenario {scen!r}")
+    body = lines[3:]
+    while body and body[-1] == "":
+        body.pop()
+    if not body or not TURN.match(body[0]) or not body[0].lower().startswith("interviewer:"):
+        err(f"{name}: first line after the front matter must be an Interviewer: turn")
+    turns, speakers = 0, []
+    for i, ln in enumerate(body, start=4):
+        m = TURN.match(ln)
+        if m:
+            turns += 1
+            speakers.append(m.group(2).lower())
+            if m.group(2).lower() == "interviewer" and PRAISE.search(ln):
+                err(f"{name}:{i}: interviewer line looks like praise/rating: {ln[:80]!r}")
+    if not 8 <= turns <= 24:
+        err(f"{name}: {turns} turns, expected 8-24")
+    for a, b in zip(speakers, speakers[1:]):
+        if a == b:
+            err(f"{name}: two consecutive {a} turns")
+            break
+    if speakers.count("candidate") < 4:
+        err(f"{name}: fewer than 4 candidate turns")
+    return (None if scen == "null" else scen), turns
+
+
+def check_set(d):
+    print(f"== {d}")
+    lab_path = os.path.join(d, "labels.toml")
+    try:
+        labels = tomllib.load(open(lab_path, "rb"))["transcript"]
+    except Exception as e:  # noqa: BLE001
+        err(f"{lab_path}: {e}")
+        return
+    mds = sorted(f for f in os.listdir(d) if f.endswith(".md"))
+    seen = Counter(t.get("file") for t in labels)
+    for f, n in seen.items():
+        if n > 1:
+            err(f"{lab_path}: {f} labelled {n} times")
+        if not os.path.isfile(os.path.join(d, f)):
+            err(f"{lab_path}: {f} does not exist")
+    for f in mds:
+        if f not in seen:
+            err(f"{d}/{f}: no entry in labels.toml")
+    per_dim = {k: Counter() for k in DIMS}
+    total = Counter()
+    per_scen = Counter()
+    adversarial = Counter()
+    flag_count = Counter()
+    turn_counts = []
+    for t in labels:
+        f = t.get("file", "?")
+        keys = set(t)
+        need = {"file", "scenario", "profile", "flags", "note", *DIMS}
+        if keys != need:
+            err(f"{f}: keys differ from the schema: missing {sorted(need - keys)}, extra {sorted(keys - need)}")
+        for k in DIMS:
+            v = t.get(k)
+            if v not in LEVELS:
+                err(f"{f}: {k} = {v!r} is not one of {LEVELS}")
+            else:
+                per_dim[k][v] += 1
+                total[v] += 1
+        for fl in t.get("flags", []):
+            if fl not in FLAGS:
+                err(f"{f}: unknown flag {fl!r}")
+            flag_count[fl] += 1
+        if not t.get("note", "").strip():
+            err(f"{f}: empty note")
+        path = os.path.join(d, f)
+        if os.path.isfile(path):
+            scen, turns = check_transcript(path)
+            turn_counts.append(turns)
+            want = t.get("scenario", "")
+            if (scen or "") != want:
+                err(f"{f}: labels scenario {want!r} but front matter says {scen!r}")
+            if want and not f.startswith(f"{f[:2]}-{want}-"):
+                err(f"{f}: file name does not match scenario {want!r}")
+        per_scen[t.get("scenario") or "(generic)"] += 1
+        if "adversarial" in t.get("profile", ""):
+            adversarial[t.get("scenario") or "(generic)"] += 1
+    print(f"transcripts: {len(labels)} labelled, {len(mds)} .md files; turns per transcript "
+          f"{min(turn_counts, default=0)}-{max(turn_counts, default=0)}")
+    print("per scenario: " + ", ".join(f"{k} {v}" for k, v in sorted(per_scen.items())))
+    print(f"adversarial: {sum(adversarial.values())} (" +
+          ", ".join(f"{k} {v}" for k, v in sorted(adversarial.items())) + ")")
+    print(f"{'dimension':<26}{'novice':>8}{'interm.':>9}{'expert':>8}")
+    for k in DIMS:
+        c = per_dim[k]
+        print(f"{k:<26}{c['novice']:>8}{c['intermediate']:>9}{c['expert']:>8}")
+    n = sum(total.values()) or 1
+    print(f"{'all':<26}{total['novice']:>8}{total['intermediate']:>9}{total['expert']:>8}   "
+          f"({100*total['novice']/n:.0f}% / {100*total['intermediate']/n:.0f}% / {100*total['expert']/n:.0f}%)")
+    print("flags: " + ", ".join(f"{k} {v}" for k, v in sorted(flag_count.items())))
+    return per_dim, per_scen, adversarial
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    sets = sys.argv[1:] or [os.path.join(here, "dev"), os.path.join(here, "holdout")]
+    for d in sets:
+        res = check_set(d)
+        if res and os.path.basename(os.path.normpath(d)) == "dev":
+            per_dim, per_scen, adv = res
+            for k in DIMS:
+                if per_dim[k]["expert"] < 6 or per_dim[k]["novice"] < 8:
+                    err(f"dev: {k} needs >= 6 expert and >= 8 novice labels")
+            for s in SCENARIOS:
+                if per_scen[s] < 4:
+                    err(f"dev: scenario {s} has {per_scen[s]} transcripts, needs >= 4")
+            if per_scen["(generic)"] < 4:
+                err("dev: needs >= 4 generic transcripts")
+            if sum(adv.values()) < 12:
+                err("dev: needs >= 12 adversarial transcripts")
+        print()
+    if errors:
+        print(f"FAILED: {len(errors)} problem(s)")
+        for e in errors:
+            print("  " + e)
+        return 1
+    print("OK: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

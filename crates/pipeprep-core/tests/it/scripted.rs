@@ -1,0 +1,149 @@
+//! Whole scripted interviews: three scenarios with a weak, a middling and a strong candidate,
+//! and every scenario of DESIGN.md §3 run to the scorecard.
+
+use std::collections::BTreeSet;
+
+use pipeprep_core::interview::{Act, Phase};
+use pipeprep_core::scorer::Level;
+
+use crate::{Run, fixture, knowledge, run};
+
+const DESIGN_SCENARIOS: &[&str] = &[
+    "clickstream-analytics",
+    "dedup-at-scale",
+    "late-arrivals",
+    "schema-evolution",
+    "customer-360-etl",
+    "food-delivery-platform",
+    "cost-optimized-batch",
+    "exactly-once-payments",
+];
+
+fn phases(r: &Run) -> Vec<Phase> {
+    let mut v: Vec<Phase> = Vec::new();
+    for s in r.said.iter().filter(|s| s.phase != Phase::Done) {
+        if v.last() != Some(&s.phase) {
+            v.push(s.phase);
+        }
+    }
+    v
+}
+
+fn no_sentence_repeated(r: &Run) {
+    let mut seen = BTreeSet::new();
+    for s in &r.said {
+        for k in pipeprep_core::voice_sentences(&s.text) {
+            assert!(seen.insert(k.clone()), "sentence said twice: `{k}`");
+        }
+    }
+}
+
+fn assert_complete(r: &Run, name: &str) {
+    assert_eq!(
+        phases(r),
+        vec![
+            Phase::Requirements,
+            Phase::Architecture,
+            Phase::DeepDive,
+            Phase::Failures
+        ],
+        "{name}: phases in order"
+    );
+    assert_eq!(r.said.last().unwrap().act, Act::WrapUp, "{name}: wraps up");
+    assert!(r.card.is_some(), "{name}: a scorecard at the end");
+    let injected = r
+        .said
+        .iter()
+        .filter(|s| s.act == Act::InjectFailure)
+        .count();
+    assert!(injected >= 2, "{name}: {injected} failures injected");
+    assert!(
+        r.said.iter().all(|s| !s.text.trim().is_empty()),
+        "{name}: no empty message"
+    );
+    no_sentence_repeated(r);
+}
+
+#[test]
+fn every_design_scenario_completes_all_phases_with_a_scorecard() {
+    for id in DESIGN_SCENARIOS {
+        let answers = match *id {
+            "clickstream-analytics" => fixture("clickstream-strong"),
+            "dedup-at-scale" => fixture("dedup-strong"),
+            "exactly-once-payments" => fixture("payments-strong"),
+            _ => fixture("generic"),
+        };
+        assert_eq!(answers.len(), 10);
+        let r = run(id, 11, &answers);
+        assert_complete(&r, id);
+    }
+}
+
+#[test]
+fn weak_middling_and_strong_candidates_in_three_scenarios() {
+    for (scenario, prefix) in [
+        ("clickstream-analytics", "clickstream"),
+        ("dedup-at-scale", "dedup"),
+        ("exactly-once-payments", "payments"),
+    ] {
+        let mut overall = Vec::new();
+        for profile in ["weak", "middling", "strong"] {
+            let name = format!("{prefix}-{profile}");
+            let r = run(scenario, 12, &fixture(&name));
+            assert_complete(&r, &name);
+            let card = r.card.as_ref().unwrap();
+            if profile == "strong" {
+                // A requirement was revealed when asked.
+                assert!(
+                    r.said.iter().any(|s| s.act == Act::RevealRequirement),
+                    "{name}: reveal"
+                );
+                // A probe about the candidate's own choice.
+                assert!(
+                    r.said.iter().any(|s| s.act == Act::ProbeChoice),
+                    "{name}: probe"
+                );
+                assert!(
+                    card.flags.iter().any(|f| f.id == "clarifying_questions"),
+                    "{name}: {:?}",
+                    card.flags
+                );
+            }
+            if profile != "strong" {
+                assert!(
+                    r.said.iter().any(|s| s.act == Act::Hint),
+                    "{name}: a hint after asking for one"
+                );
+            }
+            if profile == "weak" {
+                assert!(
+                    card.dimensions.iter().all(|d| d.level == Level::Novice),
+                    "{name}: {:?}",
+                    card.dimensions
+                );
+            }
+            overall.push(card.overall.score);
+        }
+        assert!(
+            overall[0] < overall[1] && overall[1] < overall[2],
+            "{scenario}: scores rise with the candidate: {overall:?}"
+        );
+    }
+}
+
+#[test]
+fn strong_candidates_get_a_twist_with_an_extra_constraint() {
+    let r = run("clickstream-analytics", 13, &fixture("clickstream-strong"));
+    let twist = r
+        .said
+        .iter()
+        .find(|s| s.act == Act::ScaleTwist)
+        .expect("a scale twist");
+    let k = knowledge();
+    let twists = &k.scenario("clickstream-analytics").unwrap().twists;
+    assert!(
+        twists.iter().any(|t| twist.text.contains(t.prompt.trim())),
+        "{}",
+        twist.text
+    );
+}
