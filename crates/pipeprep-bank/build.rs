@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn collect(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -12,7 +12,7 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            collect(&path, root, out);
+            collect(&path, out);
         } else if path.extension().is_some_and(|e| e == "toml") {
             out.push(path);
         }
@@ -27,7 +27,7 @@ fn main() {
         .expect("the bank/ directory exists");
     println!("cargo:rerun-if-changed={}", bank.display());
     let mut files = Vec::new();
-    collect(&bank, &bank, &mut files);
+    collect(&bank, &mut files);
     let mut code = String::from("pub(crate) const EMBEDDED: &[(&str, &str)] = &[\n");
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());

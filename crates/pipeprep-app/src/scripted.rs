@@ -123,6 +123,15 @@ pub fn run(
             break;
         }
     }
+    if card.is_some() {
+        let mut unused = 0;
+        while read_answer(input)?.is_some() {
+            unused += 1;
+        }
+        if unused > 0 {
+            writeln!(err, "note: the interview ended before the answers did; {unused} answer(s) were not used")?;
+        }
+    }
     if card.is_none() {
         // The answers ran out: wrap up with what was said.
         clock += 1000;

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pipeprep_analyzer::{Analysis, QuantityKind};
+use pipeprep_analyzer::Analysis;
 use pipeprep_bank::{Dimension, Scenario};
 use pipeprep_design::DesignGraph;
 use pipeprep_design::lint::{LintContext, Severity};
@@ -207,6 +207,8 @@ pub struct Interview {
     twist_given: bool,
     failures: Vec<usize>,
     followed_up: bool,
+    /// Concepts credited in the answers to the current failure.
+    failure_concepts: BTreeSet<String>,
     war_story_told: bool,
     challenged: bool,
     rng: Rng,
@@ -268,6 +270,7 @@ impl Interview {
             twist_given: false,
             failures: Vec::new(),
             followed_up: false,
+            failure_concepts: BTreeSet::new(),
             war_story_told: false,
             challenged: false,
             rng,
@@ -765,36 +768,8 @@ impl Interview {
                 w.claimed
             ));
         }
-        let day = self.scenario.params.events_per_day?;
-        let avg = day / 86_400.0;
-        let peak = self.scenario.params.peak_events_per_sec.unwrap_or(avg);
-        for s in &a.sentences {
-            let lower = s.to_lowercase();
-            if !(lower.contains("average")
-                || lower.contains("about")
-                || lower.contains("roughly")
-                || lower.contains('~'))
-            {
-                continue;
-            }
-            for q in a
-                .quantities
-                .iter()
-                .filter(|q| q.kind == QuantityKind::Rate && s.contains(&q.text))
-            {
-                let near = |t: f64| q.value / t <= 2.0 && t / q.value <= 2.0;
-                if q.value > 0.0 && !near(avg) && !near(peak) {
-                    return Some(format!(
-                        "{} events a day is about {} per second on average ({} ÷ 86,400), and the peak is around {}; you said {}.",
-                        thousands(day),
-                        thousands(avg),
-                        thousands(day),
-                        thousands(peak),
-                        q.text
-                    ));
-                }
-            }
-        }
+        // Only arithmetic that is demonstrably wrong is challenged: a number the candidate
+        // chose on purpose (a 10x what-if, a headroom factor) is theirs to choose.
         None
     }
 
@@ -871,10 +846,10 @@ impl Interview {
             .filter(|f| f.severity != Severity::Info && !self.lint_probed.contains(f.rule))
             .min_by_key(|f| (f.severity != Severity::Error, f.rule))?;
         self.lint_probed.insert(f.rule.to_string());
-        Some(format!(
-            "{} How would you address that?",
-            f.message.trim_end_matches('.').to_string() + "."
-        ))
+        let msg = f.message.trim().trim_end_matches('.');
+        let mut chars = msg.chars();
+        let msg = chars.next().map_or(String::new(), |c| c.to_uppercase().collect::<String>() + chars.as_str());
+        Some(format!("{msg}. How would you address that?"))
     }
 
     fn probe(&mut self, k: &Knowledge) -> String {
@@ -958,7 +933,16 @@ impl Interview {
         }
         if !self.twist_given && (self.phase_exchanges >= 1 || self.over_budget()) {
             self.twist_given = true;
-            let idx = self.rng.below(self.scenario.twists.len().max(1));
+            // The scale twist: growth, a tighter SLA or a budget cut before any other kind.
+            let kinds = ["scale", "sla", "budget"];
+            let pool: Vec<usize> = (0..self.scenario.twists.len())
+                .filter(|&i| kinds.contains(&self.scenario.twists[i].kind.as_str()))
+                .collect();
+            let idx = if pool.is_empty() {
+                self.rng.below(self.scenario.twists.len().max(1))
+            } else {
+                pool[self.rng.below(pool.len())]
+            };
             let twist = self
                 .scenario
                 .twists
@@ -1000,6 +984,7 @@ impl Interview {
             .unwrap_or(0);
         self.failures.push(idx);
         self.followed_up = false;
+        self.failure_concepts.clear();
         self.scenario.failures[idx].prompt.trim().to_string()
     }
 
@@ -1008,9 +993,15 @@ impl Interview {
         let current = self.failures.last().copied();
         let missing: Vec<&'static str> = match current.map(|i| &self.scenario.failures[i]) {
             Some(f) => {
+                let answered: BTreeSet<&str> = self
+                    .failure_concepts
+                    .iter()
+                    .map(String::as_str)
+                    .chain(a.credited())
+                    .collect();
                 let has = |set: &[String], general: &BTreeSet<String>| {
-                    set.iter().any(|c| self.credited.contains(c))
-                        || a.credited().iter().any(|c| general.contains(*c))
+                    set.iter().any(|c| answered.contains(c.as_str()))
+                        || answered.iter().any(|c| general.contains(*c))
                 };
                 let mut m = Vec::new();
                 if !has(&f.detection, &k.detection) {
@@ -1026,6 +1017,7 @@ impl Interview {
             }
             None => Vec::new(),
         };
+        self.failure_concepts.extend(a.credited().into_iter().map(str::to_string));
         if self.failures.len() >= 2
             && (self.phase_exchanges >= self.phase.max_exchanges()
                 || missing.is_empty()

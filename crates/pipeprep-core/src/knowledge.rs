@@ -155,10 +155,8 @@ impl Knowledge {
         self.concept_dims.get(concept).map_or(&[], Vec::as_slice)
     }
 
-    /// A readable name for a concept id: its first term.
+    /// A readable name for a concept id (its id, spaced: `dead letter queue`).
     pub fn concept_name(&self, id: &str) -> String {
-        self.concept(id)
-            .and_then(|c| c.terms.first().cloned())
-            .unwrap_or_else(|| id.replace('-', " "))
+        id.replace('-', " ")
     }
 }

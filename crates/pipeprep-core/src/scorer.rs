@@ -598,7 +598,7 @@ impl<'a> Ledger<'a> {
             }
         }
         for &si in &a.tradeoffs {
-            if !injected.contains(&si) {
+            if !injected.contains(&si) && !a.questions.iter().any(|q| q.sentence == si) {
                 self.tradeoff_quotes.push((turn, a.sentences[si].clone()));
             }
         }
@@ -1827,7 +1827,9 @@ fn missing_for(l: &Ledger<'_>, d: Dimension, level: Level) -> Vec<String> {
     };
     let mut out: Vec<String> = Vec::new();
     for c in want {
-        if l.w(&c) < 0.6 && l.k.concept(&c).is_some() && !out.contains(&c) {
+        // Asking about a requirement is what requirements extraction is, so a question counts there.
+        let have = if d == Dimension::RequirementsExtraction { l.w(&c) > 0.0 } else { l.w(&c) >= 0.6 };
+        if !have && l.k.concept(&c).is_some() && !out.contains(&c) {
             out.push(c);
         }
     }
@@ -1906,6 +1908,21 @@ fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
             ));
         }
     }
+    // Strong everywhere: the next step is what the scenario still expects at expert level.
+    for d in dims.iter().filter(|d| d.level == Level::Expert) {
+        if out.len() >= 3 {
+            break;
+        }
+        if let Some(c) = missing_for(l, d.id, Level::Expert).first() {
+            let explain = l.k.concept(c).map_or(String::new(), |x| x.explain.trim_end_matches('.').to_string());
+            out.push(format!(
+                "{}: already strong; to go further, bring in {}. {}.",
+                d.id.title(),
+                l.k.concept_name(c),
+                explain
+            ));
+        }
+    }
     out
 }
 
@@ -1938,6 +1955,24 @@ fn resources(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<ResourcePick> {
                 url: r.url.clone(),
                 dimension: d.id,
             });
+        }
+    }
+    // At least two: when few dimensions are weak, study what the scenario still expects at the top.
+    for d in dims.iter().filter(|d| d.level == Level::Expert) {
+        if out.len() >= 2 {
+            break;
+        }
+        let missing: BTreeSet<String> = missing_for(l, d.id, Level::Expert).into_iter().collect();
+        let best = l
+            .k
+            .bank
+            .resources
+            .iter()
+            .filter(|r| r.dimensions.contains(&d.id) && !out.iter().any(|o| o.url == r.url))
+            .map(|r| (r.concepts.iter().filter(|c| missing.contains(*c)).count(), r))
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)));
+        if let Some((_, r)) = best {
+            out.push(ResourcePick { title: r.title.clone(), url: r.url.clone(), dimension: d.id });
         }
     }
     out

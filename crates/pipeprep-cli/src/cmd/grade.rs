@@ -28,10 +28,8 @@ pub fn run(bank: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
     if let Some(id) = &args.scenario {
         t.scenario = Some(id.clone());
     }
-    if let Some(id) = &t.scenario {
-        if k.scenario(id).is_none() {
-            return Err(pipeprep_app::unknown_scenario(&k.bank, id));
-        }
+    if let Some(id) = t.scenario.as_ref().filter(|id| k.scenario(id).is_none()) {
+        return Err(pipeprep_app::unknown_scenario(&k.bank, id));
     }
     let card = score(k, &t, None);
     let out = match args.format {
