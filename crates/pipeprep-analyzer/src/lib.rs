@@ -169,7 +169,7 @@ impl PhraseIndex {
 
     fn sort(&mut self) {
         for v in self.by_first.values_mut() {
-            v.sort_by(|a, b| b.stems.len().cmp(&a.stems.len()));
+            v.sort_by_key(|e| std::cmp::Reverse(e.stems.len()));
         }
     }
 

@@ -129,7 +129,10 @@ pub fn run(
             unused += 1;
         }
         if unused > 0 {
-            writeln!(err, "note: the interview ended before the answers did; {unused} answer(s) were not used")?;
+            writeln!(
+                err,
+                "note: the interview ended before the answers did; {unused} answer(s) were not used"
+            )?;
         }
     }
     if card.is_none() {

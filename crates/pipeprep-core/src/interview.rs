@@ -480,15 +480,15 @@ impl Interview {
                 ));
             }
         }
-        if known("data-size") || known("volume") {
-            if let Some(v) = p.event_size_bytes {
-                defaults.push(("event-size".into(), format!("{v}B")));
-            }
+        if (known("data-size") || known("volume"))
+            && let Some(v) = p.event_size_bytes
+        {
+            defaults.push(("event-size".into(), format!("{v}B")));
         }
-        if known("retention") {
-            if let Some(v) = p.retention_days {
-                defaults.push(("retention".into(), format!("{v}d")));
-            }
+        if known("retention")
+            && let Some(v) = p.retention_days
+        {
+            defaults.push(("retention".into(), format!("{v}d")));
         }
         match crate::estimate_args::run(args, &defaults, &k.bank.catalog, &k.bank.prices) {
             Ok(text) => text,
@@ -825,7 +825,10 @@ impl Interview {
         ]
         .into_iter()
         .find(|(l, _)| {
-            !layers.contains(l) && !(*l == Layer::Serving && layers.contains(&Layer::Storage))
+            // Serving is covered by a store that consumers query directly.
+            let covered =
+                layers.contains(l) || (*l == Layer::Serving && layers.contains(&Layer::Storage));
+            !covered
         })
         .map(|(_, n)| n)
     }
@@ -848,7 +851,9 @@ impl Interview {
         self.lint_probed.insert(f.rule.to_string());
         let msg = f.message.trim().trim_end_matches('.');
         let mut chars = msg.chars();
-        let msg = chars.next().map_or(String::new(), |c| c.to_uppercase().collect::<String>() + chars.as_str());
+        let msg = chars.next().map_or(String::new(), |c| {
+            c.to_uppercase().collect::<String>() + chars.as_str()
+        });
         Some(format!("{msg}. How would you address that?"))
     }
 
@@ -1017,28 +1022,28 @@ impl Interview {
             }
             None => Vec::new(),
         };
-        self.failure_concepts.extend(a.credited().into_iter().map(str::to_string));
+        self.failure_concepts
+            .extend(a.credited().into_iter().map(str::to_string));
         if self.failures.len() >= 2
             && (self.phase_exchanges >= self.phase.max_exchanges()
                 || missing.is_empty()
                 || self.followed_up)
         {
-            if !self.war_story_told {
-                if let Some(story) = self.scenario.war_stories.first().cloned() {
-                    self.war_story_told = true;
-                    let s = self
-                        .voice
-                        .say(&mut self.rng, voice::WAR_STORY, story.trim());
-                    text.push_str(&s);
-                    text.push(' ');
-                }
+            if !self.war_story_told
+                && let Some(story) = self.scenario.war_stories.first().cloned()
+            {
+                self.war_story_told = true;
+                let s = self
+                    .voice
+                    .say(&mut self.rng, voice::WAR_STORY, story.trim());
+                text.push_str(&s);
+                text.push(' ');
             }
             return self.advance(k, text);
         }
-        if !missing.is_empty()
-            && !self.followed_up
-            && !(self.failures.len() < 2 && self.phase_exchanges >= 2)
-        {
+        // Past the second answer with one failure injected, the second failure comes first.
+        let second_due = self.failures.len() < 2 && self.phase_exchanges >= 2;
+        if !missing.is_empty() && !self.followed_up && !second_due {
             self.followed_up = true;
             let what = missing.join(", and ");
             text.push_str(&self.voice.say(&mut self.rng, voice::FOLLOW_UP, &what));
@@ -1056,7 +1061,7 @@ pub fn thousands(v: f64) -> String {
     let s = n.abs().to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);

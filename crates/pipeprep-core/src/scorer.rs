@@ -654,10 +654,10 @@ impl<'a> Ledger<'a> {
             }
         }
         for q in &a.quantities {
-            if matches!(q.kind, QuantityKind::Usd | QuantityKind::UsdPerMonth) {
-                if let Some(s) = a.sentences.iter().find(|s| s.contains(&q.text)) {
-                    self.money_quotes.push((turn, s.clone()));
-                }
+            if matches!(q.kind, QuantityKind::Usd | QuantityKind::UsdPerMonth)
+                && let Some(s) = a.sentences.iter().find(|s| s.contains(&q.text))
+            {
+                self.money_quotes.push((turn, s.clone()));
             }
         }
         self.check_estimates(turn, &a);
@@ -818,13 +818,13 @@ impl<'a> Ledger<'a> {
         let mut fast = false;
         let mut batch = false;
         for id in &self.design_components() {
-            if let Some(c) = self.k.bank.catalog.get(id) {
-                if c.layer == Layer::Processing {
-                    if c.batch || c.latency >= pipeprep_design::Latency::Minutes {
-                        batch = true;
-                    } else if c.latency <= pipeprep_design::Latency::Seconds {
-                        fast = true;
-                    }
+            if let Some(c) = self.k.bank.catalog.get(id)
+                && c.layer == Layer::Processing
+            {
+                if c.batch || c.latency >= pipeprep_design::Latency::Minutes {
+                    batch = true;
+                } else if c.latency <= pipeprep_design::Latency::Seconds {
+                    fast = true;
                 }
             }
         }
@@ -1165,17 +1165,17 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
                 "Compared tools with some trade-offs, with little on their internals".to_string(),
             )
         } else {
-            if ev.is_empty() {
-                if let Some((_, c)) = l.components.iter().max_by(|a, b| {
+            if ev.is_empty()
+                && let Some((_, c)) = l.components.iter().max_by(|a, b| {
                     a.1.weight
                         .total_cmp(&b.1.weight)
                         .then(b.1.turn.cmp(&a.1.turn))
-                }) {
-                    ev.push(Evidence {
-                        turn: c.turn,
-                        quote: c.quote.clone(),
-                    });
-                }
+                })
+            {
+                ev.push(Evidence {
+                    turn: c.turn,
+                    quote: c.quote.clone(),
+                });
             }
             (
                 Level::Novice,
@@ -1591,15 +1591,15 @@ fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: 
             message: format!("One tool ({}) for every job", comps[0]),
             turn: l.components[comps[0]].turn,
         });
-    } else if let Some((turn, _)) = everything {
-        if !comps.is_empty() {
-            out.push(Flag {
-                id: "single_tool",
-                kind: FlagKind::Red,
-                message: "Proposed one tool for real-time and batch alike".into(),
-                turn: *turn,
-            });
-        }
+    } else if let Some((turn, _)) = everything
+        && !comps.is_empty()
+    {
+        out.push(Flag {
+            id: "single_tool",
+            kind: FlagKind::Red,
+            message: "Proposed one tool for real-time and batch alike".into(),
+            turn: *turn,
+        });
     }
     if dims[3].level == Level::Novice && !insufficient && l.dim_sum(Dimension::FailureModes) < 0.5 {
         out.push(Flag {
@@ -1657,15 +1657,15 @@ fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: 
             x.contains("1000x") || x.contains("1,000x") || x.contains("thousand times")
         })
     });
-    if let Some((turn, _)) = over_words {
-        if !out.iter().any(|f| f.id == "over_engineering") {
-            out.push(Flag {
-                id: "over_engineering",
-                kind: FlagKind::Red,
-                message: "Sized for 1000x when the requirement is far smaller".into(),
-                turn: *turn,
-            });
-        }
+    if let Some((turn, _)) = over_words
+        && !out.iter().any(|f| f.id == "over_engineering")
+    {
+        out.push(Flag {
+            id: "over_engineering",
+            kind: FlagKind::Red,
+            message: "Sized for 1000x when the requirement is far smaller".into(),
+            turn: *turn,
+        });
     }
     if asked_before >= 2 || (l.first_design_turn.is_none() && l.topics_asked.len() >= 2) {
         let turn = l
@@ -1707,15 +1707,15 @@ fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: 
     let cost_turn = green(CO_OPTIMIZE)
         .or_else(|| l.money_quotes.first().map(|x| x.0))
         .or_else(|| l.cost_sentences.first().map(|x| x.0));
-    if let Some(turn) = cost_turn {
-        if dims[5].level >= Level::Intermediate {
-            out.push(Flag {
-                id: "cost_considered",
-                kind: FlagKind::Green,
-                message: "Considered cost".into(),
-                turn,
-            });
-        }
+    if let Some(turn) = cost_turn
+        && dims[5].level >= Level::Intermediate
+    {
+        out.push(Flag {
+            id: "cost_considered",
+            kind: FlagKind::Green,
+            message: "Considered cost".into(),
+            turn,
+        });
     }
     if let Some(turn) = green(TESTING) {
         out.push(Flag {
@@ -1828,7 +1828,11 @@ fn missing_for(l: &Ledger<'_>, d: Dimension, level: Level) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for c in want {
         // Asking about a requirement is what requirements extraction is, so a question counts there.
-        let have = if d == Dimension::RequirementsExtraction { l.w(&c) > 0.0 } else { l.w(&c) >= 0.6 };
+        let have = if d == Dimension::RequirementsExtraction {
+            l.w(&c) > 0.0
+        } else {
+            l.w(&c) >= 0.6
+        };
         if !have && l.k.concept(&c).is_some() && !out.contains(&c) {
             out.push(c);
         }
@@ -1914,7 +1918,9 @@ fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
             break;
         }
         if let Some(c) = missing_for(l, d.id, Level::Expert).first() {
-            let explain = l.k.concept(c).map_or(String::new(), |x| x.explain.trim_end_matches('.').to_string());
+            let explain = l.k.concept(c).map_or(String::new(), |x| {
+                x.explain.trim_end_matches('.').to_string()
+            });
             out.push(format!(
                 "{}: already strong; to go further, bring in {}. {}.",
                 d.id.title(),
@@ -1963,16 +1969,24 @@ fn resources(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<ResourcePick> {
             break;
         }
         let missing: BTreeSet<String> = missing_for(l, d.id, Level::Expert).into_iter().collect();
-        let best = l
-            .k
-            .bank
-            .resources
-            .iter()
-            .filter(|r| r.dimensions.contains(&d.id) && !out.iter().any(|o| o.url == r.url))
-            .map(|r| (r.concepts.iter().filter(|c| missing.contains(*c)).count(), r))
-            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)));
+        let best =
+            l.k.bank
+                .resources
+                .iter()
+                .filter(|r| r.dimensions.contains(&d.id) && !out.iter().any(|o| o.url == r.url))
+                .map(|r| {
+                    (
+                        r.concepts.iter().filter(|c| missing.contains(*c)).count(),
+                        r,
+                    )
+                })
+                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)));
         if let Some((_, r)) = best {
-            out.push(ResourcePick { title: r.title.clone(), url: r.url.clone(), dimension: d.id });
+            out.push(ResourcePick {
+                title: r.title.clone(),
+                url: r.url.clone(),
+                dimension: d.id,
+            });
         }
     }
     out

@@ -52,10 +52,11 @@ fn turn_start(line: &str) -> Option<(Speaker, &str)> {
             let Some(rest) = t.strip_prefix(open) else {
                 continue;
             };
-            if rest.len() >= name.len() && rest[..name.len()].eq_ignore_ascii_case(name) {
-                if let Some(body) = rest[name.len()..].strip_prefix(close) {
-                    return Some((sp, body.trim_start()));
-                }
+            if rest.len() >= name.len()
+                && rest[..name.len()].eq_ignore_ascii_case(name)
+                && let Some(body) = rest[name.len()..].strip_prefix(close)
+            {
+                return Some((sp, body.trim_start()));
             }
         }
     }

@@ -65,7 +65,7 @@ pub fn run(scenario: &str, seed: u64, answers: &[String]) -> Run {
     let mut iv = Interview::new(k, config(scenario, seed)).unwrap();
     let mut said = Vec::new();
     let mut card = None;
-    let mut collect = |effects: Vec<Effect>, said: &mut Vec<Said>, card: &mut Option<Scorecard>| {
+    let collect = |effects: Vec<Effect>, said: &mut Vec<Said>, card: &mut Option<Scorecard>| {
         for e in effects {
             match e {
                 Effect::Say { act, text, phase } => said.push(Said { act, phase, text }),
