@@ -259,3 +259,123 @@ fn a_probe_names_a_component_the_candidate_chose() {
     });
     assert!(named, "probe `{}` names one of {chosen:?}", probe.text);
 }
+
+#[test]
+fn diagram_shows_the_design_as_understood_with_linter_findings() {
+    let k = knowledge();
+    let mut iv = Interview::new(k, config("clickstream-analytics", 9)).unwrap();
+    iv.handle(k, Event::Start { at_ms: 0 });
+    let empty = iv.handle(
+        k,
+        Event::Command {
+            command: Command::Diagram,
+            at_ms: 500,
+        },
+    );
+    assert!(matches!(&empty[0], Effect::Show { text } if text.contains("No design yet")));
+    iv.handle(
+        k,
+        Event::Command {
+            command: Command::Next,
+            at_ms: 1000,
+        },
+    );
+    iv.handle(
+        k,
+        Event::Answer {
+            text: "API Gateway -> Lambda -> DynamoDB, one Lambda per click.".into(),
+            at_ms: 2000,
+        },
+    );
+    let out = iv.handle(
+        k,
+        Event::Command {
+            command: Command::Diagram,
+            at_ms: 3000,
+        },
+    );
+    let Effect::Show { text } = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert!(
+        text.contains("Lambda") && text.contains("DynamoDB"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Linter:") && text.contains("throughput-limit"),
+        "{text}"
+    );
+    assert!(
+        iv.transcript()
+            .turns
+            .iter()
+            .all(|t| !t.text.contains("Linter:")),
+        "tool output stays out of the transcript"
+    );
+}
+
+#[test]
+fn estimate_uses_the_revealed_numbers_and_the_candidates_flags() {
+    let k = knowledge();
+    let mut iv = Interview::new(k, config("dedup-at-scale", 10)).unwrap();
+    iv.handle(k, Event::Start { at_ms: 0 });
+    let before = iv.handle(
+        k,
+        Event::Command {
+            command: Command::Estimate(String::new()),
+            at_ms: 500,
+        },
+    );
+    assert!(
+        matches!(&before[0], Effect::Show { text } if text.contains("missing")),
+        "{before:?}"
+    );
+    let out = iv.handle(
+        k,
+        Event::Command {
+            command: Command::Estimate(
+                "--events-per-day 1B --event-size 1KiB --peak-factor 5".into(),
+            ),
+            at_ms: 1000,
+        },
+    );
+    let Effect::Show { text } = &out[0] else {
+        panic!("{out:?}")
+    };
+    assert!(text.contains("11,574") && text.contains("57,870"), "{text}");
+    let bad = iv.handle(
+        k,
+        Event::Command {
+            command: Command::Estimate("--event-size -3KB --events-per-day 1B".into()),
+            at_ms: 2000,
+        },
+    );
+    assert!(
+        matches!(&bad[0], Effect::Show { text } if text.contains("Usage")),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn a_wrong_conversion_is_challenged_with_the_arithmetic() {
+    let k = knowledge();
+    let mut iv = Interview::new(k, config("dedup-at-scale", 11)).unwrap();
+    iv.handle(k, Event::Start { at_ms: 0 });
+    iv.handle(
+        k,
+        Event::Command {
+            command: Command::Next,
+            at_ms: 1000,
+        },
+    );
+    let out = say(&iv.handle(
+        k,
+        Event::Answer {
+            text: "1B a day is about 1K per second, so Kafka -> Flink -> Postgres is plenty."
+                .into(),
+            at_ms: 2000,
+        },
+    ));
+    assert_eq!(out[0].0, Act::ChallengeEstimate, "{out:?}");
+    assert!(out[0].1.contains("11,574"), "{}", out[0].1);
+}
