@@ -1932,6 +1932,32 @@ fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
     out
 }
 
+/// The catalog resource for a dimension that teaches most of what is missing, not already picked.
+fn best_resource(
+    l: &Ledger<'_>,
+    d: Dimension,
+    level: Level,
+    taken: &[ResourcePick],
+) -> Option<ResourcePick> {
+    let missing: BTreeSet<String> = missing_for(l, d, level).into_iter().collect();
+    l.k.bank
+        .resources
+        .iter()
+        .filter(|r| r.dimensions.contains(&d) && !taken.iter().any(|o| o.url == r.url))
+        .map(|r| {
+            (
+                r.concepts.iter().filter(|c| missing.contains(*c)).count(),
+                r,
+            )
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)))
+        .map(|(_, r)| ResourcePick {
+            title: r.title.clone(),
+            url: r.url.clone(),
+            dimension: d,
+        })
+}
+
 fn resources(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<ResourcePick> {
     let mut weak: Vec<&DimensionScore> = dims.iter().filter(|d| d.level < Level::Expert).collect();
     weak.sort_by(|a, b| {
@@ -1942,25 +1968,8 @@ fn resources(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<ResourcePick> {
     });
     let mut out: Vec<ResourcePick> = Vec::new();
     for d in weak.into_iter().take(3) {
-        let missing: BTreeSet<String> = missing_for(l, d.id, d.level).into_iter().collect();
-        let best =
-            l.k.bank
-                .resources
-                .iter()
-                .filter(|r| r.dimensions.contains(&d.id) && !out.iter().any(|o| o.url == r.url))
-                .map(|r| {
-                    (
-                        r.concepts.iter().filter(|c| missing.contains(*c)).count(),
-                        r,
-                    )
-                })
-                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)));
-        if let Some((_, r)) = best {
-            out.push(ResourcePick {
-                title: r.title.clone(),
-                url: r.url.clone(),
-                dimension: d.id,
-            });
+        if let Some(r) = best_resource(l, d.id, d.level, &out) {
+            out.push(r);
         }
     }
     // At least two: when few dimensions are weak, study what the scenario still expects at the top.
@@ -1968,25 +1977,8 @@ fn resources(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<ResourcePick> {
         if out.len() >= 2 {
             break;
         }
-        let missing: BTreeSet<String> = missing_for(l, d.id, Level::Expert).into_iter().collect();
-        let best =
-            l.k.bank
-                .resources
-                .iter()
-                .filter(|r| r.dimensions.contains(&d.id) && !out.iter().any(|o| o.url == r.url))
-                .map(|r| {
-                    (
-                        r.concepts.iter().filter(|c| missing.contains(*c)).count(),
-                        r,
-                    )
-                })
-                .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)));
-        if let Some((_, r)) = best {
-            out.push(ResourcePick {
-                title: r.title.clone(),
-                url: r.url.clone(),
-                dimension: d.id,
-            });
+        if let Some(r) = best_resource(l, d.id, Level::Expert, &out) {
+            out.push(r);
         }
     }
     out

@@ -2,10 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pipeprep_core::calibration::{Labelled, evaluate};
 use pipeprep_core::scorer::Level;
 use pipeprep_core::{Transcript, render, score};
-use serde::Deserialize;
 
 use crate::knowledge;
 
@@ -13,77 +11,10 @@ fn grade(text: &str) -> pipeprep_core::Scorecard {
     score(knowledge(), &Transcript::parse(text).unwrap(), None)
 }
 
-#[derive(Deserialize)]
-struct LabelsFile {
-    transcript: Vec<Entry>,
-}
-
-#[derive(Deserialize)]
-struct Entry {
-    file: String,
-    requirements_extraction: String,
-    architecture_design: String,
-    tool_selection: String,
-    failure_modes: String,
-    scaling_strategy: String,
-    cost_awareness: String,
-    data_quality: String,
-}
-
 fn calibration_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../calibration")
         .join(name)
-}
-
-fn load(dir: &Path) -> Vec<Labelled> {
-    let text = std::fs::read_to_string(dir.join("labels.toml")).unwrap();
-    let f: LabelsFile = toml::from_str(&text).unwrap();
-    f.transcript
-        .into_iter()
-        .map(|e| {
-            let l = |s: &str| Level::from_str_opt(s).unwrap();
-            let labels = [
-                l(&e.requirements_extraction),
-                l(&e.architecture_design),
-                l(&e.tool_selection),
-                l(&e.failure_modes),
-                l(&e.scaling_strategy),
-                l(&e.cost_awareness),
-                l(&e.data_quality),
-            ];
-            let bytes = std::fs::read(dir.join(&e.file)).unwrap();
-            Labelled {
-                name: e.file,
-                transcript: Transcript::parse_bytes(&bytes).unwrap(),
-                labels,
-            }
-        })
-        .collect()
-}
-
-#[test]
-fn agreement_with_the_labelled_development_set() {
-    let set = load(&calibration_dir("dev"));
-    assert!(
-        set.len() >= 40,
-        "at least 40 labelled transcripts, found {}",
-        set.len()
-    );
-    let report = evaluate(knowledge(), &set);
-    let text = report.to_text();
-    for (d, r) in &report.dims {
-        assert!(
-            r.exact_rate() >= 0.80,
-            "{d}: exact agreement {:.1}% < 80%\n{text}",
-            r.exact_rate() * 100.0
-        );
-        assert!(
-            r.within_one_rate() >= 0.98,
-            "{d}: within-one {:.1}% < 98%\n{text}",
-            r.within_one_rate() * 100.0
-        );
-    }
 }
 
 #[test]
