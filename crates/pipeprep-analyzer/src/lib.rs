@@ -13,7 +13,7 @@ pub mod text;
 use std::collections::HashMap;
 
 use pipeprep_design::{Catalog, DesignGraph};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Serialize;
 
 pub use numbers::{Quantity, QuantityKind, WrongConversion, quantities, wrong_conversions};
@@ -210,6 +210,10 @@ pub struct Analyzer {
     concept_ids: Vec<String>,
     concepts: PhraseIndex,
     patterns: Vec<(usize, Regex)>,
+    /// All patterns at once, so a sentence is scanned once to learn which patterns can match.
+    pattern_set: RegexSet,
+    /// The phrase lists (reason, trade-off, instruction, unsure, struggle) as one set, in that order.
+    cues: RegexSet,
     component_ids: Vec<String>,
     components: PhraseIndex,
     topics: Vec<(String, Vec<Vec<String>>)>,
@@ -360,6 +364,35 @@ const INJECTION: &[&str] = &[
     "assistant:",
 ];
 
+const CUE_REASON: usize = 0;
+const CUE_TRADEOFF: usize = 1;
+const CUE_INJECTION: usize = 2;
+const CUE_UNSURE: usize = 3;
+const CUE_STRUGGLE: usize = 4;
+
+/// One regex per phrase list: whole words for reasons, "not sure" and struggle; plain
+/// containment for trade-off markers and instruction-looking text, which may start or end with
+/// punctuation (`SYSTEM:`, ` vs`).
+fn cue_set() -> RegexSet {
+    let words = |list: &[&str]| {
+        let alts: Vec<String> = list.iter().map(|p| regex::escape(p.trim())).collect();
+        format!(r"(?i)(?:^|[^\w])(?:{})(?:$|[^\w])", alts.join("|"))
+    };
+    let plain = |list: &[&str]| {
+        let alts: Vec<String> = list.iter().map(|p| regex::escape(p)).collect();
+        format!(r"(?i)(?:{})", alts.join("|"))
+    };
+    let tradeoff: Vec<&str> = TRADEOFF.iter().flat_map(|p| [*p, p.trim()]).collect();
+    RegexSet::new([
+        words(REASON),
+        plain(&tradeoff),
+        plain(INJECTION),
+        words(UNSURE),
+        words(STRUGGLE),
+    ])
+    .expect("the phrase lists make valid regexes")
+}
+
 fn contains_phrase(hay: &str, needle: &str) -> bool {
     // Word-boundary containment on lowercase text.
     let mut from = 0;
@@ -438,7 +471,17 @@ impl Analyzer {
                 )
             })
             .collect();
+        let pattern_set =
+            RegexSet::new(patterns.iter().map(|(_, re)| re.as_str())).map_err(|e| {
+                AnalyzerError::BadPattern {
+                    concept: String::new(),
+                    pattern: String::new(),
+                    reason: e.to_string(),
+                }
+            })?;
         Ok(Analyzer {
+            cues: cue_set(),
+            pattern_set,
             stem,
             concept_ids: concepts.iter().map(|c| c.id.clone()).collect(),
             concepts: index,
@@ -485,10 +528,6 @@ impl Analyzer {
             })
     }
 
-    fn unsure(lower_sentence: &str) -> bool {
-        UNSURE.iter().any(|p| contains_phrase(lower_sentence, p))
-    }
-
     /// Analyses one candidate turn.
     pub fn analyze(&self, input: &str) -> Analysis {
         let mut cut = input.len().min(MAX_ANALYZED_BYTES);
@@ -514,7 +553,8 @@ impl Analyzer {
         for (si, s) in sents.iter().enumerate() {
             let raw = text[s.start..s.end].trim().to_string();
             let lower = raw.to_lowercase();
-            let unsure = Self::unsure(&lower);
+            let cues = self.cues.matches(&lower);
+            let unsure = cues.matched(CUE_UNSURE);
             for (owner, first, n) in self.concepts.find(s) {
                 let start = s.tokens[first].start;
                 let end = s.tokens[first + n - 1].end;
@@ -526,7 +566,8 @@ impl Analyzer {
                     unsure,
                 });
             }
-            for (owner, re) in &self.patterns {
+            for pi in self.pattern_set.matches(&raw).iter() {
+                let (owner, re) = &self.patterns[pi];
                 if let Some(m) = re.find(&raw) {
                     let id = &self.concept_ids[*owner];
                     if !a.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
@@ -570,21 +611,20 @@ impl Analyzer {
                 });
             }
             // A reason in words, or arithmetic: two quantities in one sentence is capacity math.
-            if REASON.iter().any(|p| contains_phrase(&lower, p)) || quantities(&raw).len() >= 2 {
+            let sentence_quantities = quantities(&raw);
+            let arithmetic = sentence_quantities.len() >= 2;
+            a.quantities.extend(sentence_quantities);
+            if cues.matched(CUE_REASON) || arithmetic {
                 a.reasoning.push(si);
             }
-            if TRADEOFF
-                .iter()
-                .any(|p| contains_phrase(&lower, p.trim()) || lower.contains(p))
-            {
+            if cues.matched(CUE_TRADEOFF) {
                 a.tradeoffs.push(si);
             }
-            if INJECTION.iter().any(|p| lower.contains(p)) {
+            if cues.matched(CUE_INJECTION) {
                 a.injections.push(si);
             }
             a.sentences.push(raw);
         }
-        a.quantities = quantities(&text);
         let words: Vec<&str> = text::words(&text).map(|w| w.2).collect();
         a.words = words.len();
         a.content_words = content_words(&words);
@@ -592,7 +632,7 @@ impl Analyzer {
             .iter()
             .any(|p| contains_phrase(&lower_all, p));
         a.struggle = a.asked_hint
-            || STRUGGLE.iter().any(|p| contains_phrase(&lower_all, p))
+            || self.cues.matches(&lower_all).matched(CUE_STRUGGLE)
             || (a.words <= 2 && a.questions.is_empty() && !text.contains("->"));
         let mut design = pipeprep_design::arrow::extract(&text);
         let prose = prose::design_from_prose(&a, &self.catalog);

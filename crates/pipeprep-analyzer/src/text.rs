@@ -114,6 +114,7 @@ pub fn sentences(text: &str, stem: &Stem) -> Vec<Sentence> {
         bounds.push((start, text.len()));
     }
     let mut out = Vec::new();
+    let mut cache: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for (s, e) in bounds {
         let slice = &text[s..e];
         if slice.trim().is_empty() {
@@ -135,8 +136,17 @@ pub fn sentences(text: &str, stem: &Stem) -> Vec<Sentence> {
             if CLAUSE_WORDS.contains(&lower.as_str()) {
                 clause += 1;
             }
+            // Long answers repeat their words; stem each distinct word once.
+            let stemmed = match cache.get(&lower) {
+                Some(st) => st.clone(),
+                None => {
+                    let st = stem.stem(&lower);
+                    cache.insert(lower.clone(), st.clone());
+                    st
+                }
+            };
             tokens.push(Token {
-                stem: stem.stem(&lower),
+                stem: stemmed,
                 lower,
                 start: abs_s,
                 end: s + we,

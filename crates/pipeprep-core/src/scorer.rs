@@ -321,15 +321,6 @@ fn reads_as_english(s: &str) -> bool {
     words.len() < 6 || words.iter().any(|w| FUNCTION.contains(&w.as_str()))
 }
 
-/// A concept named in a question is a requirement being asked about, not knowledge shown.
-fn credit_weight(a: &Analysis, si: usize) -> f64 {
-    if a.questions.iter().any(|q| q.sentence == si) {
-        0.3
-    } else {
-        sentence_weight(a, si)
-    }
-}
-
 /// How much a mention counts: 1.0 with a reason or a trade-off in the same sentence, 0.6 in a
 /// plain sentence, 0.25 in a bare list or a fragment.
 fn sentence_weight(a: &Analysis, si: usize) -> f64 {
@@ -485,15 +476,16 @@ impl<'a> Ledger<'a> {
             if a.asked_hint {
                 l.hints_asked += 1;
             }
+            let weights: Vec<f64> = (0..a.sentences.len())
+                .map(|si| sentence_weight(&a, si))
+                .collect();
             if in_failure {
                 let injected: BTreeSet<usize> = a.injections.iter().copied().collect();
                 let got: Vec<String> = a
                     .concepts
                     .iter()
                     .filter(|h| {
-                        h.counts()
-                            && !injected.contains(&h.sentence)
-                            && sentence_weight(&a, h.sentence) >= 0.6
+                        h.counts() && !injected.contains(&h.sentence) && weights[h.sentence] >= 0.6
                     })
                     .map(|h| h.id.clone())
                     .collect();
@@ -507,6 +499,11 @@ impl<'a> Ledger<'a> {
     }
 
     fn absorb(&mut self, turn: usize, a: Analysis) {
+        // Each sentence's weight, once: hits in a sentence all share it.
+        let weights: Vec<f64> = (0..a.sentences.len())
+            .map(|si| sentence_weight(&a, si))
+            .collect();
+        let in_question: BTreeSet<usize> = a.questions.iter().map(|q| q.sentence).collect();
         self.content_words += a.content_words;
         if !a.injections.is_empty() {
             self.injection_turns.push(turn);
@@ -518,7 +515,11 @@ impl<'a> Ledger<'a> {
             .filter(|h| h.counts() && !injected.contains(&h.sentence))
         {
             let c = Credit {
-                weight: credit_weight(&a, h.sentence),
+                weight: if in_question.contains(&h.sentence) {
+                    0.3
+                } else {
+                    weights[h.sentence]
+                },
                 turn,
                 quote: a.sentences[h.sentence].clone(),
             };
@@ -534,7 +535,7 @@ impl<'a> Ledger<'a> {
             .filter(|h| !h.negated && !injected.contains(&h.sentence))
         {
             let c = Credit {
-                weight: sentence_weight(&a, h.sentence),
+                weight: weights[h.sentence],
                 turn,
                 quote: a.sentences[h.sentence].clone(),
             };
@@ -649,7 +650,7 @@ impl<'a> Ledger<'a> {
             ]
             .iter()
             .any(|p| lower.contains(p));
-            if money && !dismissed && sentence_weight(&a, si) >= 0.6 {
+            if money && !dismissed && weights[si] >= 0.6 {
                 self.cost_sentences.push((turn, s.clone()));
             }
         }

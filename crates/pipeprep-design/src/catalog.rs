@@ -150,6 +150,9 @@ impl Component {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Catalog {
     components: Vec<Component>,
+    /// Every normalised id, name and alias with its component index, longest first; built once
+    /// because resolving runs for every node of every answer.
+    names: Vec<(String, usize)>,
 }
 
 /// Lowercases and folds punctuation so `Amazon MSK`, `amazon-msk` and `AMAZON  MSK` compare equal.
@@ -172,7 +175,20 @@ pub fn normalize_name(s: &str) -> String {
 
 impl Catalog {
     pub fn new(components: Vec<Component>) -> Self {
-        Self { components }
+        let mut names: Vec<(String, usize)> = Vec::new();
+        for (i, c) in components.iter().enumerate() {
+            let all = [normalize_name(&c.id), normalize_name(&c.name)]
+                .into_iter()
+                .chain(c.aliases.iter().map(|a| normalize_name(a)));
+            for n in all {
+                if !n.is_empty() && !names.iter().any(|(m, j)| *m == n && *j == i) {
+                    names.push((n, i));
+                }
+            }
+        }
+        // Longest first, then catalog order, so the first hit is the most specific.
+        names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+        Self { components, names }
     }
 
     pub fn components(&self) -> &[Component] {
@@ -199,27 +215,25 @@ impl Catalog {
         if n.is_empty() {
             return None;
         }
-        let names = |c: &'_ Component| {
-            let mut v = vec![normalize_name(&c.id), normalize_name(&c.name)];
-            v.extend(c.aliases.iter().map(|a| normalize_name(a)));
-            v
-        };
-        if let Some(c) = self.components.iter().find(|c| names(c).contains(&n)) {
-            return Some(c);
+        // An exact id, name or alias first, in catalog order.
+        if let Some((_, i)) = self
+            .names
+            .iter()
+            .filter(|(m, _)| *m == n)
+            .min_by_key(|(_, i)| *i)
+        {
+            return Some(&self.components[*i]);
         }
-        let mut best: Option<(&Component, usize)> = None;
-        for c in &self.components {
-            for alias in names(c) {
-                if alias.is_empty() {
-                    continue;
-                }
-                let hit = n.starts_with(&format!("{alias} ")) || n.ends_with(&format!(" {alias}"));
-                if hit && best.is_none_or(|(_, len)| alias.len() > len) {
-                    best = Some((c, alias.len()));
-                }
-            }
-        }
-        best.map(|(c, _)| c)
+        // Then the longest alias the name starts or ends with.
+        self.names
+            .iter()
+            .find(|(alias, _)| {
+                n.len() > alias.len()
+                    && ((n.starts_with(alias.as_str()) && n.as_bytes()[alias.len()] == b' ')
+                        || (n.ends_with(alias.as_str())
+                            && n.as_bytes()[n.len() - alias.len() - 1] == b' '))
+            })
+            .map(|(_, i)| &self.components[*i])
     }
 }
 
