@@ -5,7 +5,9 @@
 pub mod calibration;
 pub mod config;
 pub mod env;
+pub mod reports;
 pub mod scripted;
+pub mod session;
 
 use std::path::{Path, PathBuf};
 

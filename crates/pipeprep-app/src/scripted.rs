@@ -5,8 +5,11 @@
 use std::io::{BufRead, Write};
 
 use anyhow::Result;
-use pipeprep_core::interview::{Command, Effect, Event, Interview, InterviewConfig};
-use pipeprep_core::{Knowledge, Scorecard, render};
+use pipeprep_core::interview::{Command, Effect, Event};
+use pipeprep_store::TurnRow;
+
+use crate::session::LiveSession;
+use pipeprep_core::{Scorecard, render};
 
 /// Simulated seconds between scripted answers, so phase timing is deterministic.
 pub const SCRIPTED_SECONDS_PER_ANSWER: u64 = 90;
@@ -70,24 +73,42 @@ fn read_answer(input: &mut dyn BufRead) -> Result<Option<String>> {
     Ok(if s.is_empty() { None } else { Some(s) })
 }
 
-/// Runs a whole scripted interview, printing the transcript and then the scorecard to `out`.
+/// Runs a scripted interview on a stored session, printing the transcript and then the scorecard
+/// to `out`. `greeting` are the effects of starting it; a resumed session prints its stored turns
+/// first instead.
 pub fn run(
-    k: &Knowledge,
-    cfg: InterviewConfig,
+    session: &mut LiveSession<'_>,
+    greeting: Vec<Effect>,
+    prior: &[TurnRow],
     input: &mut dyn BufRead,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<Scorecard> {
-    let mut iv = Interview::new(k, cfg).map_err(crate::bad)?;
-    writeln!(out, "---\nscenario: {}\n---", iv.scenario().id)?;
-    let mut card = None;
-    let mut clock = 0u64;
-    perform(
-        iv.handle(k, Event::Start { at_ms: clock }),
+) -> Result<Option<Scorecard>> {
+    writeln!(
         out,
-        err,
-        &mut card,
+        "---\nscenario: {}\n---",
+        session.interview().scenario().id
     )?;
+    writeln!(
+        err,
+        "session {} (resume with `pipeprep resume {}`)",
+        session.id(),
+        session.id()
+    )?;
+    let mut card = None;
+    for t in prior {
+        write_turn(
+            out,
+            if t.speaker == "candidate" {
+                "Candidate"
+            } else {
+                "Interviewer"
+            },
+            &t.text,
+        )?;
+    }
+    perform(greeting, out, err, &mut card)?;
+    let mut clock = session.resumed_at_ms;
     while card.is_none() {
         let Some(answer) = read_answer(input)? else {
             break;
@@ -115,12 +136,14 @@ pub fn run(
                 }
             }
         };
-        if perform(iv.handle(k, event), out, err, &mut card)? {
+        if perform(session.handle(event)?, out, err, &mut card)? {
             writeln!(
                 err,
-                "stopped at /quit; a scripted interview is not saved (sessions are not stored yet)"
+                "stopped at /quit; resume with `pipeprep resume {}`",
+                session.id()
             )?;
-            break;
+            out.flush()?;
+            return Ok(None);
         }
     }
     if card.is_some() {
@@ -139,13 +162,10 @@ pub fn run(
         // The answers ran out: wrap up with what was said.
         clock += 1000;
         perform(
-            iv.handle(
-                k,
-                Event::Command {
-                    command: Command::End,
-                    at_ms: clock,
-                },
-            ),
+            session.handle(Event::Command {
+                command: Command::End,
+                at_ms: clock,
+            })?,
             out,
             err,
             &mut card,
@@ -155,5 +175,5 @@ pub fn run(
     writeln!(out)?;
     write!(out, "{}", render::markdown(&card, render::ENGINE_LABEL))?;
     out.flush()?;
-    Ok(card)
+    Ok(Some(card))
 }

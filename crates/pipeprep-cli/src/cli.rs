@@ -13,17 +13,16 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// With no command, `pipeprep` starts an interview in the terminal (same as `pipeprep practice`).
 #[derive(Debug, Parser)]
-#[command(
-    name = "pipeprep",
-    version,
-    propagate_version = true,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "pipeprep", version, propagate_version = true)]
 pub struct Cli {
     /// A bank directory merged over the built-in problem bank (same ids replace built-in ones).
     /// Also settable with PIPEPREP_BANK or `bank = "..."` in the config file.
     #[arg(long, global = true, value_name = "DIR")]
     pub bank: Option<PathBuf>,
+
+    /// The sessions database (default: $PIPEPREP_HOME/pipeprep.db, else the XDG data directory).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -40,10 +39,13 @@ pub enum Cmd {
     /// send it. Commands like /hint are sent at once. With --answers it runs a scripted interview
     /// and prints the transcript and the scorecard.
     Practice(PracticeArgs),
-    /// Continue an unfinished interview.
+    /// Continue an unfinished interview where it stopped (phase, requirements, design, hints, time).
     Resume {
-        /// Session id (default: the latest).
+        /// Session id from `pipeprep history` (default: the latest unfinished one).
         session: Option<String>,
+        /// Continue with candidate turns from FILE (or - for stdin), as `practice --answers`.
+        #[arg(long, value_name = "FILE")]
+        answers: Option<String>,
     },
     /// Grade a transcript against the rubric and print a scorecard.
     ///
@@ -68,13 +70,17 @@ pub enum Cmd {
         /// Text file, or - for stdin.
         file: String,
     },
-    /// List past interviews.
-    History,
-    /// Your level per rubric dimension across sessions.
+    /// List past interviews: date, scenario, status, overall level, duration.
+    History {
+        /// Delete this session (its transcript and scorecard) instead of listing.
+        #[arg(long, value_name = "ID")]
+        delete: Option<String>,
+    },
+    /// Your level per rubric dimension across finished interviews, as a chart.
     Progress,
-    /// Export a session as markdown, JSON or HTML.
+    /// Export a session (transcript, design, scorecard) as markdown, JSON or HTML.
     Export {
-        /// Session id, or `last`.
+        /// Session id, or `last` for the newest.
         session: String,
         #[arg(long, value_enum, default_value_t = Format::Md)]
         format: Format,
@@ -92,8 +98,9 @@ pub struct PracticeArgs {
     /// Scenario id (see `pipeprep scenarios list`); default: one chosen for you.
     #[arg(long, value_name = "ID")]
     pub scenario: Option<String>,
-    /// Aim the interview at a rubric dimension (e.g. failure_modes).
-    #[arg(long, value_name = "DIM")]
+    /// Aim the interview at a rubric dimension (e.g. failure_modes), or `weakest` for the one your
+    /// recent interviews scored lowest.
+    #[arg(long, value_name = "DIM|weakest")]
     pub focus: Option<String>,
     /// Problem difficulty when choosing a scenario; `hard` also adds follow-up constraints.
     #[arg(long, value_enum)]

@@ -2,15 +2,17 @@
 //!
 //! An answer can span several lines: press Enter to start a new line and Enter on an empty line
 //! to send it. A slash command on its own line (`/hint`) is sent at once. Up and down arrows
-//! recall earlier answers. Ctrl-C or Ctrl-D ends the session and prints the transcript so far, so
-//! nothing typed is lost (sessions are not stored yet).
+//! recall earlier answers. Every answer is saved before the interviewer replies, so Ctrl-C,
+//! Ctrl-D or /quit lose nothing: `pipeprep resume` continues where it stopped.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use pipeprep_core::interview::{Command, Effect, Event, Interview, InterviewConfig};
-use pipeprep_core::{Knowledge, render};
+use pipeprep_app::session::LiveSession;
+use pipeprep_core::interview::{Command, Effect, Event};
+use pipeprep_core::render;
+use pipeprep_store::TurnRow;
 use rustyline::completion::Completer;
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -69,42 +71,61 @@ fn print_effects(effects: Vec<Effect>, color: bool) -> (bool, bool) {
     (finished, suspended)
 }
 
-fn dump_transcript(iv: &Interview, why: &str) {
+fn saved(live: &LiveSession<'_>, why: &str) {
     eprintln!(
-        "\n{why} Sessions are not stored yet, so here is the transcript so far (save it and run `pipeprep grade FILE` to score it):\n"
+        "\n{why} Everything you answered is saved. Continue with `pipeprep resume {}`.",
+        live.id()
     );
-    print!("{}", iv.transcript());
 }
 
-pub fn run(k: &Knowledge, cfg: InterviewConfig) -> Result<ExitCode> {
+pub fn run(
+    live: &mut LiveSession<'_>,
+    greeting: Vec<Effect>,
+    prior: &[TurnRow],
+) -> Result<ExitCode> {
     let color = term::color_enabled();
-    let seed = cfg.seed;
-    let mut iv = Interview::new(k, cfg).map_err(pipeprep_app::bad)?;
     let start = Instant::now();
-    let now = || start.elapsed().as_millis() as u64;
+    let base = live.resumed_at_ms;
+    let now = || base + start.elapsed().as_millis() as u64;
+    let seed = live.interview().config().seed;
+    let resumed = if prior.is_empty() {
+        String::new()
+    } else {
+        format!(" · resumed {}", live.id())
+    };
     println!(
         "{}",
         term::dim(
             &format!(
-                "pipeprep · offline interviewer · seed {seed}\nType your answer; press Enter on an empty line to send it. /help lists commands, /hint asks for a hint, /end finishes."
+                "pipeprep · offline interviewer · session {} · seed {seed}{resumed}\nType your answer; press Enter on an empty line to send it. /help lists commands, /hint asks for a hint, /end finishes.",
+                live.id()
             ),
             color
         )
     );
-    print_effects(iv.handle(k, Event::Start { at_ms: 0 }), color);
+    for t in prior {
+        let who = if t.speaker == "candidate" {
+            "You:"
+        } else {
+            "Interviewer:"
+        };
+        println!("\n{}", term::bold(who, color));
+        print!("{}", term::markdown(&t.text, color));
+    }
+    print_effects(greeting, color);
     let mut rl: Editor<AnswerHelper, DefaultHistory> = Editor::new()?;
     rl.set_helper(Some(AnswerHelper));
     loop {
-        iv.handle(k, Event::Tick { at_ms: now() });
-        println!("\n{}", term::dim(&iv.status().line(), color));
+        live.handle(Event::Tick { at_ms: now() })?;
+        println!("\n{}", term::dim(&live.interview().status().line(), color));
         let line = match rl.readline("you> ") {
             Ok(l) => l,
             Err(ReadlineError::Interrupted) => {
-                dump_transcript(&iv, "Interrupted.");
+                saved(live, "Interrupted.");
                 return Ok(ExitCode::from(130));
             }
             Err(ReadlineError::Eof) => {
-                dump_transcript(&iv, "End of input.");
+                saved(live, "End of input.");
                 return Ok(ExitCode::SUCCESS);
             }
             Err(e) => return Err(e.into()),
@@ -128,9 +149,17 @@ pub fn run(k: &Knowledge, cfg: InterviewConfig) -> Result<ExitCode> {
                 at_ms: now(),
             },
         };
-        let (finished, suspended) = print_effects(iv.handle(k, event), color);
+        let effects = match live.handle(event) {
+            Ok(e) => e,
+            Err(e) => {
+                // Not saved, so not answered: say why and let the candidate try again.
+                eprintln!("error: {e:#}");
+                continue;
+            }
+        };
+        let (finished, suspended) = print_effects(effects, color);
         if suspended {
-            dump_transcript(&iv, "Stopped.");
+            saved(live, "Stopped.");
             return Ok(ExitCode::SUCCESS);
         }
         if finished {

@@ -5,6 +5,7 @@ mod estimate;
 mod grade;
 mod practice;
 mod scenarios;
+mod sessions;
 
 use std::io::Read;
 use std::path::Path;
@@ -68,28 +69,16 @@ pub fn read_text(arg: &str) -> Result<(String, String)> {
     }
 }
 
-fn not_yet(what: &str) -> Result<ExitCode> {
-    eprintln!(
-        "error: {what} is not available in this version: interviews are not stored yet, so there is nothing to {}. \
-         Use `pipeprep practice --answers FILE > transcript.md` to keep a transcript and `pipeprep grade` to score it.",
-        match what {
-            "resume" => "resume",
-            "export" => "export",
-            _ => "show",
-        }
-    );
-    Ok(ExitCode::from(1))
-}
-
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let bank = cli.bank.as_deref();
+    let db = cli.db.as_deref();
     match cli.command {
-        None => practice::run(bank, cli.practice),
-        Some(Cmd::Practice(args)) => practice::run(bank, args),
-        Some(Cmd::Resume { .. }) => not_yet("resume"),
-        Some(Cmd::History) => not_yet("history"),
-        Some(Cmd::Progress) => not_yet("progress"),
-        Some(Cmd::Export { .. }) => not_yet("export"),
+        None => practice::run(bank, db, cli.practice),
+        Some(Cmd::Practice(args)) => practice::run(bank, db, args),
+        Some(Cmd::Resume { session, answers }) => practice::resume(bank, db, session, answers),
+        Some(Cmd::History { delete }) => sessions::history(db, delete),
+        Some(Cmd::Progress) => sessions::progress(db),
+        Some(Cmd::Export { session, format }) => sessions::export(bank, db, &session, format),
         Some(Cmd::Grade(args)) => grade::run(bank, args),
         Some(Cmd::Analyze { file }) => {
             let ctx = load(bank)?;

@@ -8,6 +8,7 @@ use anyhow::Result;
 use pipeprep_app::bad;
 use pipeprep_bank::{Difficulty, Dimension};
 use pipeprep_core::interview::InterviewConfig;
+use pipeprep_store::Store;
 
 use crate::cli::{self, PracticeArgs};
 
@@ -58,22 +59,18 @@ fn choose(
     Ok(pool[(seed % pool.len() as u64) as usize].id.clone())
 }
 
-pub fn run(bank: Option<&Path>, args: PracticeArgs) -> Result<ExitCode> {
+pub fn run(bank: Option<&Path>, db: Option<&Path>, args: PracticeArgs) -> Result<ExitCode> {
     if let Some(spec) = &args.llm {
         return Err(bad(format!(
             "--llm `{spec}`: LLM backends are not available in this version; pipeprep runs the offline interviewer — drop --llm"
         )));
     }
-    let focus: Vec<Dimension> = match args.focus.as_deref() {
-        None => Vec::new(),
-        Some("weakest") => {
-            return Err(bad(
-                "--focus weakest needs your stored sessions, which this version does not keep yet — name a dimension instead, e.g. --focus failure_modes",
-            ));
-        }
+    let weakest = args.focus.as_deref() == Some("weakest");
+    let mut focus: Vec<Dimension> = match args.focus.as_deref() {
+        None | Some("weakest") => Vec::new(),
         Some(d) => vec![Dimension::from_id(d).ok_or_else(|| {
             bad(format!(
-                "unknown dimension `{d}` — use one of {}",
+                "unknown dimension `{d}` — use weakest or one of {}",
                 Dimension::ALL
                     .iter()
                     .map(|d| d.id())
@@ -84,27 +81,57 @@ pub fn run(bank: Option<&Path>, args: PracticeArgs) -> Result<ExitCode> {
     };
     let ctx = super::load(bank)?;
     let k = &ctx.knowledge;
+    let store = pipeprep_app::session::open_store(db)?;
     let seed = args.seed.unwrap_or_else(seed_from_clock);
-    let scenario = choose(k, &args, &focus, seed)?;
+    let scenario = if weakest && args.scenario.is_none() {
+        let dim = pipeprep_app::reports::weakest(&store)?.ok_or_else(|| {
+            bad("--focus weakest needs at least one finished interview — finish one first, or name a dimension such as --focus failure_modes")
+        })?;
+        focus = vec![dim];
+        let recent: Vec<String> = store
+            .list()?
+            .into_iter()
+            .take(3)
+            .map(|s| s.scenario)
+            .collect();
+        let id = pipeprep_app::reports::scenario_for(k, dim, &recent, seed)
+            .ok_or_else(|| bad("the bank has no scenarios"))?;
+        eprintln!(
+            "focusing on {} (your weakest lately): scenario {id}",
+            dim.id()
+        );
+        id
+    } else {
+        choose(k, &args, &focus, seed)?
+    };
     let cfg = InterviewConfig {
         scenario,
         seed,
         hard: args.difficulty == Some(cli::Difficulty::Hard),
         focus,
     };
-    let scripted = args.answers.as_deref();
-    let interactive = scripted.is_none() && std::io::stdin().is_terminal();
-    if interactive {
-        return crate::repl::run(k, cfg);
+    let (mut live, greeting) = pipeprep_app::session::LiveSession::start(k, &store, cfg)?;
+    drive(&mut live, greeting, &[], args.answers.as_deref())
+}
+
+/// Runs a live session from a terminal, a file or stdin.
+fn drive(
+    live: &mut pipeprep_app::session::LiveSession<'_>,
+    greeting: Vec<pipeprep_core::interview::Effect>,
+    prior: &[pipeprep_store::TurnRow],
+    answers: Option<&str>,
+) -> Result<ExitCode> {
+    if answers.is_none() && std::io::stdin().is_terminal() {
+        return crate::repl::run(live, greeting, prior);
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut err = std::io::stderr();
-    match scripted.unwrap_or("-") {
+    match answers.unwrap_or("-") {
         "-" => {
             let stdin = std::io::stdin();
             let mut input = stdin.lock();
-            pipeprep_app::scripted::run(k, cfg, &mut input, &mut out, &mut err)?;
+            pipeprep_app::scripted::run(live, greeting, prior, &mut input, &mut out, &mut err)?;
         }
         path => {
             let f = std::fs::File::open(path).map_err(|e| {
@@ -113,8 +140,28 @@ pub fn run(bank: Option<&Path>, args: PracticeArgs) -> Result<ExitCode> {
                 ))
             })?;
             let mut input = BufReader::new(f);
-            pipeprep_app::scripted::run(k, cfg, &mut input, &mut out, &mut err)?;
+            pipeprep_app::scripted::run(live, greeting, prior, &mut input, &mut out, &mut err)?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `pipeprep resume [ID]`: replays the stored events and carries on.
+pub fn resume(
+    bank: Option<&Path>,
+    db: Option<&Path>,
+    id: Option<String>,
+    answers: Option<String>,
+) -> Result<ExitCode> {
+    let ctx = super::load(bank)?;
+    let store = pipeprep_app::session::open_store(db)?;
+    let id = match id {
+        Some(id) => pipeprep_app::session::resolve_id(&store, &id)?,
+        None => pipeprep_app::session::latest_active(&store)?.ok_or_else(|| {
+            bad("there is no unfinished interview to resume — `pipeprep history` lists past ones")
+        })?,
+    };
+    let (mut live, stored) =
+        pipeprep_app::session::LiveSession::resume(&ctx.knowledge, &store, &id)?;
+    drive(&mut live, Vec::new(), &stored.turns, answers.as_deref())
 }

@@ -94,18 +94,30 @@ fn unknown_flag_is_bad_usage() {
 }
 
 #[test]
-fn session_commands_say_they_are_not_available() {
+fn session_commands_work_before_any_interview() {
     let sb = Sandbox::new();
-    for args in [
-        vec!["resume"],
-        vec!["history"],
-        vec!["progress"],
-        vec!["export", "last"],
-    ] {
-        let run = sb.run(&args);
-        run.expect_code(1);
-        let line = run.one_line_error();
-        assert!(line.contains("not available"), "{args:?}: {line}");
-        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
-    }
+    let run = sb.run(&["history"]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("No interviews yet"), "{}", run.stdout);
+    let run = sb.run(&["progress"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("No finished interviews yet"),
+        "{}",
+        run.stdout
+    );
+    let run = sb.run(&["resume"]);
+    run.expect_code(2);
+    assert!(
+        run.one_line_error().contains("no unfinished interview"),
+        "{}",
+        run.stderr
+    );
+    let run = sb.run(&["export", "last"]);
+    run.expect_code(2);
+    assert!(
+        run.one_line_error().contains("no sessions yet"),
+        "{}",
+        run.stderr
+    );
 }

@@ -11,4 +11,5 @@ mod estimate;
 mod grade;
 mod practice;
 mod scenarios;
+mod sessions;
 mod terminal;

@@ -1,0 +1,143 @@
+//! Sessions that last. Every interview is kept as the events that drove it plus the turns it
+//! produced, committed together before the reply is shown, so a crash, a kill or a power loss
+//! loses no answered turn and `resume` rebuilds the interview by replaying the events.
+//!
+//! The store speaks strings (JSON produced by the app), so it knows nothing of the interview's
+//! types; the trait is what a PostgreSQL implementation will also provide later.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+/// A new session's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub id: String,
+    pub scenario: String,
+    /// The interview configuration (seed included), as JSON.
+    pub config_json: String,
+    pub created_ms: i64,
+}
+
+/// One turn of the transcript as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnRow {
+    /// `interviewer` or `candidate`.
+    pub speaker: String,
+    pub text: String,
+    /// The phase it was said in (`requirements`, `architecture`, ...).
+    pub phase: String,
+    /// The interviewer's act (`reveal_requirement`, `hint`, ...); none for candidate turns.
+    pub act: Option<String>,
+}
+
+/// One handled event and the turns it produced, committed in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub seq: u64,
+    /// Interview time of the event, in ms since the interview started.
+    pub at_ms: u64,
+    pub event_json: String,
+    pub turns: Vec<TurnRow>,
+    /// Wall clock, for `updated`.
+    pub now_ms: i64,
+}
+
+/// The result of a finished interview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finish {
+    pub scorecard_json: String,
+    pub level: String,
+    pub score: u32,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Finished,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Finished => "finished",
+        }
+    }
+}
+
+/// A session in a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub id: String,
+    pub scenario: String,
+    pub status: Status,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    /// Interview time used, from the last event.
+    pub last_at_ms: u64,
+    pub overall_level: Option<String>,
+    pub overall_score: Option<u32>,
+    pub turns: usize,
+}
+
+/// A whole stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub summary: Summary,
+    pub config_json: String,
+    /// (seq, at_ms, event JSON), in order.
+    pub events: Vec<(u64, u64, String)>,
+    pub turns: Vec<TurnRow>,
+    pub scorecard_json: Option<String>,
+}
+
+/// What can go wrong, said so that the user knows what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database `{path}` is locked by another pipeprep that did not finish within {wait_s} s — wait for it, or pass --db with another file"
+    )]
+    Locked { path: String, wait_s: u64 },
+    #[error(
+        "`{path}` is not a pipeprep database or is damaged ({detail}) — it was left untouched; move it away or pass --db with another file"
+    )]
+    Corrupt { path: String, detail: String },
+    #[error(
+        "cannot write to `{path}` ({detail}) — check the directory's permissions or pass --db with a writable file"
+    )]
+    Unwritable { path: String, detail: String },
+    #[error(
+        "the disk holding `{path}` is full — free some space; everything already saved is intact"
+    )]
+    DiskFull { path: String },
+    #[error(
+        "`{path}` was written by a newer pipeprep (schema {found}, this one knows up to {known}) — upgrade pipeprep"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("session `{0}` already exists")]
+    Exists(String),
+    #[error("no session `{0}` — `pipeprep history` lists them")]
+    NotFound(String),
+    #[error("database error on `{path}`: {detail}")]
+    Other { path: String, detail: String },
+}
+
+/// The store contract. The SQLite implementation is the default; the contract tests in
+/// `tests/it` are written against this trait so another implementation can run them too.
+pub trait Store {
+    fn create(&self, session: &NewSession) -> Result<(), StoreError>;
+    /// Commits an event and the turns it produced, atomically.
+    fn append(&self, id: &str, step: &Step) -> Result<(), StoreError>;
+    fn finish(&self, id: &str, finish: &Finish) -> Result<(), StoreError>;
+    /// All sessions, newest first.
+    fn list(&self) -> Result<Vec<Summary>, StoreError>;
+    fn load(&self, id: &str) -> Result<Stored, StoreError>;
+    /// Returns whether a session was deleted.
+    fn delete(&self, id: &str) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,344 @@
+//! The SQLite store: one file, WAL mode, a busy timeout, versioned migrations.
+//!
+//! rusqlite rather than sqlx: the store is used from a synchronous terminal loop and the scripted
+//! runner, so an async runtime would add weight and nothing else; SQLite is compiled from the
+//! bundled sources, so nothing is needed on the machine.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
+
+use crate::{Finish, NewSession, Status, Step, Store, StoreError, Stored, Summary, TurnRow};
+
+/// How long a write waits for another process holding the lock.
+pub const BUSY_WAIT: Duration = Duration::from_secs(5);
+
+/// Migrations, in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    scenario TEXT NOT NULL,
+    config_json TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active',
+    last_at_ms INTEGER NOT NULL DEFAULT 0,
+    scorecard_json TEXT,
+    overall_level TEXT,
+    overall_score INTEGER
+);
+CREATE INDEX sessions_by_created ON sessions(created_ms);
+CREATE TABLE events (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    at_ms INTEGER NOT NULL,
+    event_json TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+);
+CREATE TABLE turns (
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    speaker TEXT NOT NULL,
+    text TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    act TEXT,
+    PRIMARY KEY (session_id, idx)
+);
+"];
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn map_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    let p = path.display().to_string();
+    let detail = e.to_string();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Locked {
+            path: p,
+            wait_s: BUSY_WAIT.as_secs(),
+        },
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt { path: p, detail }
+        }
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied) => {
+            StoreError::Unwritable { path: p, detail }
+        }
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull { path: p },
+        _ => StoreError::Other { path: p, detail },
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file. An existing file that is not SQLite is reported and
+    /// never touched.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let p = path.display().to_string();
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.len() > 0 {
+                let mut head = [0u8; 16];
+                let readable = std::fs::File::open(path)
+                    .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+                    .is_ok();
+                if !readable || &head != b"SQLite format 3\0" {
+                    return Err(StoreError::Corrupt {
+                        path: p,
+                        detail: "no SQLite header".into(),
+                    });
+                }
+            }
+        } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Unwritable {
+                path: dir.display().to_string(),
+                detail: e.to_string(),
+            })?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| map_err(path, e))?;
+        conn.busy_timeout(BUSY_WAIT).map_err(|e| map_err(path, e))?;
+        let store = SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+        };
+        // Two processes switching a new file to WAL at the same moment get "busy" at once,
+        // without SQLite's busy handler; retry within the same budget.
+        let started = std::time::Instant::now();
+        loop {
+            match store.setup() {
+                Err(StoreError::Locked { .. }) if started.elapsed() < BUSY_WAIT => {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                other => return other.map(|()| store),
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        map_err(&self.path, e)
+    }
+
+    fn setup(&self) -> Result<(), StoreError> {
+        // WAL lets readers work while a turn is written; FULL sync makes each committed turn
+        // survive a power cut, not just a crash.
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| self.conn.pragma_update(None, "synchronous", "FULL"))
+            .and_then(|_| self.conn.pragma_update(None, "foreign_keys", "ON"))
+            .map_err(|e| self.err(e))?;
+        // Migrate under the write lock, reading the version inside it: two processes opening a
+        // new file at the same moment must not both run the same migration.
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))?;
+        let result = self.migrate();
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        self.conn.execute_batch(end).map_err(|e| self.err(e))?;
+        result
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: self.path.display().to_string(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            self.conn.execute_batch(sql).map_err(|e| self.err(e))?;
+            self.conn
+                .pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    fn summary_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
+        let status: String = row.get(2)?;
+        Ok(Summary {
+            id: row.get(0)?,
+            scenario: row.get(1)?,
+            status: if status == "finished" {
+                Status::Finished
+            } else {
+                Status::Active
+            },
+            created_ms: row.get(3)?,
+            updated_ms: row.get(4)?,
+            last_at_ms: row.get::<_, i64>(5)? as u64,
+            overall_level: row.get(6)?,
+            overall_score: row.get::<_, Option<i64>>(7)?.map(|s| s as u32),
+            turns: row.get::<_, i64>(8)? as usize,
+        })
+    }
+}
+
+const SUMMARY_SQL: &str = "SELECT s.id, s.scenario, s.status, s.created_ms, s.updated_ms, s.last_at_ms, \
+     s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) FROM sessions s";
+
+impl Store for SqliteStore {
+    fn create(&self, s: &NewSession) -> Result<(), StoreError> {
+        let r = self.conn.execute(
+            "INSERT INTO sessions (id, scenario, config_json, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![s.id, s.scenario, s.config_json, s.created_ms],
+        );
+        match r {
+            Ok(_) => Ok(()),
+            Err(e) if e.sqlite_error_code() == Some(ErrorCode::ConstraintViolation) => {
+                Err(StoreError::Exists(s.id.clone()))
+            }
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    fn append(&self, id: &str, step: &Step) -> Result<(), StoreError> {
+        // IMMEDIATE takes the write lock up front (waiting for it), so the read below cannot be
+        // invalidated by another writer and fail the upgrade.
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(|e| self.err(e))?;
+        let next: i64 = tx
+            .query_row(
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE session_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        let n = tx
+            .execute(
+                "UPDATE sessions SET last_at_ms = ?2, updated_ms = ?3 WHERE id = ?1",
+                params![id, step.at_ms as i64, step.now_ms],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        tx.execute(
+            "INSERT INTO events (session_id, seq, at_ms, event_json) VALUES (?1, ?2, ?3, ?4)",
+            params![id, step.seq as i64, step.at_ms as i64, step.event_json],
+        )
+        .map_err(|e| self.err(e))?;
+        for (i, t) in step.turns.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO turns (session_id, idx, speaker, text, phase, act) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id, next + i as i64, t.speaker, t.text, t.phase, t.act],
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        tx.commit().map_err(|e| self.err(e))
+    }
+
+    fn finish(&self, id: &str, f: &Finish) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE sessions SET status = 'finished', scorecard_json = ?2, overall_level = ?3, overall_score = ?4, \
+                 updated_ms = ?5 WHERE id = ?1",
+                params![id, f.scorecard_json, f.level, f.score as i64, f.now_ms],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            Err(StoreError::NotFound(id.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn list(&self) -> Result<Vec<Summary>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SUMMARY_SQL} ORDER BY s.created_ms DESC, s.id DESC"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], Self::summary_of)
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))
+    }
+
+    fn load(&self, id: &str) -> Result<Stored, StoreError> {
+        let summary = self
+            .conn
+            .query_row(
+                &format!("{SUMMARY_SQL} WHERE s.id = ?1"),
+                [id],
+                Self::summary_of,
+            )
+            .optional()
+            .map_err(|e| self.err(e))?
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let (config_json, scorecard_json): (String, Option<String>) = self
+            .conn
+            .query_row(
+                "SELECT config_json, scorecard_json FROM sessions WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, at_ms, event_json FROM events WHERE session_id = ?1 ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let events = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)? as u64,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT speaker, text, phase, act FROM turns WHERE session_id = ?1 ORDER BY idx",
+            )
+            .map_err(|e| self.err(e))?;
+        let turns = stmt
+            .query_map([id], |r| {
+                Ok(TurnRow {
+                    speaker: r.get(0)?,
+                    text: r.get(1)?,
+                    phase: r.get(2)?,
+                    act: r.get(3)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(Stored {
+            summary,
+            config_json,
+            events,
+            turns,
+            scorecard_json,
+        })
+    }
+
+    fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .execute("DELETE FROM sessions WHERE id = ?1", [id])
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,126 @@
+use pipeprep_store::{Finish, NewSession, SqliteStore, Status, Step, Store, StoreError, TurnRow};
+
+fn turn(speaker: &str, text: &str) -> TurnRow {
+    TurnRow {
+        speaker: speaker.into(),
+        text: text.into(),
+        phase: "requirements".into(),
+        act: None,
+    }
+}
+
+fn session(id: &str, created: i64) -> NewSession {
+    NewSession {
+        id: id.into(),
+        scenario: "late-arrivals".into(),
+        config_json: "{\"seed\":1}".into(),
+        created_ms: created,
+    }
+}
+
+fn step(seq: u64, at: u64, turns: Vec<TurnRow>) -> Step {
+    Step {
+        seq,
+        at_ms: at,
+        event_json: format!("{{\"kind\":\"answer\",\"n\":{seq}}}"),
+        turns,
+        now_ms: 1000 + at as i64,
+    }
+}
+
+/// The contract every store implementation must meet.
+fn contract(store: &dyn Store) {
+    store.create(&session("a1", 100)).unwrap();
+    store.create(&session("b2", 200)).unwrap();
+    assert!(matches!(
+        store.create(&session("a1", 300)),
+        Err(StoreError::Exists(_))
+    ));
+
+    store
+        .append("a1", &step(0, 0, vec![turn("interviewer", "Welcome!")]))
+        .unwrap();
+    store
+        .append(
+            "a1",
+            &step(
+                1,
+                90_000,
+                vec![
+                    turn("candidate", "What's the volume?"),
+                    turn("interviewer", "1B a day."),
+                ],
+            ),
+        )
+        .unwrap();
+    assert!(matches!(
+        store.append("zz", &step(0, 0, vec![])),
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Replay: events and turns come back in order, byte for byte.
+    let s = store.load("a1").unwrap();
+    assert_eq!(s.events.len(), 2);
+    assert_eq!(
+        s.events[1],
+        (1, 90_000, "{\"kind\":\"answer\",\"n\":1}".to_string())
+    );
+    let texts: Vec<&str> = s.turns.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(texts, ["Welcome!", "What's the volume?", "1B a day."]);
+    assert_eq!(s.summary.last_at_ms, 90_000);
+    assert_eq!(s.summary.status, Status::Active);
+    assert_eq!(s.config_json, "{\"seed\":1}");
+
+    // List: newest first, with turn counts.
+    let list = store.list().unwrap();
+    assert_eq!(
+        list.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        ["b2", "a1"]
+    );
+    assert_eq!(list[1].turns, 3);
+
+    store
+        .finish(
+            "a1",
+            &Finish {
+                scorecard_json: "{}".into(),
+                level: "intermediate".into(),
+                score: 55,
+                now_ms: 5,
+            },
+        )
+        .unwrap();
+    let s = store.load("a1").unwrap();
+    assert_eq!(s.summary.status, Status::Finished);
+    assert_eq!(s.summary.overall_level.as_deref(), Some("intermediate"));
+    assert_eq!(s.summary.overall_score, Some(55));
+    assert_eq!(s.scorecard_json.as_deref(), Some("{}"));
+
+    // Delete removes the session with its events and turns.
+    assert!(store.delete("a1").unwrap());
+    assert!(!store.delete("a1").unwrap());
+    assert!(matches!(store.load("a1"), Err(StoreError::NotFound(_))));
+    assert_eq!(store.list().unwrap().len(), 1);
+}
+
+#[test]
+fn sqlite_meets_the_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("nested/dir/pipeprep.db")).unwrap();
+    contract(&store);
+}
+
+#[test]
+fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.create(&session("keep", 1)).unwrap();
+        store
+            .append("keep", &step(0, 0, vec![turn("interviewer", "hi")]))
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load("keep").unwrap().turns.len(), 1);
+}
