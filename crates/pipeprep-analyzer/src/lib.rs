@@ -209,7 +209,9 @@ pub struct Analyzer {
     stem: Stem,
     concept_ids: Vec<String>,
     concepts: PhraseIndex,
-    patterns: Vec<(usize, Regex)>,
+    /// (concept index, pattern source, compiled on first use): the set says which can match, so
+    /// most are never compiled.
+    patterns: Vec<(usize, String, std::sync::OnceLock<Regex>)>,
     /// All patterns at once, so a sentence is scanned once to learn which patterns can match.
     pattern_set: RegexSet,
     /// The phrase lists (reason, trade-off, instruction, unsure, struggle) as one set, in that order.
@@ -374,13 +376,15 @@ const CUE_STRUGGLE: usize = 4;
 /// containment for trade-off markers and instruction-looking text, which may start or end with
 /// punctuation (`SYSTEM:`, ` vs`).
 fn cue_set() -> RegexSet {
+    // Matched against lowercased text, so no case folding; word edges are ASCII, which keeps
+    // these automata small (Unicode `\w` classes made startup slow).
     let words = |list: &[&str]| {
         let alts: Vec<String> = list.iter().map(|p| regex::escape(p.trim())).collect();
-        format!(r"(?i)(?:^|[^\w])(?:{})(?:$|[^\w])", alts.join("|"))
+        format!(r"(?:^|[^a-z0-9_])(?:{})(?:$|[^a-z0-9_])", alts.join("|"))
     };
     let plain = |list: &[&str]| {
         let alts: Vec<String> = list.iter().map(|p| regex::escape(p)).collect();
-        format!(r"(?i)(?:{})", alts.join("|"))
+        format!(r"(?:{})", alts.join("|"))
     };
     let tradeoff: Vec<&str> = TRADEOFF.iter().flat_map(|p| [*p, p.trim()]).collect();
     RegexSet::new([
@@ -434,13 +438,7 @@ impl Analyzer {
                 }
             }
             for p in &c.patterns {
-                let re =
-                    Regex::new(&format!("(?i){p}")).map_err(|e| AnalyzerError::BadPattern {
-                        concept: c.id.clone(),
-                        pattern: p.clone(),
-                        reason: e.to_string(),
-                    })?;
-                patterns.push((i, re));
+                patterns.push((i, format!("(?i){p}"), std::sync::OnceLock::new()));
             }
         }
         index.sort();
@@ -472,10 +470,12 @@ impl Analyzer {
             })
             .collect();
         let pattern_set =
-            RegexSet::new(patterns.iter().map(|(_, re)| re.as_str())).map_err(|e| {
+            RegexSet::new(patterns.iter().map(|(_, src, _)| src.as_str())).map_err(|e| {
+                // Name the concept whose pattern is at fault.
+                let bad = patterns.iter().find(|(_, src, _)| Regex::new(src).is_err());
                 AnalyzerError::BadPattern {
-                    concept: String::new(),
-                    pattern: String::new(),
+                    concept: bad.map_or(String::new(), |(i, _, _)| concepts[*i].id.clone()),
+                    pattern: bad.map_or(String::new(), |(_, src, _)| src.clone()),
                     reason: e.to_string(),
                 }
             })?;
@@ -567,7 +567,8 @@ impl Analyzer {
                 });
             }
             for pi in self.pattern_set.matches(&raw).iter() {
-                let (owner, re) = &self.patterns[pi];
+                let (owner, src, cell) = &self.patterns[pi];
+                let re = cell.get_or_init(|| Regex::new(src).expect("compiled in the set already"));
                 if let Some(m) = re.find(&raw) {
                     let id = &self.concept_ids[*owner];
                     if !a.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
