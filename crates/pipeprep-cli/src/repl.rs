@@ -115,6 +115,7 @@ pub fn run(
     print_effects(greeting, color);
     let mut rl: Editor<AnswerHelper, DefaultHistory> = Editor::new()?;
     rl.set_helper(Some(AnswerHelper));
+    let mut bad_reads = 0;
     loop {
         live.handle(Event::Tick { at_ms: now() })?;
         println!("\n{}", term::dim(&live.interview().status().line(), color));
@@ -128,8 +129,19 @@ pub fn run(
                 saved(live, "End of input.");
                 return Ok(ExitCode::SUCCESS);
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                // Garbage on the terminal (invalid UTF-8, a broken paste) must not end the
+                // interview; a terminal that keeps failing does, with everything saved.
+                bad_reads += 1;
+                if bad_reads >= 3 {
+                    saved(live, &format!("The terminal keeps failing ({e})."));
+                    return Ok(ExitCode::from(1));
+                }
+                eprintln!("could not read that input ({e}); please type it again");
+                continue;
+            }
         };
+        bad_reads = 0;
         let answer = line.trim().to_string();
         if answer.is_empty() {
             continue;

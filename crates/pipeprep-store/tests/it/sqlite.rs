@@ -19,20 +19,15 @@ fn a_file_that_is_not_a_database_is_reported_and_left_untouched() {
 }
 
 #[test]
-fn a_read_only_directory_gives_a_clear_error() {
-    // Root ignores permission bits, so only check where they bite.
+fn a_path_that_cannot_be_written_gives_a_clear_error() {
+    // A directory that is really a file cannot hold a database, even for root.
     let dir = tempfile::tempdir().unwrap();
-    let ro = dir.path().join("ro");
-    std::fs::create_dir(&ro).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
-    let probe = std::fs::write(ro.join("probe"), "x").is_err();
-    if probe {
-        let err = SqliteStore::open(&ro.join("p.db")).unwrap_err();
-        assert!(matches!(err, StoreError::Unwritable { .. }), "{err}");
-        assert!(err.to_string().contains("--db"), "{err}");
-    }
-    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let err = SqliteStore::open(&blocker.join("p.db")).unwrap_err();
+    assert!(matches!(err, StoreError::Unwritable { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("not-a-dir") && msg.contains("--db"), "{msg}");
 }
 
 #[test]
