@@ -5,9 +5,11 @@
 pub mod calibration;
 pub mod config;
 pub mod env;
+pub mod llm;
 pub mod reports;
 pub mod scripted;
 pub mod session;
+pub mod voice;
 
 use std::path::{Path, PathBuf};
 

@@ -88,6 +88,10 @@ pub fn run(
     let base = live.resumed_at_ms;
     let now = || base + start.elapsed().as_millis() as u64;
     let seed = live.interview().config().seed;
+    let who = live.voice().map_or_else(
+        || "offline interviewer".to_string(),
+        |v| format!("interviewer voiced by {}", v.model()),
+    );
     let resumed = if prior.is_empty() {
         String::new()
     } else {
@@ -97,7 +101,7 @@ pub fn run(
         "{}",
         term::dim(
             &format!(
-                "pipeprep · offline interviewer · session {} · seed {seed}{resumed}\nType your answer; press Enter on an empty line to send it. /help lists commands, /hint asks for a hint, /end finishes.",
+                "pipeprep · {who} · session {} · seed {seed}{resumed}\nType your answer; press Enter on an empty line to send it. /help lists commands, /hint asks for a hint, /end finishes.",
                 live.id()
             ),
             color
@@ -163,6 +167,9 @@ pub fn run(
             return Ok(ExitCode::SUCCESS);
         }
         if finished {
+            if let Some(line) = live.llm_summary() {
+                println!("\n{}", term::dim(&line, color));
+            }
             return Ok(ExitCode::SUCCESS);
         }
     }
