@@ -152,13 +152,18 @@ pub fn progress_chart(rows: &[(Summary, BTreeMap<Dimension, Level>)]) -> String 
 }
 
 /// The interviewer's understanding of the candidate's design at the end, replayed.
-fn replay_design(k: &Knowledge, stored: &Stored) -> Option<String> {
+/// The interview rebuilt from its stored events (the machine is deterministic).
+fn replay(k: &Knowledge, stored: &Stored) -> Option<pipeprep_core::Interview> {
     let cfg: pipeprep_core::InterviewConfig = serde_json::from_str(&stored.config_json).ok()?;
     let mut iv = pipeprep_core::Interview::new(k, cfg).ok()?;
     for (_, _, json) in &stored.events {
         iv.handle(k, serde_json::from_str(json).ok()?);
     }
-    let g = iv.design();
+    Some(iv)
+}
+
+fn replay_design(k: &Knowledge, iv: Option<&pipeprep_core::Interview>) -> Option<String> {
+    let g = iv?.design();
     if g.is_empty() {
         None
     } else {
@@ -193,8 +198,16 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
         .and_then(|j| serde_json::from_str::<Value>(j).ok())
         .and_then(|v| v["hints_used"].as_u64())
         .map(|h| h as usize);
-    let card = (s.status == Status::Finished).then(|| pipeprep_core::score(k, &transcript, hints));
-    let design = replay_design(k, stored);
+    // The live scorecard was computed from the engine's transcript, whose interviewer turns keep
+    // the offline phrasing even when an LLM voiced them; score the replayed one so they agree.
+    let replayed = replay(k, stored);
+    let engine_transcript = replayed
+        .as_ref()
+        .filter(|iv| iv.transcript().turns.len() == transcript.turns.len())
+        .map_or(&transcript, |iv| iv.transcript());
+    let card =
+        (s.status == Status::Finished).then(|| pipeprep_core::score(k, engine_transcript, hints));
+    let design = replay_design(k, replayed.as_ref());
     Ok(match format {
         "json" => {
             let turns: Vec<Value> = stored

@@ -255,6 +255,17 @@ fn llm_voices_every_interviewer_turn_with_a_compact_prompt() {
     let hist = sb.run(&["history"]);
     hist.expect_code(0);
     assert!(hist.stdout.contains("test ("), "{}", hist.stdout);
+
+    // The export re-scores the engine's transcript, so it agrees with the live scorecard.
+    let overall = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("Overall:"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no Overall line:\n{s}"))
+    };
+    let export = sb.run(&["export", "last", "--format", "md"]);
+    export.expect_code(0);
+    assert_eq!(overall(&export.stdout), overall(out));
 }
 
 #[test]
