@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod config;
 pub mod env;
 pub mod llm;
+pub mod opinion;
 pub mod reports;
 pub mod scripted;
 pub mod session;

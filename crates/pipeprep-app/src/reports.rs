@@ -171,6 +171,39 @@ fn replay_design(k: &Knowledge, iv: Option<&pipeprep_core::Interview>) -> Option
     }
 }
 
+/// Levels, justifications and evidence from a stored scorecard, over the engine's re-score.
+fn overlay_levels(card: &mut pipeprep_core::Scorecard, json: &str) {
+    let Ok(v) = serde_json::from_str::<Value>(json) else {
+        return;
+    };
+    let Some(dims) = v["dimensions"].as_array() else {
+        return;
+    };
+    for d in &mut card.dimensions {
+        let Some(sd) = dims.iter().find(|x| x["id"].as_str() == Some(d.id.id())) else {
+            continue;
+        };
+        if let Some(l) = sd["level"].as_str().and_then(Level::from_str_opt) {
+            d.level = l;
+        }
+        if let Some(j) = sd["justification"].as_str() {
+            d.justification = j.to_string();
+        }
+        if let Some(ev) = sd["evidence"].as_array() {
+            d.evidence = ev
+                .iter()
+                .filter_map(|e| {
+                    Some(pipeprep_core::scorer::Evidence {
+                        turn: usize::try_from(e["turn"].as_u64()?).ok()?,
+                        quote: e["quote"].as_str()?.to_string(),
+                    })
+                })
+                .collect();
+        }
+    }
+    card.overall = pipeprep_core::scorer::overall(&card.dimensions);
+}
+
 /// Exports a session as markdown, JSON or HTML.
 pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
     let s = &stored.summary;
@@ -205,8 +238,17 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
         .as_ref()
         .filter(|iv| iv.transcript().turns.len() == transcript.turns.len())
         .map_or(&transcript, |iv| iv.transcript());
-    let card =
+    let mut card =
         (s.status == Status::Finished).then(|| pipeprep_core::score(k, engine_transcript, hints));
+    // A verified LLM second opinion changed some levels: take them from the stored scorecard.
+    let reviewed = s.llm.as_ref().filter(|l| l.reviewed);
+    if let (Some(c), Some(_), Some(json)) = (card.as_mut(), reviewed, &stored.scorecard_json) {
+        overlay_levels(c, json);
+    }
+    let scored_by = match reviewed {
+        Some(l) => format!("{} + LLM ({})", render::ENGINE_LABEL, l.model),
+        None => render::ENGINE_LABEL.to_string(),
+    };
     let design = replay_design(k, replayed.as_ref());
     Ok(match format {
         "json" => {
@@ -265,7 +307,7 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
                 let _ = write!(body, "<h2>Design</h2><pre>{}</pre>", esc(d));
             }
             let page = match &card {
-                Some(c) => render::html(c, render::ENGINE_LABEL),
+                Some(c) => render::html(c, &scored_by),
                 None => "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pipeprep</title></head><body>\n<p>Not finished yet: no scorecard.</p>\n</body></html>\n".to_string(),
             };
             page.replacen("<body>\n", &format!("<body>\n{body}\n"), 1)
@@ -286,7 +328,7 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
                 let _ = writeln!(o, "## Design as understood\n\n```\n{d}```\n");
             }
             match &card {
-                Some(c) => o.push_str(&render::markdown(c, render::ENGINE_LABEL)),
+                Some(c) => o.push_str(&render::markdown(c, &scored_by)),
                 None => o.push_str(
                     "Not finished yet: resume it with `pipeprep resume` to get the scorecard.\n",
                 ),

@@ -182,6 +182,21 @@ impl<'k> LiveSession<'k> {
         self.voice.as_ref()
     }
 
+    /// Who scored: "rubric engine", or "rubric engine + LLM (MODEL)" after a verified second
+    /// opinion.
+    pub fn scored_by(&self) -> String {
+        match &self.voice {
+            Some(v) if v.reviewed() => {
+                format!(
+                    "{} + LLM ({})",
+                    pipeprep_core::render::ENGINE_LABEL,
+                    v.model()
+                )
+            }
+            _ => pipeprep_core::render::ENGINE_LABEL.to_string(),
+        }
+    }
+
     /// The end-of-interview line about the LLM (turns, tokens, cost), when one voiced it.
     pub fn llm_summary(&self) -> Option<String> {
         self.voice
@@ -239,6 +254,14 @@ impl<'k> LiveSession<'k> {
                 }
             }
         }
+        // The LLM's second opinion on the scorecard, also before anything is committed.
+        if let Some(voice) = self.voice.as_mut() {
+            for e in effects.iter_mut() {
+                if let Effect::Finish { scorecard } = e {
+                    voice.second_opinion(&self.iv, scorecard);
+                }
+            }
+        }
         let mut says = effects.iter().filter_map(|e| match e {
             Effect::Say { act, phase, .. } => Some((*act, *phase)),
             _ => None,
@@ -284,7 +307,7 @@ impl<'k> LiveSession<'k> {
         }
         self.seq += 1;
         if let Some(v) = &self.voice
-            && Some(v.stats()) != voice_stats_before
+            && (Some(v.stats()) != voice_stats_before || v.reviewed())
         {
             let st = v.stats();
             self.store.record_llm(
@@ -294,6 +317,7 @@ impl<'k> LiveSession<'k> {
                     prompt_tokens: u64::from(st.usage.prompt_tokens),
                     completion_tokens: u64::from(st.usage.completion_tokens),
                     offline_turns: u64::from(st.offline),
+                    reviewed: v.reviewed(),
                 },
             )?;
         }

@@ -56,6 +56,8 @@ pub struct LlmVoice {
     /// Set after the first failure: every later turn is offline.
     offline: bool,
     stats: VoiceStats,
+    /// True once the LLM's second opinion on the scorecard was received and checked.
+    reviewed: bool,
 }
 
 impl LlmVoice {
@@ -67,6 +69,7 @@ impl LlmVoice {
             model,
             offline: false,
             stats: VoiceStats::default(),
+            reviewed: false,
         })
     }
 
@@ -80,6 +83,35 @@ impl LlmVoice {
 
     pub fn is_offline(&self) -> bool {
         self.offline
+    }
+
+    /// True when the scorecard carries the LLM's verified second opinion.
+    pub fn reviewed(&self) -> bool {
+        self.reviewed
+    }
+
+    /// Asks for a second opinion on the engine's scorecard and applies what can be verified.
+    /// On a failure, or a reply that is not the JSON asked for, the card stays the engine's.
+    pub fn second_opinion(&mut self, iv: &Interview, card: &mut pipeprep_core::Scorecard) {
+        if self.offline {
+            return;
+        }
+        let req = crate::opinion::request(card, iv.transcript(), iv.scenario());
+        match self.rt.block_on(self.backend.complete(&req, &mut |_| {})) {
+            Ok(c) => {
+                self.stats.usage += c.usage;
+                if crate::opinion::apply(card, iv.transcript(), &c.text, &self.model).is_some() {
+                    self.reviewed = true;
+                }
+            }
+            Err(e) => {
+                eprintln!(
+                    "the LLM at {} is not answering ({e}); the scorecard is the rubric engine's alone",
+                    self.spec
+                );
+                self.offline = true;
+            }
+        }
     }
 
     /// The message to say for `act`: the LLM's, when it answers and passes the guard, else the

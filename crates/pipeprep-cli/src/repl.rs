@@ -46,7 +46,7 @@ impl Validator for AnswerHelper {
     }
 }
 
-fn print_effects(effects: Vec<Effect>, color: bool) -> (bool, bool) {
+fn print_effects(effects: Vec<Effect>, color: bool, scored_by: &str) -> (bool, bool) {
     let mut finished = false;
     let mut suspended = false;
     for e in effects {
@@ -61,7 +61,7 @@ fn print_effects(effects: Vec<Effect>, color: bool) -> (bool, bool) {
             }
             Effect::Finish { scorecard } => {
                 println!();
-                let md = render::markdown(&scorecard, render::ENGINE_LABEL);
+                let md = render::markdown(&scorecard, scored_by);
                 print!("{}", term::markdown(&md, color));
                 finished = true;
             }
@@ -116,7 +116,7 @@ pub fn run(
         println!("\n{}", term::bold(who, color));
         print!("{}", term::markdown(&t.text, color));
     }
-    print_effects(greeting, color);
+    print_effects(greeting, color, render::ENGINE_LABEL);
     let mut rl: Editor<AnswerHelper, DefaultHistory> = Editor::new()?;
     rl.set_helper(Some(AnswerHelper));
     loop {
@@ -161,7 +161,7 @@ pub fn run(
                 continue;
             }
         };
-        let (finished, suspended) = print_effects(effects, color);
+        let (finished, suspended) = print_effects(effects, color, &live.scored_by());
         if suspended {
             saved(live, "Stopped.");
             return Ok(ExitCode::SUCCESS);

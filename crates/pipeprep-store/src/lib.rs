@@ -92,6 +92,8 @@ pub struct LlmUsage {
     pub completion_tokens: u64,
     /// Interviewer turns said in the offline voice (after a failure, or replaced by the guard).
     pub offline_turns: u64,
+    /// True when the stored scorecard carries the LLM's verified second opinion.
+    pub reviewed: bool,
 }
 
 /// A whole stored session.

@@ -54,6 +54,7 @@ ALTER TABLE sessions ADD COLUMN llm_model TEXT;
 ALTER TABLE sessions ADD COLUMN prompt_tokens INTEGER;
 ALTER TABLE sessions ADD COLUMN completion_tokens INTEGER;
 ALTER TABLE sessions ADD COLUMN offline_turns INTEGER;
+ALTER TABLE sessions ADD COLUMN llm_reviewed INTEGER;
 ",
 ];
 
@@ -199,6 +200,7 @@ impl SqliteStore {
                     prompt_tokens: row.get::<_, Option<i64>>(10)?.unwrap_or(0) as u64,
                     completion_tokens: row.get::<_, Option<i64>>(11)?.unwrap_or(0) as u64,
                     offline_turns: row.get::<_, Option<i64>>(12)?.unwrap_or(0) as u64,
+                    reviewed: row.get::<_, Option<i64>>(13)?.unwrap_or(0) != 0,
                 }),
                 None => None,
             },
@@ -208,7 +210,7 @@ impl SqliteStore {
 
 const SUMMARY_SQL: &str = "SELECT s.id, s.scenario, s.status, s.created_ms, s.updated_ms, s.last_at_ms, \
      s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id), \
-     s.llm_model, s.prompt_tokens, s.completion_tokens, s.offline_turns FROM sessions s";
+     s.llm_model, s.prompt_tokens, s.completion_tokens, s.offline_turns, s.llm_reviewed FROM sessions s";
 
 impl Store for SqliteStore {
     fn create(&self, s: &NewSession) -> Result<(), StoreError> {
@@ -285,13 +287,14 @@ impl Store for SqliteStore {
             .conn
             .execute(
                 "UPDATE sessions SET llm_model = ?2, prompt_tokens = ?3, completion_tokens = ?4, \
-                 offline_turns = ?5 WHERE id = ?1",
+                 offline_turns = ?5, llm_reviewed = ?6 WHERE id = ?1",
                 params![
                     id,
                     u.model,
                     u.prompt_tokens as i64,
                     u.completion_tokens as i64,
-                    u.offline_turns as i64
+                    u.offline_turns as i64,
+                    i64::from(u.reviewed)
                 ],
             )
             .map_err(|e| self.err(e))?;

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use crate::common::{CLICKSTREAM_ANSWERS, Sandbox, bank_file};
+use crate::common::{CLICKSTREAM_ANSWERS, DIMENSIONS, Sandbox, bank_file};
 
 /// Every interviewer message the server writes starts with this.
 const MARKER: &str = "LLMVOICE";
@@ -121,8 +121,52 @@ fn system_text(body: &serde_json::Value) -> String {
         .to_string()
 }
 
+/// The second opinion: one step for the first dimension with a real quote, one step for the
+/// second with an invented quote (which must be refused).
+fn opinion_reply(u: &str) -> String {
+    let dims: Vec<(String, String)> = u
+        .lines()
+        .filter_map(|l| l.strip_prefix("dimension "))
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(": ")?;
+            Some((id.to_string(), rest.split_whitespace().next()?.to_string()))
+        })
+        .collect();
+    let (turn, text) = u
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix("[turn ")?;
+            let (n, text) = rest.split_once("] ")?;
+            Some((n.parse::<u64>().ok()?, text.to_string()))
+        })
+        .expect("candidate turns in the opinion request");
+    let quote: String = text.chars().take(30).collect();
+    let step = |level: &str| match level {
+        "expert" => "intermediate",
+        "intermediate" => "expert",
+        _ => "intermediate",
+    };
+    let mut out = serde_json::Map::new();
+    out.insert(
+        dims[0].0.clone(),
+        serde_json::json!({"level": step(&dims[0].1), "evidence": [{"turn": turn, "quote": quote}]}),
+    );
+    out.insert(
+        dims[1].0.clone(),
+        serde_json::json!({"level": step(&dims[1].1), "evidence": [{"turn": turn, "quote": "words nobody ever typed here"}]}),
+    );
+    serde_json::json!({ "dimensions": out }).to_string()
+}
+
+fn is_opinion(body: &serde_json::Value) -> bool {
+    body.get("response_format").is_some()
+}
+
 fn echo_reply(body: &serde_json::Value) -> String {
     let u = user_text(body);
+    if is_opinion(body) {
+        return opinion_reply(&u);
+    }
     if !u.contains("What to convey:") {
         return "ok".into(); // the health check
     }
@@ -221,7 +265,10 @@ fn llm_voices_every_interviewer_turn_with_a_compact_prompt() {
             "an interviewer turn not from the LLM: {t}"
         );
     }
-    let requests = server.requests();
+    // The second opinion is one extra request at the end; the comparison is about the turns.
+    let all = server.requests();
+    assert_eq!(all.iter().filter(|r| is_opinion(r)).count(), 1);
+    let requests: Vec<serde_json::Value> = all.into_iter().filter(|r| !is_opinion(r)).collect();
     assert_eq!(requests.len(), interviewer.len(), "one request per turn");
 
     // The naive client: a full system prompt (the persona plus the whole scenario as the bank
@@ -255,6 +302,40 @@ fn llm_voices_every_interviewer_turn_with_a_compact_prompt() {
     let hist = sb.run(&["history"]);
     hist.expect_code(0);
     assert!(hist.stdout.contains("test ("), "{}", hist.stdout);
+
+    // The second opinion: labelled, one dimension moved one step on a verified quote, the one
+    // with an invented quote left at the engine's level.
+    assert!(
+        out.contains("Scored by the rubric engine + LLM (test)."),
+        "{out}"
+    );
+    let offline = Sandbox::new();
+    let answers = offline.write("answers.txt", CLICKSTREAM_ANSWERS);
+    let engine = offline.run(&[
+        "practice",
+        "--scenario",
+        "clickstream-analytics",
+        "--seed",
+        "7",
+        "--answers",
+        answers.to_str().unwrap(),
+    ]);
+    engine.expect_code(0);
+    assert!(engine.stdout.contains("Scored by the rubric engine."));
+    let level = |s: &str, title: &str| {
+        s.lines()
+            .find(|l| l.starts_with(&format!("| {title} |")))
+            .and_then(|l| l.split('|').nth(2))
+            .map(|l| l.trim().to_string())
+            .unwrap_or_else(|| panic!("no row for {title}"))
+    };
+    let (first, second) = (DIMENSIONS[0].1, DIMENSIONS[1].1);
+    assert_ne!(level(out, first), level(&engine.stdout, first), "moved");
+    assert_eq!(
+        level(out, second),
+        level(&engine.stdout, second),
+        "not moved"
+    );
 
     // The export re-scores the engine's transcript, so it agrees with the live scorecard.
     let overall = |s: &str| {

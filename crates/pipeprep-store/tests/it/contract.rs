@@ -136,6 +136,7 @@ fn llm_usage_is_recorded_and_listed() {
         prompt_tokens: 1234,
         completion_tokens: 567,
         offline_turns: 2,
+        reviewed: true,
     };
     store.record_llm("a1", &usage).unwrap();
     assert_eq!(store.load("a1").unwrap().summary.llm, Some(usage.clone()));
@@ -157,6 +158,7 @@ fn llm_usage_is_recorded_and_listed() {
                 prompt_tokens: 0,
                 completion_tokens: 0,
                 offline_turns: 0,
+                reviewed: false,
             }
         ),
         Err(StoreError::NotFound(_))
@@ -193,6 +195,7 @@ fn a_version_1_database_gains_the_llm_columns() {
                 prompt_tokens: 1,
                 completion_tokens: 2,
                 offline_turns: 0,
+                reviewed: false,
             },
         )
         .unwrap();
