@@ -153,6 +153,10 @@ pub fn run(
                 at_ms: now(),
             },
         };
+        if live.voice().is_some_and(|v| !v.is_offline()) {
+            // The reply is saved before it is shown, so it appears whole; say that it is coming.
+            println!("{}", term::dim("(the interviewer is writing…)", color));
+        }
         let effects = match live.handle(event) {
             Ok(e) => e,
             Err(e) => {
