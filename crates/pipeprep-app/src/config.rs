@@ -14,6 +14,13 @@ use crate::env;
 pub struct FileConfig {
     /// A bank directory merged over the embedded default.
     pub bank: Option<PathBuf>,
+    /// The LLM that voices the interviewer: `provider:MODEL[@URL]`, as `--llm` takes it.
+    #[serde(default)]
+    pub llm: Option<String>,
+    /// A key for the LLM. The environment (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`) wins over it;
+    /// it is the only key an `openai-compatible` or `ollama` server is sent. Never shown.
+    #[serde(default)]
+    pub llm_key: Option<pipeprep_llm::Secret>,
 }
 
 #[derive(Debug, Clone)]

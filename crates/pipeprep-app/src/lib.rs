@@ -5,9 +5,12 @@
 pub mod calibration;
 pub mod config;
 pub mod env;
+pub mod llm;
+pub mod opinion;
 pub mod reports;
 pub mod scripted;
 pub mod session;
+pub mod voice;
 
 use std::path::{Path, PathBuf};
 

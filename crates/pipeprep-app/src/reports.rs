@@ -152,18 +152,56 @@ pub fn progress_chart(rows: &[(Summary, BTreeMap<Dimension, Level>)]) -> String 
 }
 
 /// The interviewer's understanding of the candidate's design at the end, replayed.
-fn replay_design(k: &Knowledge, stored: &Stored) -> Option<String> {
+/// The interview rebuilt from its stored events (the machine is deterministic).
+fn replay(k: &Knowledge, stored: &Stored) -> Option<pipeprep_core::Interview> {
     let cfg: pipeprep_core::InterviewConfig = serde_json::from_str(&stored.config_json).ok()?;
     let mut iv = pipeprep_core::Interview::new(k, cfg).ok()?;
     for (_, _, json) in &stored.events {
         iv.handle(k, serde_json::from_str(json).ok()?);
     }
-    let g = iv.design();
+    Some(iv)
+}
+
+fn replay_design(k: &Knowledge, iv: Option<&pipeprep_core::Interview>) -> Option<String> {
+    let g = iv?.design();
     if g.is_empty() {
         None
     } else {
         Some(pipeprep_design::render::ascii(g, &k.bank.catalog))
     }
+}
+
+/// Levels, justifications and evidence from a stored scorecard, over the engine's re-score.
+fn overlay_levels(card: &mut pipeprep_core::Scorecard, json: &str) {
+    let Ok(v) = serde_json::from_str::<Value>(json) else {
+        return;
+    };
+    let Some(dims) = v["dimensions"].as_array() else {
+        return;
+    };
+    for d in &mut card.dimensions {
+        let Some(sd) = dims.iter().find(|x| x["id"].as_str() == Some(d.id.id())) else {
+            continue;
+        };
+        if let Some(l) = sd["level"].as_str().and_then(Level::from_str_opt) {
+            d.level = l;
+        }
+        if let Some(j) = sd["justification"].as_str() {
+            d.justification = j.to_string();
+        }
+        if let Some(ev) = sd["evidence"].as_array() {
+            d.evidence = ev
+                .iter()
+                .filter_map(|e| {
+                    Some(pipeprep_core::scorer::Evidence {
+                        turn: usize::try_from(e["turn"].as_u64()?).ok()?,
+                        quote: e["quote"].as_str()?.to_string(),
+                    })
+                })
+                .collect();
+        }
+    }
+    card.overall = pipeprep_core::scorer::overall(&card.dimensions);
 }
 
 /// Exports a session as markdown, JSON or HTML.
@@ -193,8 +231,25 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
         .and_then(|j| serde_json::from_str::<Value>(j).ok())
         .and_then(|v| v["hints_used"].as_u64())
         .map(|h| h as usize);
-    let card = (s.status == Status::Finished).then(|| pipeprep_core::score(k, &transcript, hints));
-    let design = replay_design(k, stored);
+    // The live scorecard was computed from the engine's transcript, whose interviewer turns keep
+    // the offline phrasing even when an LLM voiced them; score the replayed one so they agree.
+    let replayed = replay(k, stored);
+    let engine_transcript = replayed
+        .as_ref()
+        .filter(|iv| iv.transcript().turns.len() == transcript.turns.len())
+        .map_or(&transcript, |iv| iv.transcript());
+    let mut card =
+        (s.status == Status::Finished).then(|| pipeprep_core::score(k, engine_transcript, hints));
+    // A verified LLM second opinion changed some levels: take them from the stored scorecard.
+    let reviewed = s.llm.as_ref().filter(|l| l.reviewed);
+    if let (Some(c), Some(_), Some(json)) = (card.as_mut(), reviewed, &stored.scorecard_json) {
+        overlay_levels(c, json);
+    }
+    let scored_by = match reviewed {
+        Some(l) => format!("{} + LLM ({})", render::ENGINE_LABEL, l.model),
+        None => render::ENGINE_LABEL.to_string(),
+    };
+    let design = replay_design(k, replayed.as_ref());
     Ok(match format {
         "json" => {
             let turns: Vec<Value> = stored
@@ -252,7 +307,7 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
                 let _ = write!(body, "<h2>Design</h2><pre>{}</pre>", esc(d));
             }
             let page = match &card {
-                Some(c) => render::html(c, render::ENGINE_LABEL),
+                Some(c) => render::html(c, &scored_by),
                 None => "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>pipeprep</title></head><body>\n<p>Not finished yet: no scorecard.</p>\n</body></html>\n".to_string(),
             };
             page.replacen("<body>\n", &format!("<body>\n{body}\n"), 1)
@@ -273,7 +328,7 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
                 let _ = writeln!(o, "## Design as understood\n\n```\n{d}```\n");
             }
             match &card {
-                Some(c) => o.push_str(&render::markdown(c, render::ENGINE_LABEL)),
+                Some(c) => o.push_str(&render::markdown(c, &scored_by)),
                 None => o.push_str(
                     "Not finished yet: resume it with `pipeprep resume` to get the scorecard.\n",
                 ),

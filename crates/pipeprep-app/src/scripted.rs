@@ -173,7 +173,10 @@ pub fn run(
     }
     let card = card.expect("the interview finished");
     writeln!(out)?;
-    write!(out, "{}", render::markdown(&card, render::ENGINE_LABEL))?;
+    write!(out, "{}", render::markdown(&card, &session.scored_by()))?;
+    if let Some(line) = session.llm_summary() {
+        writeln!(out, "\n{line}")?;
+    }
     out.flush()?;
     Ok(Some(card))
 }

@@ -7,9 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use pipeprep_core::interview::{Effect, Event, Interview, InterviewConfig};
 use pipeprep_core::{Knowledge, Speaker, render};
-use pipeprep_store::{Finish, NewSession, SqliteStore, Status, Step, Store, Stored, TurnRow};
+use pipeprep_store::{
+    Finish, LlmUsage, NewSession, SqliteStore, Status, Step, Store, Stored, TurnRow,
+};
 
 use crate::bad;
+use crate::voice::{LlmVoice, Said};
 
 /// The database file: `--db`, else `$PIPEPREP_HOME/pipeprep.db`, else the XDG data directory.
 pub fn db_path(flag: Option<&Path>) -> Result<PathBuf> {
@@ -60,6 +63,10 @@ pub struct LiveSession<'k> {
     seq: u64,
     /// Interview time already used before this process (from the stored events).
     pub resumed_at_ms: u64,
+    /// The LLM voice, when one is configured; `None` is the offline interviewer.
+    voice: Option<LlmVoice>,
+    /// Every turn as it was said (voiced text for the interviewer), for the prompt's recent turns.
+    said: Vec<Said>,
 }
 
 impl<'k> LiveSession<'k> {
@@ -68,6 +75,16 @@ impl<'k> LiveSession<'k> {
         k: &'k Knowledge,
         store: &'k dyn Store,
         cfg: InterviewConfig,
+    ) -> Result<(Self, Vec<Effect>)> {
+        Self::start_with_voice(k, store, cfg, None)
+    }
+
+    /// As [`start`](Self::start), with the interviewer voiced by an LLM from the greeting on.
+    pub fn start_with_voice(
+        k: &'k Knowledge,
+        store: &'k dyn Store,
+        cfg: InterviewConfig,
+        voice: Option<LlmVoice>,
     ) -> Result<(Self, Vec<Effect>)> {
         let iv = Interview::new(k, cfg.clone()).map_err(bad)?;
         let config_json = serde_json::to_string(&cfg)?;
@@ -92,6 +109,8 @@ impl<'k> LiveSession<'k> {
             iv,
             seq: 0,
             resumed_at_ms: 0,
+            voice,
+            said: Vec::new(),
         };
         let effects = s.handle(Event::Start { at_ms: 0 })?;
         Ok((s, effects))
@@ -123,6 +142,14 @@ impl<'k> LiveSession<'k> {
         }
         let seq = stored.events.last().map_or(0, |e| e.0 + 1);
         let at = stored.summary.last_at_ms;
+        let said = stored
+            .turns
+            .iter()
+            .map(|t| Said {
+                interviewer: t.speaker == "interviewer",
+                text: t.text.clone(),
+            })
+            .collect();
         Ok((
             LiveSession {
                 k,
@@ -131,6 +158,8 @@ impl<'k> LiveSession<'k> {
                 iv,
                 seq,
                 resumed_at_ms: at,
+                voice: None,
+                said,
             },
             stored,
         ))
@@ -142,6 +171,37 @@ impl<'k> LiveSession<'k> {
 
     pub fn interview(&self) -> &Interview {
         &self.iv
+    }
+
+    /// Voices the rest of the interview with an LLM.
+    pub fn set_voice(&mut self, voice: LlmVoice) {
+        self.voice = Some(voice);
+    }
+
+    pub fn voice(&self) -> Option<&LlmVoice> {
+        self.voice.as_ref()
+    }
+
+    /// Who scored: "rubric engine", or "rubric engine + LLM (MODEL)" after a verified second
+    /// opinion.
+    pub fn scored_by(&self) -> String {
+        match &self.voice {
+            Some(v) if v.reviewed() => {
+                format!(
+                    "{} + LLM ({})",
+                    pipeprep_core::render::ENGINE_LABEL,
+                    v.model()
+                )
+            }
+            _ => pipeprep_core::render::ENGINE_LABEL.to_string(),
+        }
+    }
+
+    /// The end-of-interview line about the LLM (turns, tokens, cost), when one voiced it.
+    pub fn llm_summary(&self) -> Option<String> {
+        self.voice
+            .as_ref()
+            .map(|v| crate::voice::summary_line(v.model(), v.stats(), &self.k.bank.prices))
     }
 
     /// Handles an event: the state machine decides, the event and the turns it produced are
@@ -157,20 +217,62 @@ impl<'k> LiveSession<'k> {
             | Event::Command { at_ms, .. }
             | Event::Tick { at_ms } => *at_ms,
         };
-        let effects = self.iv.handle(self.k, event.clone());
+        let mut effects = self.iv.handle(self.k, event.clone());
         if matches!(event, Event::Tick { .. }) {
             return Ok(effects); // ticks change nothing worth keeping
+        }
+        let said_before = self.said.len();
+        let voice_stats_before = self.voice.as_ref().map(LlmVoice::stats);
+        // Each interviewer turn is voiced (by the LLM, or offline) before anything is committed,
+        // so the stored turn is the text actually shown, and it is shown only once stored.
+        {
+            let mut say_slots = effects.iter_mut().filter_map(|e| match e {
+                Effect::Say { act, text, .. } => Some((*act, text)),
+                _ => None,
+            });
+            for t in &self.iv.transcript().turns[first_new..] {
+                match t.speaker {
+                    Speaker::Candidate => self.said.push(Said {
+                        interviewer: false,
+                        text: t.text.clone(),
+                    }),
+                    Speaker::Interviewer => {
+                        let text = match (say_slots.next(), self.voice.as_mut()) {
+                            (Some((act, slot)), Some(voice)) => {
+                                let voiced = voice.say(&self.iv, act, slot, &self.said);
+                                *slot = voiced.clone();
+                                voiced
+                            }
+                            (Some((_, slot)), None) => slot.clone(),
+                            (None, _) => t.text.clone(),
+                        };
+                        self.said.push(Said {
+                            interviewer: true,
+                            text,
+                        });
+                    }
+                }
+            }
+        }
+        // The LLM's second opinion on the scorecard, also before anything is committed.
+        if let Some(voice) = self.voice.as_mut() {
+            for e in effects.iter_mut() {
+                if let Effect::Finish { scorecard } = e {
+                    voice.second_opinion(&self.iv, scorecard);
+                }
+            }
         }
         let mut says = effects.iter().filter_map(|e| match e {
             Effect::Say { act, phase, .. } => Some((*act, *phase)),
             _ => None,
         });
+        let mut said_texts = self.said[said_before..].iter().map(|s| s.text.clone());
         let turns: Vec<TurnRow> = self.iv.transcript().turns[first_new..]
             .iter()
             .map(|t| match t.speaker {
                 Speaker::Candidate => TurnRow {
                     speaker: "candidate".into(),
-                    text: t.text.clone(),
+                    text: said_texts.next().unwrap_or_else(|| t.text.clone()),
                     phase: phase_id(phase_before),
                     act: None,
                 },
@@ -180,7 +282,7 @@ impl<'k> LiveSession<'k> {
                         .map_or((None, phase_before), |(a, p)| (Some(a), p));
                     TurnRow {
                         speaker: "interviewer".into(),
-                        text: t.text.clone(),
+                        text: said_texts.next().unwrap_or_else(|| t.text.clone()),
                         phase: phase_id(phase),
                         act: act
                             .and_then(|a| serde_json::to_value(a).ok())
@@ -198,11 +300,27 @@ impl<'k> LiveSession<'k> {
         };
         if let Err(e) = self.store.append(&self.id, &step) {
             self.iv = before;
+            self.said.truncate(said_before);
             return Err(anyhow::Error::new(e).context(
                 "this answer was not saved, so the interviewer did not reply; try again",
             ));
         }
         self.seq += 1;
+        if let Some(v) = &self.voice
+            && (Some(v.stats()) != voice_stats_before || v.reviewed())
+        {
+            let st = v.stats();
+            self.store.record_llm(
+                &self.id,
+                &LlmUsage {
+                    model: v.model().to_string(),
+                    prompt_tokens: u64::from(st.usage.prompt_tokens),
+                    completion_tokens: u64::from(st.usage.completion_tokens),
+                    offline_turns: u64::from(st.offline),
+                    reviewed: v.reviewed(),
+                },
+            )?;
+        }
         for e in &effects {
             if let Effect::Finish { scorecard } = e {
                 let fin = Finish {

@@ -78,6 +78,9 @@ pub enum Cmd {
     },
     /// Your level per rubric dimension across finished interviews, as a chart.
     Progress,
+    /// The LLM that voices the interviewer: check that it answers.
+    #[command(subcommand)]
+    Llm(LlmCmd),
     /// Export a session (transcript, design, scorecard) as markdown, JSON or HTML.
     Export {
         /// Session id, or `last` for the newest.
@@ -111,9 +114,22 @@ pub struct PracticeArgs {
     /// Candidate turns from FILE (or - for stdin), separated by lines that are exactly `---`.
     #[arg(long, value_name = "FILE")]
     pub answers: Option<String>,
-    /// Speak through an LLM (e.g. ollama:llama3.1). Not available in this version.
+    /// Voice the interviewer with an LLM: openai:MODEL, anthropic:MODEL, ollama:MODEL or
+    /// openai-compatible:MODEL@http://host:port/v1. Keys come from OPENAI_API_KEY /
+    /// ANTHROPIC_API_KEY or `llm_key` in the config file; also settable as `llm = "..."` there.
+    /// The engine still runs the interview and the score; without an answer it goes on offline.
     #[arg(long, value_name = "SPEC")]
     pub llm: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LlmCmd {
+    /// Check the configured LLM: reachability, provider, model and one short completion's latency.
+    Check {
+        /// The LLM to check (default: `llm` in the config file).
+        #[arg(long, value_name = "SPEC")]
+        llm: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

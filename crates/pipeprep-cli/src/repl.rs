@@ -46,7 +46,7 @@ impl Validator for AnswerHelper {
     }
 }
 
-fn print_effects(effects: Vec<Effect>, color: bool) -> (bool, bool) {
+fn print_effects(effects: Vec<Effect>, color: bool, scored_by: &str) -> (bool, bool) {
     let mut finished = false;
     let mut suspended = false;
     for e in effects {
@@ -61,7 +61,7 @@ fn print_effects(effects: Vec<Effect>, color: bool) -> (bool, bool) {
             }
             Effect::Finish { scorecard } => {
                 println!();
-                let md = render::markdown(&scorecard, render::ENGINE_LABEL);
+                let md = render::markdown(&scorecard, scored_by);
                 print!("{}", term::markdown(&md, color));
                 finished = true;
             }
@@ -88,6 +88,10 @@ pub fn run(
     let base = live.resumed_at_ms;
     let now = || base + start.elapsed().as_millis() as u64;
     let seed = live.interview().config().seed;
+    let who = live.voice().map_or_else(
+        || "offline interviewer".to_string(),
+        |v| format!("interviewer voiced by {}", v.model()),
+    );
     let resumed = if prior.is_empty() {
         String::new()
     } else {
@@ -97,7 +101,7 @@ pub fn run(
         "{}",
         term::dim(
             &format!(
-                "pipeprep · offline interviewer · session {} · seed {seed}{resumed}\nType your answer; press Enter on an empty line to send it. /help lists commands, /hint asks for a hint, /end finishes.",
+                "pipeprep · {who} · session {} · seed {seed}{resumed}\nType your answer; press Enter on an empty line to send it. /help lists commands, /hint asks for a hint, /end finishes.",
                 live.id()
             ),
             color
@@ -112,7 +116,7 @@ pub fn run(
         println!("\n{}", term::bold(who, color));
         print!("{}", term::markdown(&t.text, color));
     }
-    print_effects(greeting, color);
+    print_effects(greeting, color, render::ENGINE_LABEL);
     let mut rl: Editor<AnswerHelper, DefaultHistory> = Editor::new()?;
     rl.set_helper(Some(AnswerHelper));
     let mut bad_reads = 0;
@@ -161,6 +165,10 @@ pub fn run(
                 at_ms: now(),
             },
         };
+        if live.voice().is_some_and(|v| !v.is_offline()) {
+            // The reply is saved before it is shown, so it appears whole; say that it is coming.
+            println!("{}", term::dim("(the interviewer is writing…)", color));
+        }
         let effects = match live.handle(event) {
             Ok(e) => e,
             Err(e) => {
@@ -169,12 +177,15 @@ pub fn run(
                 continue;
             }
         };
-        let (finished, suspended) = print_effects(effects, color);
+        let (finished, suspended) = print_effects(effects, color, &live.scored_by());
         if suspended {
             saved(live, "Stopped.");
             return Ok(ExitCode::SUCCESS);
         }
         if finished {
+            if let Some(line) = live.llm_summary() {
+                println!("\n{}", term::dim(&line, color));
+            }
             return Ok(ExitCode::SUCCESS);
         }
     }

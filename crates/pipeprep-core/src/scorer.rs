@@ -1522,7 +1522,8 @@ fn score_quality(l: &Ledger<'_>) -> DimensionScore {
     }
 }
 
-fn overall(dims: &[DimensionScore]) -> Overall {
+/// The overall level and score from the dimensions (used again after a verified second opinion).
+pub fn overall(dims: &[DimensionScore]) -> Overall {
     let total: f64 = dims
         .iter()
         .map(|d| {

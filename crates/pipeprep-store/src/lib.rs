@@ -80,6 +80,20 @@ pub struct Summary {
     pub overall_level: Option<String>,
     pub overall_score: Option<u32>,
     pub turns: usize,
+    /// The LLM that voiced the interview and what it used; `None` for the offline interviewer.
+    pub llm: Option<LlmUsage>,
+}
+
+/// Which LLM voiced a session and its totals so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmUsage {
+    pub model: String,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    /// Interviewer turns said in the offline voice (after a failure, or replaced by the guard).
+    pub offline_turns: u64,
+    /// True when the stored scorecard carries the LLM's verified second opinion.
+    pub reviewed: bool,
 }
 
 /// A whole stored session.
@@ -135,6 +149,8 @@ pub trait Store {
     /// Commits an event and the turns it produced, atomically.
     fn append(&self, id: &str, step: &Step) -> Result<(), StoreError>;
     fn finish(&self, id: &str, finish: &Finish) -> Result<(), StoreError>;
+    /// Records the LLM's model and token totals for a session (replacing earlier totals).
+    fn record_llm(&self, id: &str, usage: &LlmUsage) -> Result<(), StoreError>;
     /// All sessions, newest first.
     fn list(&self) -> Result<Vec<Summary>, StoreError>;
     fn load(&self, id: &str) -> Result<Stored, StoreError>;

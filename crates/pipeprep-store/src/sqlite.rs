@@ -9,13 +9,16 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, params};
 
-use crate::{Finish, NewSession, Status, Step, Store, StoreError, Stored, Summary, TurnRow};
+use crate::{
+    Finish, LlmUsage, NewSession, Status, Step, Store, StoreError, Stored, Summary, TurnRow,
+};
 
 /// How long a write waits for another process holding the lock.
 pub const BUSY_WAIT: Duration = Duration::from_secs(5);
 
 /// Migrations, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE sessions (
     id TEXT PRIMARY KEY,
     scenario TEXT NOT NULL,
@@ -45,7 +48,15 @@ CREATE TABLE turns (
     act TEXT,
     PRIMARY KEY (session_id, idx)
 );
-"];
+",
+    r"
+ALTER TABLE sessions ADD COLUMN llm_model TEXT;
+ALTER TABLE sessions ADD COLUMN prompt_tokens INTEGER;
+ALTER TABLE sessions ADD COLUMN completion_tokens INTEGER;
+ALTER TABLE sessions ADD COLUMN offline_turns INTEGER;
+ALTER TABLE sessions ADD COLUMN llm_reviewed INTEGER;
+",
+];
 
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -183,12 +194,23 @@ impl SqliteStore {
             overall_level: row.get(6)?,
             overall_score: row.get::<_, Option<i64>>(7)?.map(|s| s as u32),
             turns: row.get::<_, i64>(8)? as usize,
+            llm: match row.get::<_, Option<String>>(9)? {
+                Some(model) => Some(LlmUsage {
+                    model,
+                    prompt_tokens: row.get::<_, Option<i64>>(10)?.unwrap_or(0) as u64,
+                    completion_tokens: row.get::<_, Option<i64>>(11)?.unwrap_or(0) as u64,
+                    offline_turns: row.get::<_, Option<i64>>(12)?.unwrap_or(0) as u64,
+                    reviewed: row.get::<_, Option<i64>>(13)?.unwrap_or(0) != 0,
+                }),
+                None => None,
+            },
         })
     }
 }
 
 const SUMMARY_SQL: &str = "SELECT s.id, s.scenario, s.status, s.created_ms, s.updated_ms, s.last_at_ms, \
-     s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id) FROM sessions s";
+     s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id), \
+     s.llm_model, s.prompt_tokens, s.completion_tokens, s.offline_turns, s.llm_reviewed FROM sessions s";
 
 impl Store for SqliteStore {
     fn create(&self, s: &NewSession) -> Result<(), StoreError> {
@@ -251,6 +273,29 @@ impl Store for SqliteStore {
                 "UPDATE sessions SET status = 'finished', scorecard_json = ?2, overall_level = ?3, overall_score = ?4, \
                  updated_ms = ?5 WHERE id = ?1",
                 params![id, f.scorecard_json, f.level, f.score as i64, f.now_ms],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            Err(StoreError::NotFound(id.to_string()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn record_llm(&self, id: &str, u: &LlmUsage) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE sessions SET llm_model = ?2, prompt_tokens = ?3, completion_tokens = ?4, \
+                 offline_turns = ?5, llm_reviewed = ?6 WHERE id = ?1",
+                params![
+                    id,
+                    u.model,
+                    u.prompt_tokens as i64,
+                    u.completion_tokens as i64,
+                    u.offline_turns as i64,
+                    i64::from(u.reviewed)
+                ],
             )
             .map_err(|e| self.err(e))?;
         if n == 0 {

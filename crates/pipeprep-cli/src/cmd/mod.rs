@@ -3,6 +3,7 @@
 mod design;
 mod estimate;
 mod grade;
+mod llm;
 mod practice;
 mod scenarios;
 mod sessions;
@@ -19,16 +20,23 @@ use crate::cli::{Cli, Cmd};
 /// Loaded once per command: settings and the merged bank.
 pub struct Ctx {
     pub knowledge: pipeprep_core::Knowledge,
+    pub file: config::FileConfig,
 }
 
 pub fn load(bank_flag: Option<&Path>) -> Result<Ctx> {
-    let dirs = config::Dirs::discover()?;
-    let file = config::read_config(&dirs.config_file()).map_err(|e| bad(e.to_string()))?;
+    let file = read_file_config()?;
     let overlay = config::bank_dir(bank_flag, &file);
     let bank = pipeprep_app::load_bank(overlay.as_deref())?;
     Ok(Ctx {
         knowledge: pipeprep_app::knowledge(bank)?,
+        file,
     })
+}
+
+/// The config file, or the defaults when there is none.
+pub fn read_file_config() -> Result<config::FileConfig> {
+    let dirs = config::Dirs::discover()?;
+    config::read_config(&dirs.config_file()).map_err(|e| bad(e.to_string()))
 }
 
 /// Reads a file argument, `-` meaning stdin, as bytes.
@@ -78,6 +86,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Cmd::Resume { session, answers }) => practice::resume(bank, db, session, answers),
         Some(Cmd::History { delete }) => sessions::history(db, delete),
         Some(Cmd::Progress) => sessions::progress(db),
+        Some(Cmd::Llm(c)) => llm::run(c),
         Some(Cmd::Export { session, format }) => sessions::export(bank, db, &session, format),
         Some(Cmd::Grade(args)) => grade::run(bank, args),
         Some(Cmd::Analyze { file }) => {

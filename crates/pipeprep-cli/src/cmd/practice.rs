@@ -60,11 +60,6 @@ fn choose(
 }
 
 pub fn run(bank: Option<&Path>, db: Option<&Path>, args: PracticeArgs) -> Result<ExitCode> {
-    if let Some(spec) = &args.llm {
-        return Err(bad(format!(
-            "--llm `{spec}`: LLM backends are not available in this version; pipeprep runs the offline interviewer — drop --llm"
-        )));
-    }
     let weakest = args.focus.as_deref() == Some("weakest");
     let mut focus: Vec<Dimension> = match args.focus.as_deref() {
         None | Some("weakest") => Vec::new(),
@@ -81,6 +76,9 @@ pub fn run(bank: Option<&Path>, db: Option<&Path>, args: PracticeArgs) -> Result
     };
     let ctx = super::load(bank)?;
     let k = &ctx.knowledge;
+    let voice = pipeprep_app::llm::select(args.llm.as_deref(), &ctx.file)?
+        .map(|sel| pipeprep_app::llm::voice(&sel))
+        .transpose()?;
     let store = pipeprep_app::session::open_store(db)?;
     let seed = args.seed.unwrap_or_else(seed_from_clock);
     let scenario = if weakest && args.scenario.is_none() {
@@ -110,7 +108,8 @@ pub fn run(bank: Option<&Path>, db: Option<&Path>, args: PracticeArgs) -> Result
         hard: args.difficulty == Some(cli::Difficulty::Hard),
         focus,
     };
-    let (mut live, greeting) = pipeprep_app::session::LiveSession::start(k, &store, cfg)?;
+    let (mut live, greeting) =
+        pipeprep_app::session::LiveSession::start_with_voice(k, &store, cfg, voice)?;
     drive(&mut live, greeting, &[], args.answers.as_deref())
 }
 
@@ -163,5 +162,8 @@ pub fn resume(
     };
     let (mut live, stored) =
         pipeprep_app::session::LiveSession::resume(&ctx.knowledge, &store, &id)?;
+    if let Some(sel) = pipeprep_app::llm::select(None, &ctx.file)? {
+        live.set_voice(pipeprep_app::llm::voice(&sel)?);
+    }
     drive(&mut live, Vec::new(), &stored.turns, answers.as_deref())
 }

@@ -37,6 +37,7 @@ pub fn history(db: Option<&Path>, delete: Option<String>) -> Result<ExitCode> {
         "overall",
         "time",
         "turns",
+        "llm (tokens in/out)",
     ]);
     for s in &list {
         let overall = match (&s.overall_level, s.overall_score) {
@@ -51,6 +52,15 @@ pub fn history(db: Option<&Path>, delete: Option<String>) -> Result<ExitCode> {
             overall,
             reports::duration(s.last_at_ms),
             s.turns.to_string(),
+            s.llm.as_ref().map_or_else(
+                || "-".to_string(),
+                |l| {
+                    format!(
+                        "{} ({}/{}, {} offline)",
+                        l.model, l.prompt_tokens, l.completion_tokens, l.offline_turns
+                    )
+                },
+            ),
         ]);
     }
     println!("{t}");

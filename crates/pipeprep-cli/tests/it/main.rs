@@ -9,6 +9,7 @@ mod common;
 mod design;
 mod estimate;
 mod grade;
+mod llm;
 mod practice;
 mod scenarios;
 mod sessions;

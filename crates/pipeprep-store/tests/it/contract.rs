@@ -124,3 +124,83 @@ fn data_survives_reopening() {
     let store = SqliteStore::open(&path).unwrap();
     assert_eq!(store.load("keep").unwrap().turns.len(), 1);
 }
+
+#[test]
+fn llm_usage_is_recorded_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+    store.create(&session("a1", 100)).unwrap();
+    store.create(&session("b2", 200)).unwrap();
+    let usage = pipeprep_store::LlmUsage {
+        model: "llama3.2".into(),
+        prompt_tokens: 1234,
+        completion_tokens: 567,
+        offline_turns: 2,
+        reviewed: true,
+    };
+    store.record_llm("a1", &usage).unwrap();
+    assert_eq!(store.load("a1").unwrap().summary.llm, Some(usage.clone()));
+    assert_eq!(
+        store.load("b2").unwrap().summary.llm,
+        None,
+        "offline session"
+    );
+    let listed = store.list().unwrap();
+    assert_eq!(
+        listed.iter().find(|s| s.id == "a1").unwrap().llm,
+        Some(usage)
+    );
+    assert!(matches!(
+        store.record_llm(
+            "zz",
+            &pipeprep_store::LlmUsage {
+                model: "m".into(),
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                offline_turns: 0,
+                reviewed: false,
+            }
+        ),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[test]
+fn a_version_1_database_gains_the_llm_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, scenario TEXT NOT NULL, config_json TEXT NOT NULL, \
+             created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'active', \
+             last_at_ms INTEGER NOT NULL DEFAULT 0, scorecard_json TEXT, overall_level TEXT, overall_score INTEGER);
+             CREATE INDEX sessions_by_created ON sessions(created_ms);
+             CREATE TABLE events (session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, seq INTEGER NOT NULL, \
+             at_ms INTEGER NOT NULL, event_json TEXT NOT NULL, PRIMARY KEY (session_id, seq));
+             CREATE TABLE turns (session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, idx INTEGER NOT NULL, \
+             speaker TEXT NOT NULL, text TEXT NOT NULL, phase TEXT NOT NULL, act TEXT, PRIMARY KEY (session_id, idx));
+             INSERT INTO sessions (id, scenario, config_json, created_ms, updated_ms) VALUES ('old1', 'late-arrivals', '{}', 1, 1);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load("old1").unwrap().summary.llm, None);
+    store
+        .record_llm(
+            "old1",
+            &pipeprep_store::LlmUsage {
+                model: "m".into(),
+                prompt_tokens: 1,
+                completion_tokens: 2,
+                offline_turns: 0,
+                reviewed: false,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        store.list().unwrap()[0].llm.as_ref().unwrap().prompt_tokens,
+        1
+    );
+}

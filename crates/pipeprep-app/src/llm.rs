@@ -1,0 +1,103 @@
+//! Choosing the LLM (flag over config file), building its backend with the key from the
+//! environment or the config file, and the one place an async runtime is created: a
+//! current-thread tokio runtime that the synchronous shell blocks on.
+
+use anyhow::Result;
+use pipeprep_llm::{Backend, BackendOptions, CheckReport, LlmError, LlmSpec, Secret};
+
+use crate::bad;
+use crate::config::FileConfig;
+
+/// A chosen model and the key to reach it.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub spec: LlmSpec,
+    pub key: Option<Secret>,
+}
+
+/// The LLM to use: `--llm` when given, else `llm = "..."` in the config file, else none.
+/// A spec that does not parse is bad input (exit code 2). Keys come from the real environment
+/// first, then `llm_key` in the config file.
+pub fn select(flag: Option<&str>, file: &FileConfig) -> Result<Option<Selection>> {
+    let (text, whence) = match (flag, file.llm.as_deref()) {
+        (Some(f), _) => (f, "--llm"),
+        (None, Some(c)) => (c, "llm in the config file"),
+        (None, None) => return Ok(None),
+    };
+    let spec = LlmSpec::parse_with_env(text, |k| std::env::var(k).ok())
+        .map_err(|e| bad(format!("{whence} `{}`: {e}", text.trim())))?;
+    let key = pipeprep_llm::resolve_key(
+        spec.provider,
+        |k| std::env::var(k).ok(),
+        file.llm_key.as_ref().map(Secret::expose),
+    );
+    Ok(Some(Selection { spec, key }))
+}
+
+/// A backend for the selection, with the default timeouts and retries.
+pub fn backend(sel: &Selection) -> Result<Backend, LlmError> {
+    backend_with(sel, BackendOptions::default())
+}
+
+pub fn backend_with(sel: &Selection, options: BackendOptions) -> Result<Backend, LlmError> {
+    Backend::new(sel.spec.clone(), sel.key.clone(), options)
+}
+
+/// The interviewer's voice for the selection. A missing key for a hosted provider is bad input.
+pub fn voice(sel: &Selection) -> Result<crate::voice::LlmVoice> {
+    let backend = backend(sel).map_err(|e| bad(format!("--llm `{}`: {e}", sel.spec)))?;
+    crate::voice::LlmVoice::new(
+        Box::new(backend),
+        sel.spec.to_string(),
+        sel.spec.model.clone(),
+    )
+}
+
+/// The runtime the shell blocks on for each LLM call.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// `pipeprep llm check`: one tiny completion.
+pub fn check(sel: &Selection) -> Result<Result<CheckReport, LlmError>> {
+    let rt = runtime()?;
+    let backend = match backend(sel) {
+        Ok(b) => b,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(rt.block_on(backend.check()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_wins_over_config_and_bad_specs_are_bad_input() {
+        let file = FileConfig {
+            llm: Some("openai-compatible:cfg@http://127.0.0.1:9/v1".into()),
+            llm_key: Some(Secret::new("k-cfg")),
+            ..FileConfig::default()
+        };
+        let s = select(None, &file).unwrap().unwrap();
+        assert_eq!(s.spec.model, "cfg");
+        assert_eq!(s.key.as_ref().map(Secret::expose), Some("k-cfg"));
+        let s = select(Some("openai-compatible:flag@http://127.0.0.1:9/v1"), &file)
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.spec.model, "flag");
+        let e = select(Some("nonsense"), &file).unwrap_err();
+        assert!(e.downcast_ref::<crate::BadInput>().is_some(), "{e}");
+        assert!(select(None, &FileConfig::default()).unwrap().is_none());
+    }
+
+    #[test]
+    fn config_key_never_shows_in_debug() {
+        let file: FileConfig =
+            toml::from_str("llm = \"ollama:llama3.2\"\nllm_key = \"sk-very-secret\"\n").unwrap();
+        let shown = format!("{file:?}");
+        assert!(!shown.contains("sk-very-secret"), "{shown}");
+    }
+}

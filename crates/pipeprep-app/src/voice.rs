@@ -1,0 +1,629 @@
+//! The LLM voice: for each act the engine chose, the candidate's own LLM writes the interviewer's
+//! message in the persona. The engine still owns the flow and the score; the LLM only words the
+//! act. The prompt is compact (persona, a small state block, the act, the last few turns), the
+//! reference solution goes only into acts that need it, and a guard replaces any message that
+//! gives the solution away, changes the subject or is empty with the offline phrasing. On the
+//! first failure the interview says so once and carries on with the offline voice.
+
+use anyhow::Result;
+use pipeprep_core::interview::{Act, Interview};
+use pipeprep_llm::{ChatBackend, ChatRequest, Usage};
+
+/// How many earlier turns the prompt carries.
+pub const RECENT_TURNS: usize = 4;
+/// The most characters of one earlier turn the prompt carries.
+const TURN_CHARS: usize = 600;
+/// The most characters of the scenario's prompt the state block carries.
+const SCENARIO_CHARS: usize = 700;
+
+/// The persona and the rules, the same for every message (so providers can cache it).
+pub const SYSTEM_PROMPT: &str = "You are the interviewer in a mock system-design interview about data pipelines: a warm, \
+experienced Principal Data Engineer. An interview engine runs the interview: it decides what \
+happens next (the act) and what it must convey. Your only job is to say that in your own words, \
+as one natural message to the candidate.\n\
+Rules:\n\
+- Keep the engine's decision: convey everything in \"What to convey\" (every question, number, \
+requirement and instruction in it) and nothing that contradicts it. Do not move to another topic.\n\
+- Be Socratic: ask, do not lecture. Never give away the solution, tools or architecture the \
+candidate has not proposed, unless the act is a hint or the wrap-up and the reference is given.\n\
+- Never scold, never rate or grade the candidate, never mention scores, levels or the engine.\n\
+- Refer to what the candidate just said when it helps, briefly.\n\
+- 1 to 4 short paragraphs, plain text or light markdown, no headings, no sign-off.";
+
+/// Tokens and turns so far, for the end-of-interview line and the session row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VoiceStats {
+    pub usage: Usage,
+    /// Messages the LLM wrote that were said.
+    pub voiced: u32,
+    /// Messages said in the offline voice: after a failure, or replaced by the guard.
+    pub offline: u32,
+}
+
+/// An interviewer turn or a candidate turn, as it was said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub interviewer: bool,
+    pub text: String,
+}
+
+pub struct LlmVoice {
+    backend: Box<dyn ChatBackend>,
+    rt: tokio::runtime::Runtime,
+    /// The `--llm` spec as given, for the notice.
+    spec: String,
+    model: String,
+    /// Set after the first failure: every later turn is offline.
+    offline: bool,
+    stats: VoiceStats,
+    /// True once the LLM's second opinion on the scorecard was received and checked.
+    reviewed: bool,
+}
+
+impl LlmVoice {
+    pub fn new(backend: Box<dyn ChatBackend>, spec: String, model: String) -> Result<Self> {
+        Ok(Self {
+            backend,
+            rt: crate::llm::runtime()?,
+            spec,
+            model,
+            offline: false,
+            stats: VoiceStats::default(),
+            reviewed: false,
+        })
+    }
+
+    pub fn model(&self) -> &str {
+        &self.model
+    }
+
+    pub fn stats(&self) -> VoiceStats {
+        self.stats
+    }
+
+    pub fn is_offline(&self) -> bool {
+        self.offline
+    }
+
+    /// True when the scorecard carries the LLM's verified second opinion.
+    pub fn reviewed(&self) -> bool {
+        self.reviewed
+    }
+
+    /// Asks for a second opinion on the engine's scorecard and applies what can be verified.
+    /// On a failure, or a reply that is not the JSON asked for, the card stays the engine's.
+    pub fn second_opinion(&mut self, iv: &Interview, card: &mut pipeprep_core::Scorecard) {
+        if self.offline {
+            return;
+        }
+        let req = crate::opinion::request(card, iv.transcript(), iv.scenario());
+        match self.rt.block_on(self.backend.complete(&req, &mut |_| {})) {
+            Ok(c) => {
+                self.stats.usage += c.usage;
+                if crate::opinion::apply(card, iv.transcript(), &c.text, &self.model).is_some() {
+                    self.reviewed = true;
+                }
+            }
+            Err(e) => {
+                eprintln!(
+                    "the LLM at {} is not answering ({e}); the scorecard is the rubric engine's alone",
+                    self.spec
+                );
+                self.offline = true;
+            }
+        }
+    }
+
+    /// The message to say for `act`: the LLM's, when it answers and passes the guard, else the
+    /// offline phrasing. Blocks until the whole reply is in (it is committed before it is shown).
+    pub fn say(&mut self, iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) -> String {
+        if self.offline {
+            self.stats.offline += 1;
+            return offline_text.to_string();
+        }
+        let req = request(iv, act, offline_text, recent);
+        let result = self.rt.block_on(self.backend.complete(&req, &mut |_| {}));
+        match result {
+            Ok(c) => {
+                self.stats.usage += c.usage;
+                match guard(iv, act, offline_text, &c.text) {
+                    Some(text) => {
+                        self.stats.voiced += 1;
+                        text
+                    }
+                    None => {
+                        self.stats.offline += 1;
+                        offline_text.to_string()
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!(
+                    "the LLM at {} is not answering ({e}); continuing with the offline interviewer",
+                    self.spec
+                );
+                self.offline = true;
+                self.stats.offline += 1;
+                offline_text.to_string()
+            }
+        }
+    }
+}
+
+fn act_name(act: Act) -> String {
+    serde_json::to_value(act)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn act_purpose(act: Act) -> &'static str {
+    match act {
+        Act::GreetScenario => "open the interview and present the scenario",
+        Act::RevealRequirement => "answer the candidate's question by revealing a requirement",
+        Act::AssumeReasonable => "tell the candidate to assume something reasonable",
+        Act::SteerBack => "gently bring the candidate back to the requirements",
+        Act::AskDesign => "invite the candidate to sketch the design",
+        Act::Acknowledge => "acknowledge the answer and ask the next question",
+        Act::ProbeChoice => "probe a choice the candidate made",
+        Act::LintProbe => "ask about a weak spot in the candidate's design",
+        Act::ChallengeEstimate => "challenge an estimate",
+        Act::Hint => "give a hint",
+        Act::ScaleTwist => "introduce a change in scale or requirements",
+        Act::InjectFailure => "describe a failure and ask how the design copes",
+        Act::FollowUpFailure => "follow up on the failure",
+        Act::WrapUp => "wrap up the interview",
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    let s = s.trim();
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max).collect();
+    out.push('…');
+    out
+}
+
+/// True when the act may see the reference solution: a deep hint (level 3 or 4 of a ladder) or
+/// the wrap-up.
+pub fn needs_reference(iv: &Interview, act: Act, offline_text: &str) -> bool {
+    match act {
+        Act::WrapUp => true,
+        Act::Hint => iv.scenario().hints.iter().any(|ladder| {
+            ladder
+                .levels
+                .iter()
+                .skip(2)
+                .any(|t| !t.trim().is_empty() && offline_text.contains(t.trim()))
+        }),
+        _ => false,
+    }
+}
+
+/// The compact request for one message: the fixed persona, then one user message with the state,
+/// the last few turns, the act and what it must convey.
+pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) -> ChatRequest {
+    let sc = iv.scenario();
+    let mut u = String::new();
+    u.push_str(&format!(
+        "Scenario: {} — {}\n",
+        sc.title,
+        clip(&sc.prompt, SCENARIO_CHARS)
+    ));
+    u.push_str(&format!(
+        "Phase: {}; hints given: {}\n",
+        iv.phase().title(),
+        iv.hints_given()
+    ));
+    let revealed = iv.revealed();
+    if !revealed.is_empty() {
+        u.push_str("Requirements revealed so far:\n");
+        for r in revealed {
+            u.push_str(&format!("- {}\n", clip(r, 200)));
+        }
+    }
+    let design = iv.design();
+    if !design.is_empty() {
+        let flows: Vec<String> = design
+            .edges()
+            .iter()
+            .take(16)
+            .map(|e| {
+                format!(
+                    "{} -> {}",
+                    design.node(e.from).display(),
+                    design.node(e.to).display()
+                )
+            })
+            .collect();
+        let shown = if flows.is_empty() {
+            design
+                .nodes()
+                .iter()
+                .map(|n| n.display())
+                .collect::<Vec<_>>()
+                .join(", ")
+        } else {
+            flows.join("; ")
+        };
+        u.push_str(&format!(
+            "Candidate's design so far: {}\n",
+            clip(&shown, 600)
+        ));
+    }
+    if needs_reference(iv, act, offline_text) {
+        u.push_str(&format!(
+            "Reference solution (for this message only; reveal no more than the act needs):\n{}\n",
+            sc.reference.architecture.trim()
+        ));
+    }
+    let start = recent.len().saturating_sub(RECENT_TURNS);
+    if start < recent.len() {
+        u.push_str("\nRecent turns (oldest first):\n");
+        for t in &recent[start..] {
+            let who = if t.interviewer {
+                "Interviewer"
+            } else {
+                "Candidate"
+            };
+            u.push_str(&format!("{who}: {}\n", clip(&t.text, TURN_CHARS)));
+        }
+    }
+    u.push_str(&format!(
+        "\nAct: {} ({})\nWhat to convey:\n{}\n\nWrite only the interviewer's next message.",
+        act_name(act),
+        act_purpose(act),
+        offline_text.trim()
+    ));
+    let mut req = ChatRequest::new(SYSTEM_PROMPT).user(u);
+    req.max_tokens = 400;
+    req
+}
+
+/// Removes `<think>…</think>` reasoning (and an unclosed `<think>` to the end).
+pub fn strip_think(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("<think>") {
+        out.push_str(&rest[..i]);
+        match rest[i..].find("</think>") {
+            Some(j) => rest = &rest[i + j + "</think>".len()..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Lowercase words separated by single spaces, padded with a space on each side.
+fn words(s: &str) -> String {
+    let mapped: String = s
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    format!(
+        " {} ",
+        mapped.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
+}
+
+fn has_word(hay: &str, needle: &str) -> bool {
+    let n = words(needle);
+    !n.trim().is_empty() && hay.contains(&n)
+}
+
+const STOP: &[&str] = &[
+    "about",
+    "after",
+    "again",
+    "their",
+    "there",
+    "these",
+    "thing",
+    "think",
+    "those",
+    "through",
+    "would",
+    "could",
+    "should",
+    "which",
+    "while",
+    "where",
+    "what",
+    "when",
+    "with",
+    "your",
+    "yours",
+    "this",
+    "that",
+    "have",
+    "from",
+    "they",
+    "them",
+    "then",
+    "than",
+    "will",
+    "just",
+    "like",
+    "really",
+    "great",
+    "let's",
+    "going",
+    "question",
+    "answer",
+    "interview",
+];
+
+fn content_words(s: &str) -> std::collections::BTreeSet<String> {
+    words(s)
+        .split_whitespace()
+        .filter(|w| w.chars().count() >= 5 && !STOP.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Checks a reply. Returns the text to say, or `None` when the offline phrasing must be said
+/// instead: an empty reply; outside a hint or the wrap-up, one that quotes a flow of the
+/// reference architecture or names three or more of its components that neither the candidate
+/// nor the engine's message mentioned; one that shares no content word with what it had to
+/// convey and the scenario (it changed the subject).
+pub fn guard(iv: &Interview, act: Act, offline_text: &str, reply: &str) -> Option<String> {
+    let text = strip_think(reply).trim().to_string();
+    if text.is_empty() {
+        return None;
+    }
+    let sc = iv.scenario();
+    let said = words(&text);
+    if !matches!(act, Act::Hint | Act::WrapUp) {
+        let allowed = words(offline_text);
+        let candidate: String = iv
+            .transcript()
+            .turns
+            .iter()
+            .filter(|t| t.speaker == pipeprep_core::Speaker::Candidate)
+            .map(|t| words(&t.text))
+            .collect();
+        for line in sc.reference.architecture.lines() {
+            let flow = words(line);
+            if flow.trim().contains(' ') && said.contains(&flow) && !allowed.contains(&flow) {
+                return None;
+            }
+        }
+        let leaked = sc
+            .reference
+            .components
+            .iter()
+            .map(|c| c.component.as_str())
+            .filter(|id| {
+                has_word(&said, id) && !has_word(&allowed, id) && !has_word(&candidate, id)
+            })
+            .count();
+        if leaked >= 3 {
+            return None;
+        }
+    }
+    let topic = content_words(&format!("{offline_text} {} {}", sc.title, sc.prompt));
+    if content_words(&text).is_disjoint(&topic) {
+        return None;
+    }
+    Some(text)
+}
+
+/// The end-of-interview line: turns voiced, tokens, and the cost when the price table has it.
+pub fn summary_line(
+    model: &str,
+    stats: VoiceStats,
+    prices: &pipeprep_design::PriceTable,
+) -> String {
+    let u = stats.usage;
+    let approx = if u.counted { " (some estimated)" } else { "" };
+    let input = prices.get(&format!("llm-{model}-input-per-million"));
+    let output = prices.get(&format!("llm-{model}-output-per-million"));
+    let cost = match (input, output) {
+        (Some(i), Some(o)) => {
+            let usd = f64::from(u.prompt_tokens) / 1e6 * i.usd
+                + f64::from(u.completion_tokens) / 1e6 * o.usd;
+            format!(
+                "estimated cost ${usd:.4} (price ids {}, {}, as of {})",
+                i.id, o.id, i.as_of
+            )
+        }
+        _ => format!("cost: no price in the table for {model}"),
+    };
+    format!(
+        "LLM: {} turns voiced by {model}, {} offline; tokens in {} / out {}{approx}; {cost}",
+        stats.voiced, stats.offline, u.prompt_tokens, u.completion_tokens
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use pipeprep_core::interview::{Effect, Event, InterviewConfig};
+    use pipeprep_llm::{BoxFuture, Completion, FakeBackend, LlmError};
+    use pipeprep_store::{SqliteStore, Store};
+
+    use super::*;
+    use crate::session::LiveSession;
+
+    struct Shared(Arc<FakeBackend>);
+
+    impl ChatBackend for Shared {
+        fn label(&self) -> String {
+            self.0.label()
+        }
+        fn complete<'a>(
+            &'a self,
+            req: &'a ChatRequest,
+            on_delta: &'a mut (dyn FnMut(&str) + Send),
+        ) -> BoxFuture<'a, Result<Completion, LlmError>> {
+            self.0.complete(req, on_delta)
+        }
+    }
+
+    fn knowledge() -> pipeprep_core::Knowledge {
+        crate::knowledge(crate::load_bank(None).unwrap()).unwrap()
+    }
+
+    fn cfg() -> InterviewConfig {
+        InterviewConfig {
+            scenario: "clickstream-analytics".into(),
+            seed: 7,
+            hard: false,
+            focus: Vec::new(),
+        }
+    }
+
+    fn interview(k: &pipeprep_core::Knowledge) -> Interview {
+        let mut iv = Interview::new(k, cfg()).unwrap();
+        iv.handle(k, Event::Start { at_ms: 0 });
+        iv
+    }
+
+    #[test]
+    fn guard_keeps_good_replies_and_replaces_bad_ones() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        let good = "<think>plan</think>Before we design anything: how many click events per second do you expect at peak?";
+        assert_eq!(
+            guard(&iv, Act::Acknowledge, offline, good).as_deref(),
+            Some(
+                "Before we design anything: how many click events per second do you expect at peak?"
+            )
+        );
+        assert_eq!(guard(&iv, Act::Acknowledge, offline, "  \n "), None);
+        assert_eq!(
+            guard(&iv, Act::Acknowledge, offline, "<think>x</think>"),
+            None
+        );
+        // Gives the reference flow away outside a hint.
+        let leak = "You could do Kafka -> Flink (5s window) -> Redis (dashboard), right?";
+        assert_eq!(guard(&iv, Act::Acknowledge, offline, leak), None);
+        // Names three reference components nobody mentioned.
+        let tools =
+            "Think about traffic: Flink, Redis and Snowflake would handle the click events.";
+        assert_eq!(guard(&iv, Act::Acknowledge, offline, tools), None);
+        // The same in the wrap-up is fine.
+        assert!(guard(&iv, Act::WrapUp, offline, leak).is_some());
+        // Changes the subject.
+        assert_eq!(
+            guard(
+                &iv,
+                Act::Acknowledge,
+                offline,
+                "Lovely weather today, isn't it?"
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn prompt_is_compact_and_carries_the_reference_only_when_needed() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let recent: Vec<Said> = (0..10)
+            .map(|i| Said {
+                interviewer: i % 2 == 0,
+                text: format!("turn number {i}"),
+            })
+            .collect();
+        let req = request(&iv, Act::Acknowledge, "Say this.", &recent);
+        assert_eq!(req.system, SYSTEM_PROMPT);
+        assert_eq!(req.messages.len(), 1);
+        let u = &req.messages[0].content;
+        assert!(!u.contains("turn number 5"), "only the last four turns");
+        assert!(u.contains("turn number 6") && u.contains("turn number 9"));
+        assert!(u.contains("Act: acknowledge") && u.contains("Say this."));
+        let flow = iv.scenario().reference.architecture.lines().next().unwrap();
+        assert!(!u.contains(flow), "no reference outside hints and wrap-up");
+        let wrap = request(&iv, Act::WrapUp, "Thanks.", &recent);
+        assert!(wrap.messages[0].content.contains(flow));
+        let ladder = &iv.scenario().hints[0];
+        let shallow = request(&iv, Act::Hint, &ladder.levels[0], &recent);
+        assert!(!shallow.messages[0].content.contains(flow));
+        let deep = request(&iv, Act::Hint, &ladder.levels[2], &recent);
+        assert!(deep.messages[0].content.contains(flow));
+    }
+
+    #[test]
+    fn voiced_text_is_stored_and_a_failure_goes_offline_for_good() {
+        let k = knowledge();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+        let fake = Arc::new(
+            FakeBackend::new()
+                .reply("Welcome! We run a busy online store with click events; what would you like to know first?")
+                .fail(LlmError::ScriptExhausted),
+        );
+        let voice = LlmVoice::new(
+            Box::new(Shared(Arc::clone(&fake))),
+            "fake:scripted".into(),
+            "scripted".into(),
+        )
+        .unwrap();
+        let (mut live, greeting) =
+            LiveSession::start_with_voice(&k, &store, cfg(), Some(voice)).unwrap();
+        let said: Vec<&str> = greeting
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Say { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                "Welcome! We run a busy online store with click events; what would you like to know first?"
+            ]
+        );
+        let stored = store.load(live.id()).unwrap();
+        assert_eq!(stored.turns[0].text, said[0], "stored as said");
+        assert_eq!(
+            stored.summary.llm.as_ref().map(|l| l.model.as_str()),
+            Some("scripted")
+        );
+
+        // The next call fails: offline from now on, without asking again.
+        let e1 = live
+            .handle(Event::Answer {
+                text: "What is the peak traffic?".into(),
+                at_ms: 90_000,
+            })
+            .unwrap();
+        let e2 = live
+            .handle(Event::Answer {
+                text: "And the latency?".into(),
+                at_ms: 180_000,
+            })
+            .unwrap();
+        assert!(
+            e1.iter()
+                .chain(&e2)
+                .any(|e| matches!(e, Effect::Say { .. }))
+        );
+        assert_eq!(fake.requests().len(), 2, "no calls after the failure");
+        let v = live.voice().unwrap();
+        assert!(v.is_offline());
+        assert_eq!(v.stats().voiced, 1);
+        assert!(v.stats().offline >= 2);
+        let line = live.llm_summary().unwrap();
+        assert!(
+            line.starts_with("LLM: 1 turns voiced by scripted")
+                && line.contains("no price in the table for scripted"),
+            "{line}"
+        );
+    }
+}

@@ -1,0 +1,402 @@
+//! The LLM voice end to end: a recording OpenAI-compatible server on 127.0.0.1 (plain threads and
+//! std::net, one request per connection) answers every chat completion, and the real binary runs
+//! a scripted interview against it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use crate::common::{CLICKSTREAM_ANSWERS, DIMENSIONS, Sandbox, bank_file};
+
+/// Every interviewer message the server writes starts with this.
+const MARKER: &str = "LLMVOICE";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Stream back the marker, the act and what the engine asked to convey.
+    Echo,
+    /// Always answer 500.
+    Fail,
+}
+
+struct Server {
+    url: String,
+    bodies: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Server {
+    fn start(mode: Mode) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let rec = Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let rec = Arc::clone(&rec);
+                std::thread::spawn(move || serve(conn, mode, &rec));
+            }
+        });
+        Server { url, bodies }
+    }
+
+    fn spec(&self) -> String {
+        format!("openai-compatible:test@{}", self.url)
+    }
+
+    fn requests(&self) -> Vec<serde_json::Value> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+fn serve(conn: TcpStream, mode: Mode, rec: &Mutex<Vec<serde_json::Value>>) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; len];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    rec.lock().unwrap().push(json.clone());
+    let mut conn = conn;
+    if mode == Mode::Fail {
+        let b = "{\"error\":{\"message\":\"boom\"}}";
+        let _ = write!(
+            conn,
+            "HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{b}",
+            b.len()
+        );
+        return;
+    }
+    let reply = echo_reply(&json);
+    let mut sse = String::new();
+    // Two deltas, as a real stream would send them.
+    let mid = reply
+        .char_indices()
+        .nth(reply.chars().count() / 2)
+        .map_or(0, |(i, _)| i);
+    for part in [&reply[..mid], &reply[mid..]] {
+        let chunk = serde_json::json!({"choices":[{"index":0,"delta":{"content":part}}]});
+        sse.push_str(&format!("data: {chunk}\n\n"));
+    }
+    sse.push_str("data: [DONE]\n\n");
+    let _ = write!(
+        conn,
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{sse}",
+        sse.len()
+    );
+}
+
+/// The last user message of a recorded request.
+fn user_text(body: &serde_json::Value) -> String {
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn system_text(body: &serde_json::Value) -> String {
+    body["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["role"] == "system"))
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The second opinion: one step for the first dimension with a real quote, one step for the
+/// second with an invented quote (which must be refused).
+fn opinion_reply(u: &str) -> String {
+    let dims: Vec<(String, String)> = u
+        .lines()
+        .filter_map(|l| l.strip_prefix("dimension "))
+        .filter_map(|l| {
+            let (id, rest) = l.split_once(": ")?;
+            Some((id.to_string(), rest.split_whitespace().next()?.to_string()))
+        })
+        .collect();
+    let (turn, text) = u
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix("[turn ")?;
+            let (n, text) = rest.split_once("] ")?;
+            Some((n.parse::<u64>().ok()?, text.to_string()))
+        })
+        .expect("candidate turns in the opinion request");
+    let quote: String = text.chars().take(30).collect();
+    let step = |level: &str| match level {
+        "expert" => "intermediate",
+        "intermediate" => "expert",
+        _ => "intermediate",
+    };
+    let mut out = serde_json::Map::new();
+    out.insert(
+        dims[0].0.clone(),
+        serde_json::json!({"level": step(&dims[0].1), "evidence": [{"turn": turn, "quote": quote}]}),
+    );
+    out.insert(
+        dims[1].0.clone(),
+        serde_json::json!({"level": step(&dims[1].1), "evidence": [{"turn": turn, "quote": "words nobody ever typed here"}]}),
+    );
+    serde_json::json!({ "dimensions": out }).to_string()
+}
+
+fn is_opinion(body: &serde_json::Value) -> bool {
+    body.get("response_format").is_some()
+}
+
+fn echo_reply(body: &serde_json::Value) -> String {
+    let u = user_text(body);
+    if is_opinion(body) {
+        return opinion_reply(&u);
+    }
+    if !u.contains("What to convey:") {
+        return "ok".into(); // the health check
+    }
+    let act = u
+        .lines()
+        .find_map(|l| l.strip_prefix("Act: "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or("?")
+        .to_string();
+    let convey = u
+        .split_once("What to convey:\n")
+        .map(|(_, r)| r)
+        .and_then(|r| r.split_once("\n\nWrite only").map(|(c, _)| c))
+        .unwrap_or("")
+        .replace('\n', " ");
+    format!("{MARKER} [{act}] {convey}")
+}
+
+/// Characters a request sends the model (system prompt and every message).
+fn request_chars(body: &serde_json::Value) -> usize {
+    body["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .map(|m| m["content"].as_str().unwrap_or("").chars().count())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn tokens(chars: usize) -> usize {
+    chars.div_ceil(4)
+}
+
+/// The transcript's turns (speaker, text) from a scripted run's output, up to the scorecard.
+fn turns(out: &str) -> Vec<(bool, String)> {
+    let mut turns: Vec<(bool, String)> = Vec::new();
+    for line in out.lines().skip(3) {
+        if line.contains("Scorecard") {
+            break;
+        }
+        if let Some(t) = line.strip_prefix("Interviewer: ") {
+            turns.push((true, t.to_string()));
+        } else if let Some(t) = line.strip_prefix("Candidate: ") {
+            turns.push((false, t.to_string()));
+        } else if let Some(last) = turns.last_mut() {
+            last.1.push('\n');
+            last.1.push_str(line);
+        }
+    }
+    turns
+}
+
+fn practice(sb: &Sandbox, spec: &str) -> crate::common::Run {
+    let answers = sb.write("answers.txt", CLICKSTREAM_ANSWERS);
+    sb.run(&[
+        "practice",
+        "--scenario",
+        "clickstream-analytics",
+        "--seed",
+        "7",
+        "--answers",
+        answers.to_str().unwrap(),
+        "--llm",
+        spec,
+    ])
+}
+
+#[test]
+fn llm_voices_every_interviewer_turn_with_a_compact_prompt() {
+    let server = Server::start(Mode::Echo);
+    let sb = Sandbox::new();
+    let run = practice(&sb, &server.spec());
+    run.expect_code(0);
+    let out = &run.stdout;
+    assert!(out.contains("Scorecard"), "no scorecard:\n{out}");
+    assert!(
+        out.contains("turns voiced by test, 0 offline"),
+        "no LLM line:\n{out}"
+    );
+    assert!(
+        out.contains("cost: no price in the table for test"),
+        "{out}"
+    );
+
+    let turns = turns(out);
+    let interviewer: Vec<&String> = turns.iter().filter(|t| t.0).map(|t| &t.1).collect();
+    assert!(
+        interviewer.len() >= 10,
+        "{} interviewer turns",
+        interviewer.len()
+    );
+    for t in &interviewer {
+        assert!(
+            t.starts_with(MARKER),
+            "an interviewer turn not from the LLM: {t}"
+        );
+    }
+    // The second opinion is one extra request at the end; the comparison is about the turns.
+    let all = server.requests();
+    assert_eq!(all.iter().filter(|r| is_opinion(r)).count(), 1);
+    let requests: Vec<serde_json::Value> = all.into_iter().filter(|r| !is_opinion(r)).collect();
+    assert_eq!(requests.len(), interviewer.len(), "one request per turn");
+
+    // The naive client: a full system prompt (the persona plus the whole scenario as the bank
+    // holds it — requirements, reference solution, rubric expectations, hints and failures, all
+    // of which an LLM-run interview needs at some point) and the whole conversation so far, on
+    // every turn. pipeprep sends the persona, a compact state, the act and the last few turns.
+    let system = system_text(&requests[0]).chars().count()
+        + bank_file("scenarios/clickstream-analytics.toml")
+            .chars()
+            .count();
+    let mut naive = 0usize;
+    let mut seen = 0usize;
+    let mut history = 0usize;
+    for (is_interviewer, text) in &turns {
+        if *is_interviewer {
+            naive += tokens(system + history);
+            seen += 1;
+        }
+        history += text.chars().count();
+    }
+    assert_eq!(seen, requests.len());
+    let sent: usize = requests.iter().map(|r| tokens(request_chars(r))).sum();
+    let ratio = sent as f64 / naive as f64;
+    eprintln!("prompt tokens: sent {sent}, naive {naive}, ratio {ratio:.3}");
+    assert!(
+        ratio <= 0.35,
+        "prompt tokens sent {sent} vs naive {naive}: ratio {ratio:.3} > 0.35"
+    );
+
+    // The stored session records the model and the tokens, and history shows them.
+    let hist = sb.run(&["history"]);
+    hist.expect_code(0);
+    assert!(hist.stdout.contains("test ("), "{}", hist.stdout);
+
+    // The second opinion: labelled, one dimension moved one step on a verified quote, the one
+    // with an invented quote left at the engine's level.
+    assert!(
+        out.contains("Scored by the rubric engine + LLM (test)."),
+        "{out}"
+    );
+    let offline = Sandbox::new();
+    let answers = offline.write("answers.txt", CLICKSTREAM_ANSWERS);
+    let engine = offline.run(&[
+        "practice",
+        "--scenario",
+        "clickstream-analytics",
+        "--seed",
+        "7",
+        "--answers",
+        answers.to_str().unwrap(),
+    ]);
+    engine.expect_code(0);
+    assert!(engine.stdout.contains("Scored by the rubric engine."));
+    let level = |s: &str, title: &str| {
+        s.lines()
+            .find(|l| l.starts_with(&format!("| {title} |")))
+            .and_then(|l| l.split('|').nth(2))
+            .map(|l| l.trim().to_string())
+            .unwrap_or_else(|| panic!("no row for {title}"))
+    };
+    let (first, second) = (DIMENSIONS[0].1, DIMENSIONS[1].1);
+    assert_ne!(level(out, first), level(&engine.stdout, first), "moved");
+    assert_eq!(
+        level(out, second),
+        level(&engine.stdout, second),
+        "not moved"
+    );
+
+    // The export re-scores the engine's transcript, so it agrees with the live scorecard.
+    let overall = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("Overall:"))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no Overall line:\n{s}"))
+    };
+    let export = sb.run(&["export", "last", "--format", "md"]);
+    export.expect_code(0);
+    assert_eq!(overall(&export.stdout), overall(out));
+}
+
+#[test]
+fn a_dead_llm_means_an_offline_interview_said_once() {
+    let server = Server::start(Mode::Fail);
+    let sb = Sandbox::new();
+    let run = practice(&sb, &server.spec());
+    run.expect_code(0);
+    assert!(run.stdout.contains("Scorecard"), "{}", run.stdout);
+    let notice = "is not answering";
+    assert_eq!(
+        run.stderr.matches(notice).count(),
+        1,
+        "the notice once:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("continuing with the offline interviewer"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stdout.contains(MARKER),
+        "no LLM text when the LLM is down"
+    );
+    assert!(
+        run.stdout.contains("0 turns voiced by test"),
+        "{}",
+        run.stdout
+    );
+    // Retries happen on the first turn only; later turns do not wait for a dead server.
+    assert!(server.requests().len() <= 3, "{}", server.requests().len());
+}
+
+#[test]
+fn llm_check_reports_model_and_latency() {
+    let server = Server::start(Mode::Echo);
+    let sb = Sandbox::new();
+    let run = sb.run(&["llm", "check", "--llm", &server.spec()]);
+    run.expect_code(0);
+    assert!(run.stdout.contains("reachable: yes"), "{}", run.stdout);
+    assert!(run.stdout.contains("model: test"), "{}", run.stdout);
+    assert!(run.stdout.contains("latency: "), "{}", run.stdout);
+
+    let dead = Server::start(Mode::Fail);
+    let run = sb.run(&["llm", "check", "--llm", &dead.spec()]);
+    run.expect_code(1);
+    assert!(run.stdout.contains("reachable: no"), "{}", run.stdout);
+
+    let run = sb.run(&["llm", "check", "--llm", "nonsense"]);
+    run.expect_code(2);
+}
