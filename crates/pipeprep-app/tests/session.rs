@@ -7,7 +7,7 @@ use std::cell::Cell;
 use pipeprep_app::session::LiveSession;
 use pipeprep_core::Knowledge;
 use pipeprep_core::interview::{Event, InterviewConfig};
-use pipeprep_store::{Finish, NewSession, Step, Store, StoreError, Stored, Summary};
+use pipeprep_store::{Finish, LlmUsage, NewSession, Step, Store, StoreError, Stored, Summary};
 
 /// Accepts the session and the greeting, then fails every write like a full disk.
 struct FailingStore {
@@ -29,6 +29,9 @@ impl Store for FailingStore {
         }
     }
     fn finish(&self, _: &str, _: &Finish) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn record_llm(&self, _: &str, _: &LlmUsage) -> Result<(), StoreError> {
         Ok(())
     }
     fn list(&self) -> Result<Vec<Summary>, StoreError> {
