@@ -165,6 +165,15 @@ impl Sandbox {
         c
     }
 
+    /// Runs `pipeprep ARGS` with no stdin and extra environment variables.
+    pub fn run_env<S: AsRef<std::ffi::OsStr>>(&self, args: &[S], env: &[(&str, &str)]) -> Run {
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Run::from_output(c.output().expect("run pipeprep"))
+    }
+
     /// Runs `pipeprep ARGS` with no stdin.
     pub fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Run {
         let out = self.cmd(args).output().expect("run pipeprep");

@@ -11,6 +11,14 @@ use crate::common::{CLICKSTREAM_ANSWERS, DIMENSIONS, Sandbox, bank_file};
 /// Every interviewer message the server writes starts with this.
 const MARKER: &str = "LLMVOICE";
 
+/// The provider wire format the server speaks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    OpenAi,
+    Anthropic,
+    Ollama,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Stream back the marker, the act and what the engine asked to convey.
@@ -21,27 +29,41 @@ enum Mode {
 
 struct Server {
     url: String,
+    wire: Wire,
     bodies: Arc<Mutex<Vec<serde_json::Value>>>,
 }
 
 impl Server {
     fn start(mode: Mode) -> Server {
+        Server::start_wire(mode, Wire::OpenAi)
+    }
+
+    fn start_wire(mode: Mode, wire: Wire) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/v1", listener.local_addr().unwrap());
+        let addr = listener.local_addr().unwrap();
+        let url = match wire {
+            Wire::Ollama => format!("http://{addr}"),
+            _ => format!("http://{addr}/v1"),
+        };
         let bodies = Arc::new(Mutex::new(Vec::new()));
         let rec = Arc::clone(&bodies);
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 let Ok(conn) = conn else { continue };
                 let rec = Arc::clone(&rec);
-                std::thread::spawn(move || serve(conn, mode, &rec));
+                std::thread::spawn(move || serve(conn, mode, wire, &rec));
             }
         });
-        Server { url, bodies }
+        Server { url, wire, bodies }
     }
 
     fn spec(&self) -> String {
-        format!("openai-compatible:test@{}", self.url)
+        let provider = match self.wire {
+            Wire::OpenAi => "openai-compatible",
+            Wire::Anthropic => "anthropic",
+            Wire::Ollama => "ollama",
+        };
+        format!("{provider}:test@{}", self.url)
     }
 
     fn requests(&self) -> Vec<serde_json::Value> {
@@ -49,7 +71,7 @@ impl Server {
     }
 }
 
-fn serve(conn: TcpStream, mode: Mode, rec: &Mutex<Vec<serde_json::Value>>) {
+fn serve(conn: TcpStream, mode: Mode, wire: Wire, rec: &Mutex<Vec<serde_json::Value>>) {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut len = 0usize;
     loop {
@@ -84,21 +106,72 @@ fn serve(conn: TcpStream, mode: Mode, rec: &Mutex<Vec<serde_json::Value>>) {
         return;
     }
     let reply = echo_reply(&json);
-    let mut sse = String::new();
     // Two deltas, as a real stream would send them.
     let mid = reply
         .char_indices()
         .nth(reply.chars().count() / 2)
         .map_or(0, |(i, _)| i);
-    for part in [&reply[..mid], &reply[mid..]] {
-        let chunk = serde_json::json!({"choices":[{"index":0,"delta":{"content":part}}]});
-        sse.push_str(&format!("data: {chunk}\n\n"));
-    }
-    sse.push_str("data: [DONE]\n\n");
+    let parts = [&reply[..mid], &reply[mid..]];
+    let (content_type, stream) = match wire {
+        Wire::OpenAi => {
+            let mut sse = String::new();
+            for part in parts {
+                let chunk = serde_json::json!({"choices":[{"index":0,"delta":{"content":part}}]});
+                sse.push_str(&format!("data: {chunk}\n\n"));
+            }
+            sse.push_str("data: [DONE]\n\n");
+            ("text/event-stream", sse)
+        }
+        Wire::Anthropic => {
+            let event =
+                |name: &str, data: serde_json::Value| format!("event: {name}\ndata: {data}\n\n");
+            let mut sse = event(
+                "message_start",
+                serde_json::json!({"type":"message_start","message":{"usage":{"input_tokens":100,"output_tokens":1}}}),
+            );
+            sse.push_str(&event(
+                "content_block_start",
+                serde_json::json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+            ));
+            for part in parts {
+                sse.push_str(&event(
+                    "content_block_delta",
+                    serde_json::json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":part}}),
+                ));
+            }
+            sse.push_str(&event(
+                "content_block_stop",
+                serde_json::json!({"type":"content_block_stop","index":0}),
+            ));
+            sse.push_str(&event(
+                "message_delta",
+                serde_json::json!({"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":20}}),
+            ));
+            sse.push_str(&event(
+                "message_stop",
+                serde_json::json!({"type":"message_stop"}),
+            ));
+            ("text/event-stream", sse)
+        }
+        Wire::Ollama => {
+            let mut nd = String::new();
+            for part in parts {
+                nd.push_str(&format!(
+                    "{}\n",
+                    serde_json::json!({"model":"test","message":{"role":"assistant","content":part},"done":false})
+                ));
+            }
+            nd.push_str(&format!(
+                "{}\n",
+                serde_json::json!({"model":"test","message":{"role":"assistant","content":""},"done":true,"prompt_eval_count":100,"eval_count":20})
+            ));
+            ("application/x-ndjson", nd)
+        }
+    };
     let _ = write!(
         conn,
-        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{sse}",
-        sse.len()
+        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{stream}",
+        stream.len()
     );
 }
 
@@ -159,7 +232,8 @@ fn opinion_reply(u: &str) -> String {
 }
 
 fn is_opinion(body: &serde_json::Value) -> bool {
-    body.get("response_format").is_some()
+    // Every wire: the opinion request lists the engine's level per dimension.
+    user_text(body).lines().any(|l| l.starts_with("dimension "))
 }
 
 fn echo_reply(body: &serde_json::Value) -> String {
@@ -399,4 +473,54 @@ fn llm_check_reports_model_and_latency() {
 
     let run = sb.run(&["llm", "check", "--llm", "nonsense"]);
     run.expect_code(2);
+}
+
+/// The same whole interview over the Anthropic Messages and Ollama native wire formats.
+#[test]
+fn anthropic_and_ollama_wire_formats_voice_a_whole_interview() {
+    for wire in [Wire::Anthropic, Wire::Ollama] {
+        let server = Server::start_wire(Mode::Echo, wire);
+        let sb = Sandbox::new();
+        let answers = sb.write("answers.txt", CLICKSTREAM_ANSWERS);
+        let spec = server.spec();
+        let run = sb.run_env(
+            &[
+                "practice",
+                "--scenario",
+                "clickstream-analytics",
+                "--seed",
+                "7",
+                "--answers",
+                answers.to_str().unwrap(),
+                "--llm",
+                &spec,
+            ],
+            &[("ANTHROPIC_API_KEY", "test-key")],
+        );
+        run.expect_code(0);
+        let out = &run.stdout;
+        assert!(out.contains("Scorecard"), "{spec}: no scorecard:\n{out}");
+        assert!(
+            out.contains("turns voiced by test, 0 offline"),
+            "{spec}: {out}"
+        );
+        let interviewer: Vec<String> = turns(out)
+            .into_iter()
+            .filter(|t| t.0)
+            .map(|t| t.1)
+            .collect();
+        assert!(
+            interviewer.len() >= 10,
+            "{spec}: {} interviewer turns",
+            interviewer.len()
+        );
+        for t in &interviewer {
+            assert!(t.starts_with(MARKER), "{spec}: not voiced by the LLM: {t}");
+        }
+        assert!(
+            out.contains("Scored by the rubric engine + LLM (test)"),
+            "{spec}: second opinion label"
+        );
+        assert!(!server.requests().is_empty());
+    }
 }
