@@ -15,6 +15,14 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(code) => code,
         Err(e) => {
+            // The reader went away (`pipeprep ... | head`): nothing to report, like any Unix tool.
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             let bad = e.downcast_ref::<pipeprep_app::BadInput>().is_some();
             let msg = e.to_string();
             // Bank validation can report several problems, one per line; anything else is one line.

@@ -325,3 +325,40 @@ fn live_pipe_replies_per_turn() {
         rest.join("\n")
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    let sb = Sandbox::new();
+    let mut child = sb
+        .cmd(&[
+            "practice",
+            "--scenario",
+            "late-arrivals",
+            "--seed",
+            "1",
+            "--answers",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Read the front matter, then close our end like `| head -3` does.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..3 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+    }
+    drop(out);
+    let _ = stdin.write_all(b"What is the peak?\n---\n/end\n");
+    drop(stdin);
+    let result = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(result.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("error") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+}
