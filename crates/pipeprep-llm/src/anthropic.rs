@@ -38,19 +38,16 @@ pub fn build(spec: &LlmSpec, key: Option<&Secret>, req: &ChatRequest) -> HttpReq
     if let Some(system) = system {
         body["system"] = json!(system);
     }
-    let mut headers = vec![
-        ("content-type".to_string(), "application/json".to_string()),
-        ("accept".to_string(), "text/event-stream".to_string()),
-        ("anthropic-version".to_string(), API_VERSION.to_string()),
-    ];
+    let mut extra = vec![("anthropic-version".to_string(), API_VERSION.to_string())];
     if let Some(key) = key {
-        headers.push(("x-api-key".to_string(), key.expose().to_string()));
+        extra.push(("x-api-key".to_string(), key.expose().to_string()));
     }
-    HttpRequest {
-        url: format!("{}/messages", spec.base_url),
-        headers,
+    HttpRequest::json_post(
+        format!("{}/messages", spec.base_url),
+        "text/event-stream",
+        extra,
         body,
-    }
+    )
 }
 
 /// A parser for this wire format.

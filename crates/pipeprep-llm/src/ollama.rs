@@ -34,21 +34,18 @@ pub fn build(spec: &LlmSpec, key: Option<&Secret>, req: &ChatRequest) -> HttpReq
     if req.json {
         body["format"] = json!("json");
     }
-    let mut headers = vec![
-        ("content-type".to_string(), "application/json".to_string()),
-        ("accept".to_string(), "application/x-ndjson".to_string()),
-    ];
-    if let Some(key) = key {
-        headers.push((
+    let auth = key.map(|k| {
+        (
             "authorization".to_string(),
-            format!("Bearer {}", key.expose()),
-        ));
-    }
-    HttpRequest {
-        url: format!("{}/api/chat", spec.base_url),
-        headers,
+            format!("Bearer {}", k.expose()),
+        )
+    });
+    HttpRequest::json_post(
+        format!("{}/api/chat", spec.base_url),
+        "application/x-ndjson",
+        auth.into_iter().collect(),
         body,
-    }
+    )
 }
 
 /// A parser for this wire format.

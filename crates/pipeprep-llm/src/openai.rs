@@ -41,21 +41,18 @@ pub fn build(spec: &LlmSpec, key: Option<&Secret>, req: &ChatRequest) -> HttpReq
     if req.json {
         body["response_format"] = json!({"type": "json_object"});
     }
-    let mut headers = vec![
-        ("content-type".to_string(), "application/json".to_string()),
-        ("accept".to_string(), "text/event-stream".to_string()),
-    ];
-    if let Some(key) = key {
-        headers.push((
+    let auth = key.map(|k| {
+        (
             "authorization".to_string(),
-            format!("Bearer {}", key.expose()),
-        ));
-    }
-    HttpRequest {
-        url: format!("{}/chat/completions", spec.base_url),
-        headers,
+            format!("Bearer {}", k.expose()),
+        )
+    });
+    HttpRequest::json_post(
+        format!("{}/chat/completions", spec.base_url),
+        "text/event-stream",
+        auth.into_iter().collect(),
         body,
-    }
+    )
 }
 
 /// A parser for this wire format.

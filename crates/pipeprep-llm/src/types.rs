@@ -174,6 +174,21 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// A JSON POST that expects `accept` back, with the provider's extra headers (auth, version).
+    pub fn json_post(
+        url: String,
+        accept: &str,
+        extra: Vec<(String, String)>,
+        body: serde_json::Value,
+    ) -> Self {
+        let mut headers = vec![
+            ("content-type".to_string(), "application/json".to_string()),
+            ("accept".to_string(), accept.to_string()),
+        ];
+        headers.extend(extra);
+        HttpRequest { url, headers, body }
+    }
+
     /// The value of a header, by lowercase name.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
