@@ -97,12 +97,24 @@ pub fn weakest(store: &dyn Store) -> Result<Option<Dimension>> {
         .min_by(|a, b| avg(*a).total_cmp(&avg(*b))))
 }
 
+/// Picks from `pool` by seed; with a dimension, only among the scenarios that expect the most
+/// of it (intermediate plus expert concepts).
+pub fn pick(mut pool: Vec<&Scenario>, dim: Option<Dimension>, seed: u64) -> Option<String> {
+    if let Some(d) = dim {
+        let weight = |s: &Scenario| {
+            s.expectation(d)
+                .map_or(0, |e| e.intermediate.len() + e.expert.len())
+        };
+        let best = pool.iter().map(|s| weight(s)).max()?;
+        pool.retain(|s| weight(s) == best);
+    }
+    pool.sort_by(|a, b| a.id.cmp(&b.id));
+    pool.get((seed % pool.len().max(1) as u64) as usize)
+        .map(|s| s.id.clone())
+}
+
 /// A scenario that exercises `dim` most, avoiding the ones done in the last three sessions.
 pub fn scenario_for(k: &Knowledge, dim: Dimension, recent: &[String], seed: u64) -> Option<String> {
-    let weight = |s: &Scenario| {
-        s.expectation(dim)
-            .map_or(0, |e| e.intermediate.len() + e.expert.len())
-    };
     let mut pool: Vec<&Scenario> = k
         .bank
         .scenarios
@@ -112,11 +124,7 @@ pub fn scenario_for(k: &Knowledge, dim: Dimension, recent: &[String], seed: u64)
     if pool.is_empty() {
         pool = k.bank.scenarios.iter().collect();
     }
-    let best = pool.iter().map(|s| weight(s)).max()?;
-    let mut top: Vec<&&Scenario> = pool.iter().filter(|s| weight(s) == best).collect();
-    top.sort_by(|a, b| a.id.cmp(&b.id));
-    top.get((seed % top.len().max(1) as u64) as usize)
-        .map(|s| s.id.clone())
+    pick(pool, Some(dim), seed)
 }
 
 /// A terminal chart of levels per dimension across finished sessions.

@@ -35,28 +35,14 @@ fn choose(
         cli::Difficulty::Medium => Difficulty::Medium,
         cli::Difficulty::Hard => Difficulty::Hard,
     });
-    let mut pool: Vec<&pipeprep_bank::Scenario> = k
+    let pool: Vec<&pipeprep_bank::Scenario> = k
         .bank
         .scenarios
         .iter()
         .filter(|s| want.is_none_or(|w| s.difficulty == w))
         .collect();
-    if pool.is_empty() {
-        return Err(bad(
-            "no scenario matches that difficulty — try --difficulty medium or hard",
-        ));
-    }
-    if let Some(d) = focus.first() {
-        // Prefer the scenarios that expect the most of the focus dimension.
-        let weight = |s: &pipeprep_bank::Scenario| {
-            s.expectation(*d)
-                .map_or(0, |e| e.intermediate.len() + e.expert.len())
-        };
-        let best = pool.iter().map(|s| weight(s)).max().unwrap_or(0);
-        pool.retain(|s| weight(s) == best);
-    }
-    pool.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(pool[(seed % pool.len() as u64) as usize].id.clone())
+    pipeprep_app::reports::pick(pool, focus.first().copied(), seed)
+        .ok_or_else(|| bad("no scenario matches that difficulty — try --difficulty medium or hard"))
 }
 
 pub fn run(bank: Option<&Path>, db: Option<&Path>, args: PracticeArgs) -> Result<ExitCode> {
