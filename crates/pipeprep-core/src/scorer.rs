@@ -476,29 +476,13 @@ impl<'a> Ledger<'a> {
             if a.asked_hint {
                 l.hints_asked += 1;
             }
-            let weights: Vec<f64> = (0..a.sentences.len())
-                .map(|si| sentence_weight(&a, si))
-                .collect();
-            if in_failure {
-                let injected: BTreeSet<usize> = a.injections.iter().copied().collect();
-                let got: Vec<String> = a
-                    .concepts
-                    .iter()
-                    .filter(|h| {
-                        h.counts() && !injected.contains(&h.sentence) && weights[h.sentence] >= 0.6
-                    })
-                    .map(|h| h.id.clone())
-                    .collect();
-                if let Some(group) = l.failure_answers.last_mut() {
-                    group.extend(got);
-                }
-            }
-            l.absorb(i + 1, a);
+            l.absorb(i + 1, a, in_failure);
         }
         l
     }
 
-    fn absorb(&mut self, turn: usize, a: Analysis) {
+    /// Takes in one candidate turn; `in_failure` when it answers an injected failure.
+    fn absorb(&mut self, turn: usize, a: Analysis, in_failure: bool) {
         // Each sentence's weight, once: hits in a sentence all share it.
         let weights: Vec<f64> = (0..a.sentences.len())
             .map(|si| sentence_weight(&a, si))
@@ -509,6 +493,18 @@ impl<'a> Ledger<'a> {
             self.injection_turns.push(turn);
         }
         let injected: BTreeSet<usize> = a.injections.iter().copied().collect();
+        if in_failure {
+            let got = a
+                .concepts
+                .iter()
+                .filter(|h| {
+                    h.counts() && !injected.contains(&h.sentence) && weights[h.sentence] >= 0.6
+                })
+                .map(|h| h.id.clone());
+            if let Some(group) = self.failure_answers.last_mut() {
+                group.extend(got);
+            }
+        }
         for h in a
             .concepts
             .iter()
