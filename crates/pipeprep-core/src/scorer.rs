@@ -169,27 +169,14 @@ const SC_ADVANCED: &[&str] = &[
     "dedup-window",
     "state-ttl",
 ];
-const CO_OPTIMIZE: &[&str] = &[
-    "spot-instances",
-    "arm-graviton",
-    "reserved-capacity",
-    "auto-suspend",
-    "ephemeral-clusters",
-    "right-sizing",
-    "storage-tiering",
+/// Cost levers that are also performance choices; with the specific levers (`CO_SPECIFIC`) they
+/// make up everything that optimises cost.
+const CO_GENERAL: &[&str] = &[
     "partition-pruning",
     "compression-codec",
     "columnar-format",
     "pre-aggregation",
     "sampling",
-    "resource-monitors",
-    "cost-per-event",
-    "cost-estimate",
-    "bytes-scanned-cost",
-    "request-costs",
-    "data-transfer-costs",
-    "pay-per-use",
-    "cold-storage-retrieval",
     "autoscaling",
 ];
 const DQ_SCHEMA: &[&str] = &[
@@ -1399,8 +1386,9 @@ fn score_cost(l: &Ledger<'_>) -> DimensionScore {
         .copied()
         .filter(|c| l.w(c) >= 0.6)
         .collect();
-    let opt: Vec<&str> = CO_OPTIMIZE
+    let opt: Vec<&str> = CO_SPECIFIC
         .iter()
+        .chain(CO_GENERAL)
         .copied()
         .filter(|c| l.w(c) >= 0.6)
         .collect();
@@ -1702,7 +1690,8 @@ fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: 
             turn,
         });
     }
-    let cost_turn = green(CO_OPTIMIZE)
+    let levers: Vec<&str> = CO_SPECIFIC.iter().chain(CO_GENERAL).copied().collect();
+    let cost_turn = green(&levers)
         .or_else(|| l.money_quotes.first().map(|x| x.0))
         .or_else(|| l.cost_sentences.first().map(|x| x.0));
     if let Some(turn) = cost_turn
