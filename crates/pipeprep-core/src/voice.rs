@@ -81,13 +81,7 @@ impl Voice {
             }
         }
         // Every framing was used: say only the part that is new, sentence by sentence.
-        let fresh: Vec<String> = split_keep(content)
-            .into_iter()
-            .filter(|s| sentence_keys(s).iter().all(|k| !self.used.contains(k)))
-            .collect();
-        let text = fresh.join(" ");
-        self.remember(&text);
-        text
+        self.fresh(content)
     }
 
     /// Records text said by other means (the scenario prompt, a bank question).
