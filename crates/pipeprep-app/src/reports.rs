@@ -160,16 +160,6 @@ pub fn progress_chart(rows: &[(Summary, BTreeMap<Dimension, Level>)]) -> String 
 }
 
 /// The interviewer's understanding of the candidate's design at the end, replayed.
-/// The interview rebuilt from its stored events (the machine is deterministic).
-fn replay(k: &Knowledge, stored: &Stored) -> Option<pipeprep_core::Interview> {
-    let cfg: pipeprep_core::InterviewConfig = serde_json::from_str(&stored.config_json).ok()?;
-    let mut iv = pipeprep_core::Interview::new(k, cfg).ok()?;
-    for (_, _, json) in &stored.events {
-        iv.handle(k, serde_json::from_str(json).ok()?);
-    }
-    Some(iv)
-}
-
 fn replay_design(k: &Knowledge, iv: Option<&pipeprep_core::Interview>) -> Option<String> {
     let g = iv?.design();
     if g.is_empty() {
@@ -241,7 +231,7 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
         .map(|h| h as usize);
     // The live scorecard was computed from the engine's transcript, whose interviewer turns keep
     // the offline phrasing even when an LLM voiced them; score the replayed one so they agree.
-    let replayed = replay(k, stored);
+    let replayed = crate::session::replay(k, stored).ok();
     let engine_transcript = replayed
         .as_ref()
         .filter(|iv| iv.transcript().turns.len() == transcript.turns.len())

@@ -124,17 +124,7 @@ impl<'k> LiveSession<'k> {
                 "session `{id}` is finished — see it with `pipeprep export {id}`, or start a new one with `pipeprep practice`"
             )));
         }
-        let cfg: InterviewConfig = serde_json::from_str(&stored.config_json)
-            .context("the stored configuration is unreadable")?;
-        let mut iv = Interview::new(k, cfg).map_err(|e| {
-            bad(format!(
-                "{e} — the scenario of session `{id}` is no longer in the bank"
-            ))
-        })?;
-        for (_, _, json) in &stored.events {
-            let ev: Event = serde_json::from_str(json).context("a stored event is unreadable")?;
-            iv.handle(k, ev);
-        }
+        let iv = replay(k, &stored)?;
         if iv.transcript().turns.len() != stored.turns.len() {
             eprintln!(
                 "note: the problem bank changed since session `{id}` was recorded; the interview continues from the replayed state"
@@ -334,6 +324,23 @@ impl<'k> LiveSession<'k> {
         }
         Ok(effects)
     }
+}
+
+/// Rebuilds a stored interview by replaying its events (the state machine is deterministic).
+pub fn replay(k: &Knowledge, stored: &Stored) -> Result<Interview> {
+    let id = &stored.summary.id;
+    let cfg: InterviewConfig = serde_json::from_str(&stored.config_json)
+        .context("the stored configuration is unreadable")?;
+    let mut iv = Interview::new(k, cfg).map_err(|e| {
+        bad(format!(
+            "{e} — the scenario of session `{id}` is no longer in the bank"
+        ))
+    })?;
+    for (_, _, json) in &stored.events {
+        let ev: Event = serde_json::from_str(json).context("a stored event is unreadable")?;
+        iv.handle(k, ev);
+    }
+    Ok(iv)
 }
 
 /// The latest session that is not finished.
