@@ -8,7 +8,7 @@ use anyhow::Result;
 use pipeprep_core::interview::{Command, Effect, Event};
 use pipeprep_store::TurnRow;
 
-use crate::session::LiveSession;
+use crate::session::{LiveSession, Shown};
 use pipeprep_core::{Scorecard, render};
 
 /// Simulated seconds between scripted answers, so phase timing is deterministic.
@@ -24,22 +24,62 @@ fn write_turn(out: &mut dyn Write, speaker: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
-fn perform(
-    effects: Vec<Effect>,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
+/// Handles one event, writing the interviewer's messages to `out` as they stream in (in the
+/// transcript format) and diagrams and notices to `err`. Returns true when the candidate
+/// suspended the interview; the scorecard, when it comes, goes to `card`.
+fn turn(
+    session: &mut LiveSession<'_>,
+    event: Event,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
     card: &mut Option<Scorecard>,
 ) -> Result<bool> {
     let mut suspended = false;
-    for e in effects {
-        match e {
-            Effect::Say { text, .. } => write_turn(out, "Interviewer", &text)?,
-            Effect::Show { text } => {
-                writeln!(err, "{text}")?;
-                err.flush()?;
+    // Trailing white space of a piece is held back until more text follows, so a message ends
+    // exactly as `write_turn` would end it.
+    let mut held = String::new();
+    let mut failed: Option<std::io::Error> = None;
+    let effects = {
+        let mut show = |shown: Shown<'_>| {
+            let r = match shown {
+                Shown::SayStart => {
+                    held.clear();
+                    write!(out, "Interviewer: ")
+                }
+                Shown::Text(t) => {
+                    let body = t.trim_end();
+                    if body.is_empty() {
+                        held.push_str(t);
+                        Ok(())
+                    } else {
+                        let r = write!(out, "{held}{body}").and_then(|()| out.flush());
+                        held = t[body.len()..].to_string();
+                        r
+                    }
+                }
+                Shown::SayEnd => writeln!(out).and_then(|()| out.flush()),
+                Shown::Notice(n) => writeln!(err, "{n}"),
+                Shown::Effect(Effect::Show { text }) => {
+                    writeln!(err, "{text}").and_then(|()| err.flush())
+                }
+                Shown::Effect(Effect::Suspend) => {
+                    suspended = true;
+                    Ok(())
+                }
+                Shown::Effect(_) => Ok(()),
+            };
+            if let Err(e) = r {
+                failed.get_or_insert(e);
             }
-            Effect::Finish { scorecard } => *card = Some(*scorecard),
-            Effect::Suspend => suspended = true,
+        };
+        session.step(event, &mut show)?
+    };
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    for e in effects {
+        if let Effect::Finish { scorecard } = e {
+            *card = Some(*scorecard);
         }
     }
     Ok(suspended)
@@ -74,15 +114,15 @@ fn read_answer(input: &mut dyn BufRead) -> Result<Option<String>> {
 }
 
 /// Runs a scripted interview on a stored session, printing the transcript and then the scorecard
-/// to `out`. `greeting` are the effects of starting it; a resumed session prints its stored turns
-/// first instead.
+/// to `out`. A new session (`new_session`) starts with the greeting; a resumed one prints its
+/// stored turns first instead.
 pub fn run(
     session: &mut LiveSession<'_>,
-    greeting: Vec<Effect>,
+    new_session: bool,
     prior: &[TurnRow],
     input: &mut dyn BufRead,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
+    out: &mut (dyn Write + Send),
+    err: &mut (dyn Write + Send),
 ) -> Result<Option<Scorecard>> {
     writeln!(
         out,
@@ -107,7 +147,9 @@ pub fn run(
             &t.text,
         )?;
     }
-    perform(greeting, out, err, &mut card)?;
+    if new_session {
+        turn(session, Event::Start { at_ms: 0 }, out, err, &mut card)?;
+    }
     let mut clock = session.resumed_at_ms;
     while card.is_none() {
         let Some(answer) = read_answer(input)? else {
@@ -136,7 +178,7 @@ pub fn run(
                 }
             }
         };
-        if perform(session.handle(event)?, out, err, &mut card)? {
+        if turn(session, event, out, err, &mut card)? {
             writeln!(
                 err,
                 "stopped at /quit; resume with `pipeprep resume {}`",
@@ -161,11 +203,12 @@ pub fn run(
     if card.is_none() {
         // The answers ran out: wrap up with what was said.
         clock += 1000;
-        perform(
-            session.handle(Event::Command {
+        turn(
+            session,
+            Event::Command {
                 command: Command::End,
                 at_ms: clock,
-            })?,
+            },
             out,
             err,
             &mut card,

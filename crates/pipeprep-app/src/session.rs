@@ -12,7 +12,7 @@ use pipeprep_store::{
 };
 
 use crate::bad;
-use crate::voice::{LlmVoice, Said};
+use crate::voice::{LlmVoice, Piece, Said, Spoken};
 
 /// The database file: `--db`, else `$PIPEPREP_HOME/pipeprep.db`, else the XDG data directory.
 pub fn db_path(flag: Option<&Path>) -> Result<PathBuf> {
@@ -86,6 +86,19 @@ impl<'k> LiveSession<'k> {
         cfg: InterviewConfig,
         voice: Option<LlmVoice>,
     ) -> Result<(Self, Vec<Effect>)> {
+        let mut s = Self::create(k, store, cfg, voice)?;
+        let effects = s.handle(Event::Start { at_ms: 0 })?;
+        Ok((s, effects))
+    }
+
+    /// Creates a stored session without starting it: the caller sends `Event::Start` (through
+    /// [`step`](Self::step), to show the greeting as it streams in).
+    pub fn create(
+        k: &'k Knowledge,
+        store: &'k dyn Store,
+        cfg: InterviewConfig,
+        voice: Option<LlmVoice>,
+    ) -> Result<Self> {
         let iv = Interview::new(k, cfg.clone()).map_err(bad)?;
         let config_json = serde_json::to_string(&cfg)?;
         let mut salt = cfg.seed;
@@ -102,7 +115,7 @@ impl<'k> LiveSession<'k> {
                 Err(e) => return Err(e.into()),
             }
         };
-        let mut s = LiveSession {
+        Ok(LiveSession {
             k,
             store,
             id,
@@ -111,9 +124,7 @@ impl<'k> LiveSession<'k> {
             resumed_at_ms: 0,
             voice,
             said: Vec::new(),
-        };
-        let effects = s.handle(Event::Start { at_ms: 0 })?;
-        Ok((s, effects))
+        })
     }
 
     /// Rebuilds a stored session by replaying its events. Returns it with the stored turns.
@@ -194,10 +205,28 @@ impl<'k> LiveSession<'k> {
             .map(|v| crate::voice::summary_line(v.model(), v.stats(), &self.k.bank.prices))
     }
 
-    /// Handles an event: the state machine decides, the event and the turns it produced are
-    /// committed, and only then are the effects returned. If the commit fails, the interview is
-    /// left as it was before the event, so nothing diverges from what is stored.
+    /// Handles an event and returns its effects with the words that were said; notices about
+    /// the LLM go to standard error. [`step`](Self::step) also shows the words as they come.
     pub fn handle(&mut self, event: Event) -> Result<Vec<Effect>> {
+        self.step(event, &mut |shown| {
+            if let Shown::Notice(n) = shown {
+                eprintln!("{n}");
+            }
+        })
+    }
+
+    /// Handles an event in two commits. First the state machine decides and the event is
+    /// committed with the turns it produced, in the engine's phrasing, and the scorecard when
+    /// the interview ends; nothing is shown before that commit. If it fails, the interview is
+    /// left as it was before the event, so nothing diverges from what is stored. Then each
+    /// effect is passed to `show` in order; with an LLM voice an interviewer message streams
+    /// in sentence by sentence and its stored words are replaced by the ones said (if that
+    /// second write fails, the engine's phrasing stays stored and the interview goes on).
+    pub fn step(
+        &mut self,
+        event: Event,
+        show: &mut (dyn FnMut(Shown<'_>) + Send),
+    ) -> Result<Vec<Effect>> {
         let before = self.iv.clone();
         let first_new = self.iv.transcript().turns.len();
         let phase_before = self.iv.phase();
@@ -211,60 +240,23 @@ impl<'k> LiveSession<'k> {
         if matches!(event, Event::Tick { .. }) {
             return Ok(effects); // ticks change nothing worth keeping
         }
-        let said_before = self.said.len();
-        let voice_stats_before = self.voice.as_ref().map(LlmVoice::stats);
-        // Each interviewer turn is voiced (by the LLM, or offline) before anything is committed,
-        // so the stored turn is the text actually shown, and it is shown only once stored.
-        {
-            let mut say_slots = effects.iter_mut().filter_map(|e| match e {
-                Effect::Say { act, text, .. } => Some((*act, text)),
-                _ => None,
-            });
-            for t in &self.iv.transcript().turns[first_new..] {
-                match t.speaker {
-                    Speaker::Candidate => self.said.push(Said {
-                        interviewer: false,
-                        text: t.text.clone(),
-                    }),
-                    Speaker::Interviewer => {
-                        let text = match (say_slots.next(), self.voice.as_mut()) {
-                            (Some((act, slot)), Some(voice)) => {
-                                let voiced = voice.say(&self.iv, act, slot, &self.said);
-                                *slot = voiced.clone();
-                                voiced
-                            }
-                            (Some((_, slot)), None) => slot.clone(),
-                            (None, _) => t.text.clone(),
-                        };
-                        self.said.push(Said {
-                            interviewer: true,
-                            text,
-                        });
-                    }
-                }
-            }
-        }
-        // The LLM's second opinion on the scorecard, also before anything is committed.
-        if let Some(voice) = self.voice.as_mut() {
-            for e in effects.iter_mut() {
-                if let Effect::Finish { scorecard } = e {
-                    voice.second_opinion(&self.iv, scorecard);
-                }
-            }
-        }
+        let worded_by = match &self.voice {
+            Some(_) => crate::voice::OFFLINE,
+            None => crate::voice::ENGINE,
+        };
         let mut says = effects.iter().filter_map(|e| match e {
             Effect::Say { act, phase, .. } => Some((*act, *phase)),
             _ => None,
         });
-        let mut said_texts = self.said[said_before..].iter().map(|s| s.text.clone());
         let turns: Vec<TurnRow> = self.iv.transcript().turns[first_new..]
             .iter()
             .map(|t| match t.speaker {
                 Speaker::Candidate => TurnRow {
                     speaker: "candidate".into(),
-                    text: said_texts.next().unwrap_or_else(|| t.text.clone()),
+                    text: t.text.clone(),
                     phase: phase_id(phase_before),
                     act: None,
+                    voice: None,
                 },
                 Speaker::Interviewer => {
                     let (act, phase) = says
@@ -272,11 +264,12 @@ impl<'k> LiveSession<'k> {
                         .map_or((None, phase_before), |(a, p)| (Some(a), p));
                     TurnRow {
                         speaker: "interviewer".into(),
-                        text: said_texts.next().unwrap_or_else(|| t.text.clone()),
+                        text: t.text.clone(),
                         phase: phase_id(phase),
                         act: act
                             .and_then(|a| serde_json::to_value(a).ok())
                             .and_then(|v| v.as_str().map(str::to_string)),
+                        voice: Some(worded_by.to_string()),
                     }
                 }
             })
@@ -288,16 +281,91 @@ impl<'k> LiveSession<'k> {
             turns,
             now_ms: now_ms(),
         };
-        if let Err(e) = self.store.append(&self.id, &step) {
-            self.iv = before;
-            self.said.truncate(said_before);
-            return Err(anyhow::Error::new(e).context(
-                "this answer was not saved, so the interviewer did not reply; try again",
-            ));
-        }
+        let first_idx = match self.store.append(&self.id, &step) {
+            Ok(i) => i,
+            Err(e) => {
+                self.iv = before;
+                return Err(anyhow::Error::new(e).context(
+                    "this answer was not saved, so the interviewer did not reply; try again",
+                ));
+            }
+        };
         self.seq += 1;
+        for e in &effects {
+            if let Effect::Finish { scorecard } = e {
+                self.store.finish(&self.id, &finish_row(scorecard))?;
+            }
+        }
+
+        // Stored: now say it. Interviewer turns pair with the Say effects in order.
+        let stats_before = self.voice.as_ref().map(LlmVoice::stats);
+        let mut interviewer_idx = Vec::new();
+        for (i, t) in self.iv.transcript().turns[first_new..].iter().enumerate() {
+            match t.speaker {
+                Speaker::Candidate => self.said.push(Said {
+                    interviewer: false,
+                    text: t.text.clone(),
+                }),
+                Speaker::Interviewer => interviewer_idx.push(first_idx + i as u64),
+            }
+        }
+        let mut interviewer_idx = interviewer_idx.into_iter();
+        for e in &mut effects {
+            match e {
+                Effect::Say { act, text, .. } => {
+                    show(Shown::SayStart);
+                    let spoken = match self.voice.as_mut() {
+                        Some(voice) => {
+                            let mut pass = |p: Piece<'_>| match p {
+                                Piece::Text(t) => show(Shown::Text(t)),
+                                Piece::Notice(n) => show(Shown::Notice(n)),
+                            };
+                            voice.speak(&self.iv, *act, text, &self.said, &mut pass)
+                        }
+                        None => {
+                            show(Shown::Text(text));
+                            Spoken {
+                                text: text.clone(),
+                                voice: crate::voice::ENGINE,
+                            }
+                        }
+                    };
+                    show(Shown::SayEnd);
+                    let idx = interviewer_idx.next();
+                    if spoken.voice != worded_by
+                        && let Some(idx) = idx
+                        && let Err(err) =
+                            self.store.reword(&self.id, idx, &spoken.text, spoken.voice)
+                    {
+                        show(Shown::Notice(&format!(
+                            "the interviewer's words could not be saved ({err}); the saved transcript keeps the engine's phrasing of this turn"
+                        )));
+                    }
+                    self.said.push(Said {
+                        interviewer: true,
+                        text: spoken.text.clone(),
+                    });
+                    *text = spoken.text;
+                }
+                Effect::Finish { scorecard } => {
+                    if let Some(voice) = self.voice.as_mut() {
+                        show(Shown::Notice(
+                            "asking the LLM for a second opinion on the scorecard…",
+                        ));
+                        if let Some(notice) = voice.second_opinion(&self.iv, scorecard) {
+                            show(Shown::Notice(&notice));
+                        }
+                        if voice.reviewed() {
+                            self.store.finish(&self.id, &finish_row(scorecard))?;
+                        }
+                    }
+                    show(Shown::Effect(e));
+                }
+                other => show(Shown::Effect(other)),
+            }
+        }
         if let Some(v) = &self.voice
-            && (Some(v.stats()) != voice_stats_before || v.reviewed())
+            && (Some(v.stats()) != stats_before || v.reviewed())
         {
             let st = v.stats();
             self.store.record_llm(
@@ -311,18 +379,31 @@ impl<'k> LiveSession<'k> {
                 },
             )?;
         }
-        for e in &effects {
-            if let Effect::Finish { scorecard } = e {
-                let fin = Finish {
-                    scorecard_json: render::json(scorecard),
-                    level: scorecard.overall.level.as_str().to_string(),
-                    score: scorecard.overall.score,
-                    now_ms: now_ms(),
-                };
-                self.store.finish(&self.id, &fin)?;
-            }
-        }
         Ok(effects)
+    }
+}
+
+/// What the caller shows while an event is handled, in order.
+#[derive(Debug, Clone, Copy)]
+pub enum Shown<'a> {
+    /// The interviewer starts a message.
+    SayStart,
+    /// The next piece of the message, as it arrives.
+    Text(&'a str),
+    /// The message is complete.
+    SayEnd,
+    /// A line about the LLM or the store, not part of the interview.
+    Notice(&'a str),
+    /// Any other effect, in its place: a diagram, the scorecard, a suspension.
+    Effect(&'a Effect),
+}
+
+fn finish_row(scorecard: &pipeprep_core::Scorecard) -> Finish {
+    Finish {
+        scorecard_json: render::json(scorecard),
+        level: scorecard.overall.level.as_str().to_string(),
+        score: scorecard.overall.score,
+        now_ms: now_ms(),
     }
 }
 

@@ -91,10 +91,15 @@ impl LlmVoice {
     }
 
     /// Asks for a second opinion on the engine's scorecard and applies what can be verified.
-    /// On a failure, or a reply that is not the JSON asked for, the card stays the engine's.
-    pub fn second_opinion(&mut self, iv: &Interview, card: &mut pipeprep_core::Scorecard) {
+    /// On a failure, or a reply that is not the JSON asked for, the card stays the engine's;
+    /// a failure to answer returns the line to tell the candidate.
+    pub fn second_opinion(
+        &mut self,
+        iv: &Interview,
+        card: &mut pipeprep_core::Scorecard,
+    ) -> Option<String> {
         if self.offline {
-            return;
+            return None;
         }
         let req = crate::opinion::request(card, iv.transcript(), iv.scenario());
         match self.rt.block_on(self.backend.complete(&req, &mut |_| {})) {
@@ -103,51 +108,119 @@ impl LlmVoice {
                 if crate::opinion::apply(card, iv.transcript(), &c.text, &self.model).is_some() {
                     self.reviewed = true;
                 }
+                None
             }
             Err(e) => {
-                eprintln!(
+                self.offline = true;
+                Some(format!(
                     "the LLM at {} is not answering ({e}); the scorecard is the rubric engine's alone",
                     self.spec
-                );
-                self.offline = true;
+                ))
             }
         }
     }
 
-    /// The message to say for `act`: the LLM's, when it answers and passes the guard, else the
-    /// offline phrasing. Blocks until the whole reply is in (it is committed before it is shown).
-    pub fn say(&mut self, iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) -> String {
+    /// Says the message for `act`, passing it to `show` as it streams in: the LLM's words,
+    /// released sentence by sentence through the [`StreamGuard`], else the offline phrasing.
+    /// On the first failure `show` gets one notice and every later turn is offline.
+    pub fn speak(
+        &mut self,
+        iv: &Interview,
+        act: Act,
+        offline_text: &str,
+        recent: &[Said],
+        show: &mut (dyn FnMut(Piece<'_>) + Send),
+    ) -> Spoken {
+        let offline = |voice: &'static str| Spoken {
+            text: offline_text.to_string(),
+            voice,
+        };
         if self.offline {
             self.stats.offline += 1;
-            return offline_text.to_string();
+            show(Piece::Text(offline_text));
+            return offline(OFFLINE);
         }
         let req = request(iv, act, offline_text, recent);
-        let result = self.rt.block_on(self.backend.complete(&req, &mut |_| {}));
-        match result {
+        let mut g = StreamGuard::new(iv, act, offline_text);
+        let result = {
+            let mut on_delta = |d: &str| {
+                let ready = g.push(d);
+                if !ready.is_empty() {
+                    show(Piece::Text(&ready));
+                }
+            };
+            self.rt.block_on(self.backend.complete(&req, &mut on_delta))
+        };
+        let verdict = match result {
             Ok(c) => {
                 self.stats.usage += c.usage;
-                match guard(iv, act, offline_text, &c.text) {
-                    Some(text) => {
-                        self.stats.voiced += 1;
-                        text
-                    }
-                    None => {
-                        self.stats.offline += 1;
-                        offline_text.to_string()
-                    }
-                }
+                g.finish()
             }
             Err(e) => {
-                eprintln!(
-                    "the LLM at {} is not answering ({e}); continuing with the offline interviewer",
-                    self.spec
-                );
                 self.offline = true;
+                let cut = !g.said().is_empty();
+                let why = if cut {
+                    "stopped in the middle of a reply"
+                } else {
+                    "is not answering"
+                };
+                show(Piece::Notice(&format!(
+                    "the LLM at {} {why} ({e}); continuing with the offline interviewer",
+                    self.spec
+                )));
+                if cut { Verdict::Cut } else { Verdict::Replaced }
+            }
+        };
+        match verdict {
+            Verdict::Passed { tail } => {
+                if !tail.is_empty() {
+                    show(Piece::Text(&tail));
+                }
+                self.stats.voiced += 1;
+                Spoken {
+                    text: g.said(),
+                    voice: LLM,
+                }
+            }
+            Verdict::Replaced => {
                 self.stats.offline += 1;
-                offline_text.to_string()
+                show(Piece::Text(offline_text));
+                offline(OFFLINE)
+            }
+            Verdict::Cut => {
+                self.stats.offline += 1;
+                let rest = format!("\n\n{}", offline_text.trim());
+                show(Piece::Text(&rest));
+                Spoken {
+                    text: format!("{}{rest}", g.said()),
+                    voice: LLM_THEN_OFFLINE,
+                }
             }
         }
     }
+}
+
+/// Who worded a stored interviewer turn (the `voice` of a stored turn).
+pub const ENGINE: &str = "engine";
+pub const LLM: &str = "llm";
+pub const OFFLINE: &str = "offline";
+pub const LLM_THEN_OFFLINE: &str = "llm+offline";
+
+/// What reaches the screen while the interviewer speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// The next piece of the message.
+    Text(&'a str),
+    /// A line about the LLM, not part of the message (it stopped answering).
+    Notice(&'a str),
+}
+
+/// A message as it was said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spoken {
+    pub text: String,
+    /// [`LLM`], [`OFFLINE`] or [`LLM_THEN_OFFLINE`].
+    pub voice: &'static str,
 }
 
 fn act_name(act: Act) -> String {
@@ -373,51 +446,179 @@ fn content_words(s: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-/// Checks a reply. Returns the text to say, or `None` when the offline phrasing must be said
-/// instead: an empty reply; outside a hint or the wrap-up, one that quotes a flow of the
+/// Checks a whole reply. Returns the text to say, or `None` when the offline phrasing must be
+/// said instead: an empty reply; outside a hint or the wrap-up, one that quotes a flow of the
 /// reference architecture or names three or more of its components that neither the candidate
 /// nor the engine's message mentioned; one that shares no content word with what it had to
-/// convey and the scenario (it changed the subject).
+/// convey and the scenario (it changed the subject). The same checks as [`StreamGuard`], which
+/// applies them sentence by sentence while a reply streams in.
 pub fn guard(iv: &Interview, act: Act, offline_text: &str, reply: &str) -> Option<String> {
-    let text = strip_think(reply).trim().to_string();
-    if text.is_empty() {
-        return None;
+    let mut g = StreamGuard::new(iv, act, offline_text);
+    g.push(reply);
+    match g.finish() {
+        Verdict::Passed { .. } => Some(g.said()),
+        Verdict::Replaced | Verdict::Cut => None,
     }
-    let sc = iv.scenario();
-    let said = words(&text);
-    if !matches!(act, Act::Hint | Act::WrapUp) {
-        let allowed = words(offline_text);
-        let candidate: String = iv
-            .transcript()
-            .turns
-            .iter()
-            .filter(|t| t.speaker == pipeprep_core::Speaker::Candidate)
-            .map(|t| words(&t.text))
-            .collect();
-        for line in sc.reference.architecture.lines() {
-            let flow = words(line);
-            if flow.trim().contains(' ') && said.contains(&flow) && !allowed.contains(&flow) {
-                return None;
+}
+
+/// How a streamed reply ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every sentence passed; `tail` is the last piece, not shown yet.
+    Passed { tail: String },
+    /// Nothing was shown (empty, off the subject, or its first sentence gave the solution
+    /// away): say the offline phrasing instead.
+    Replaced,
+    /// Some sentences were shown, then one would have given the solution away: it and the rest
+    /// are dropped, and the offline phrasing follows what was shown.
+    Cut,
+}
+
+/// The guard for a reply that streams in. A sentence is released (shown) only once it is
+/// complete and the reply so far passes the checks of [`guard`]; nothing is released until the
+/// reply has touched the subject, so a reply that changes the subject is never shown at all.
+#[derive(Debug)]
+pub struct StreamGuard {
+    /// Whether the give-away checks apply (not in hints and the wrap-up).
+    leaks_checked: bool,
+    /// Flows of the reference architecture nobody has said, as padded word strings.
+    flows: Vec<String>,
+    /// Reference components that neither the candidate nor the engine's message named.
+    unnamed: Vec<String>,
+    topic: std::collections::BTreeSet<String>,
+    raw: String,
+    shown: String,
+    on_topic: bool,
+    tripped: bool,
+}
+
+impl StreamGuard {
+    pub fn new(iv: &Interview, act: Act, offline_text: &str) -> Self {
+        let sc = iv.scenario();
+        let leaks_checked = !matches!(act, Act::Hint | Act::WrapUp);
+        let (mut flows, mut unnamed) = (Vec::new(), Vec::new());
+        if leaks_checked {
+            let allowed = words(offline_text);
+            let candidate: String = iv
+                .transcript()
+                .turns
+                .iter()
+                .filter(|t| t.speaker == pipeprep_core::Speaker::Candidate)
+                .map(|t| words(&t.text))
+                .collect();
+            flows = sc
+                .reference
+                .architecture
+                .lines()
+                .map(words)
+                .filter(|f| f.trim().contains(' ') && !allowed.contains(f.as_str()))
+                .collect();
+            unnamed = sc
+                .reference
+                .components
+                .iter()
+                .map(|c| c.component.clone())
+                .filter(|id| !has_word(&allowed, id) && !has_word(&candidate, id))
+                .collect();
+        }
+        Self {
+            leaks_checked,
+            flows,
+            unnamed,
+            topic: content_words(&format!("{offline_text} {} {}", sc.title, sc.prompt)),
+            raw: String::new(),
+            shown: String::new(),
+            on_topic: false,
+            tripped: false,
+        }
+    }
+
+    /// The reply without reasoning blocks and leading blank space.
+    fn visible(&self) -> String {
+        strip_think(&self.raw).trim_start().to_string()
+    }
+
+    /// True when `text` gives the solution away.
+    fn leaks(&self, text: &str) -> bool {
+        if !self.leaks_checked {
+            return false;
+        }
+        let said = words(text);
+        self.flows.iter().any(|f| said.contains(f.as_str()))
+            || self.unnamed.iter().filter(|id| has_word(&said, id)).count() >= 3
+    }
+
+    /// Takes the next piece of the stream; returns the text that may be shown now (complete
+    /// sentences that passed), possibly empty.
+    pub fn push(&mut self, delta: &str) -> String {
+        self.raw.push_str(delta);
+        if self.tripped {
+            return String::new();
+        }
+        let visible = self.visible();
+        let Some(rest) = visible.get(self.shown.len()..) else {
+            return String::new();
+        };
+        let Some(end) = last_boundary(rest) else {
+            return String::new();
+        };
+        let upto = format!("{}{}", self.shown, &rest[..end]);
+        if self.leaks(&upto) {
+            self.tripped = true;
+            return String::new();
+        }
+        if !self.on_topic {
+            if content_words(&upto).is_disjoint(&self.topic) {
+                return String::new();
             }
+            self.on_topic = true;
         }
-        let leaked = sc
-            .reference
-            .components
-            .iter()
-            .map(|c| c.component.as_str())
-            .filter(|id| {
-                has_word(&said, id) && !has_word(&allowed, id) && !has_word(&candidate, id)
-            })
-            .count();
-        if leaked >= 3 {
-            return None;
+        self.shown = upto;
+        rest[..end].to_string()
+    }
+
+    /// Ends the stream and judges what has not been shown yet.
+    pub fn finish(&mut self) -> Verdict {
+        let visible = self.visible();
+        let tail = visible
+            .get(self.shown.len()..)
+            .unwrap_or_default()
+            .trim_end()
+            .to_string();
+        let whole = format!("{}{tail}", self.shown);
+        let off_topic = !self.on_topic && content_words(&whole).is_disjoint(&self.topic);
+        if !self.tripped && !whole.trim().is_empty() && !off_topic && !self.leaks(&whole) {
+            self.shown = whole;
+            return Verdict::Passed { tail };
+        }
+        self.tripped = true;
+        if self.shown.trim().is_empty() {
+            self.shown.clear();
+            Verdict::Replaced
+        } else {
+            Verdict::Cut
         }
     }
-    let topic = content_words(&format!("{offline_text} {} {}", sc.title, sc.prompt));
-    if content_words(&text).is_disjoint(&topic) {
-        return None;
+
+    /// What was shown (after [`finish`](Self::finish): the whole reply when it passed).
+    pub fn said(&self) -> String {
+        self.shown.trim().to_string()
     }
-    Some(text)
+}
+
+/// The end of the last complete sentence or line in `s` (a byte offset just after `.`, `!`,
+/// `?` or `:` followed by white space, or after a line break), if any.
+fn last_boundary(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut found = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let end_mark = matches!(b, b'.' | b'!' | b'?' | b':')
+            && bytes.get(i + 1).is_some_and(|n| n.is_ascii_whitespace());
+        if b == b'\n' || end_mark {
+            found = Some(i + 1);
+        }
+    }
+    found
 }
 
 /// The end-of-interview line: turns voiced, tokens, and the cost when the price table has it.

@@ -18,15 +18,20 @@ impl Store for FailingStore {
     fn create(&self, _: &NewSession) -> Result<(), StoreError> {
         Ok(())
     }
-    fn append(&self, _: &str, _: &Step) -> Result<(), StoreError> {
+    fn append(&self, _: &str, _: &Step) -> Result<u64, StoreError> {
         self.appends.set(self.appends.get() + 1);
         if self.appends.get() > 1 {
             Err(StoreError::DiskFull {
                 path: "test.db".into(),
             })
         } else {
-            Ok(())
+            Ok(0)
         }
+    }
+    fn reword(&self, _: &str, _: u64, _: &str, _: &str) -> Result<(), StoreError> {
+        Err(StoreError::DiskFull {
+            path: "test.db".into(),
+        })
     }
     fn finish(&self, _: &str, _: &Finish) -> Result<(), StoreError> {
         Ok(())

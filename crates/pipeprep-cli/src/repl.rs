@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use pipeprep_app::session::LiveSession;
+use std::io::Write;
+
+use pipeprep_app::session::{LiveSession, Shown};
 use pipeprep_core::interview::{Command, Effect, Event};
 use pipeprep_core::render;
 use pipeprep_store::TurnRow;
@@ -21,7 +23,7 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Editor, Helper};
 
-use crate::term;
+use crate::term::{self, MarkdownStream};
 
 struct AnswerHelper;
 
@@ -46,29 +48,100 @@ impl Validator for AnswerHelper {
     }
 }
 
-fn print_effects(effects: Vec<Effect>, color: bool, scored_by: &str) -> (bool, bool) {
-    let mut finished = false;
-    let mut suspended = false;
-    for e in effects {
-        match e {
-            Effect::Say { text, .. } => {
-                println!("\n{}", term::bold("Interviewer:", color));
-                print!("{}", term::markdown(&text, color));
-            }
-            Effect::Show { text } => {
-                println!();
-                print!("{}", term::markdown(&text, color));
-            }
-            Effect::Finish { scorecard } => {
-                println!();
-                let md = render::markdown(&scorecard, scored_by);
-                print!("{}", term::markdown(&md, color));
-                finished = true;
-            }
-            Effect::Suspend => suspended = true,
+/// Shows what a turn produces as it is handled: interviewer messages as they stream in, notices
+/// about the LLM on their own dim lines, diagrams at once. The scorecard is kept for the end,
+/// when its label (who scored it) is known.
+struct Screen {
+    color: bool,
+    /// An LLM is answering, so a message may take a moment to start: show that it is coming.
+    waiting_cue: bool,
+    md: MarkdownStream,
+    /// The "…" cue is on the screen and must be cleared before the text.
+    cue_shown: bool,
+    suspended: bool,
+    finished: bool,
+}
+
+impl Screen {
+    fn new(color: bool, waiting_cue: bool) -> Self {
+        Self {
+            color,
+            waiting_cue,
+            md: MarkdownStream::new(color),
+            cue_shown: false,
+            suspended: false,
+            finished: false,
         }
     }
-    (finished, suspended)
+
+    fn clear_cue(&mut self) {
+        if self.cue_shown {
+            print!("\r\x1b[2K");
+            self.cue_shown = false;
+        }
+    }
+
+    fn show(&mut self, shown: Shown<'_>) {
+        match shown {
+            Shown::SayStart => {
+                println!("\n{}", term::bold("Interviewer:", self.color));
+                self.md = MarkdownStream::new(self.color);
+                if self.waiting_cue && self.color {
+                    print!("{}", term::dim("…", self.color));
+                    self.cue_shown = true;
+                }
+            }
+            Shown::Text(t) => {
+                self.clear_cue();
+                print!("{}", self.md.piece(t));
+            }
+            Shown::SayEnd => {
+                self.clear_cue();
+                if !self.md.at_line_start() {
+                    println!();
+                }
+            }
+            Shown::Notice(n) => {
+                self.clear_cue();
+                if !self.md.at_line_start() {
+                    println!();
+                    self.md = MarkdownStream::new(self.color);
+                }
+                println!("{}", term::dim(&format!("({n})"), self.color));
+            }
+            Shown::Effect(Effect::Show { text }) => {
+                println!();
+                print!("{}", term::markdown(text, self.color));
+            }
+            Shown::Effect(Effect::Finish { .. }) => self.finished = true,
+            Shown::Effect(Effect::Suspend) => self.suspended = true,
+            Shown::Effect(Effect::Say { .. }) => {}
+        }
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// Handles one event, showing it as it comes. Returns (finished, suspended), or `None` when the
+/// answer could not be saved (the error is printed and the candidate can try again).
+fn turn(live: &mut LiveSession<'_>, event: Event, color: bool) -> Option<(bool, bool)> {
+    let cue = live.voice().is_some_and(|v| !v.is_offline());
+    let mut screen = Screen::new(color, cue);
+    let effects = match live.step(event, &mut |s| screen.show(s)) {
+        Ok(e) => e,
+        Err(e) => {
+            // Not saved, so not answered: say why and let the candidate try again.
+            eprintln!("error: {e:#}");
+            return None;
+        }
+    };
+    for e in &effects {
+        if let Effect::Finish { scorecard } = e {
+            println!();
+            let md = render::markdown(scorecard, &live.scored_by());
+            print!("{}", term::markdown(&md, color));
+        }
+    }
+    Some((screen.finished, screen.suspended))
 }
 
 fn saved(live: &LiveSession<'_>, why: &str) {
@@ -78,11 +151,9 @@ fn saved(live: &LiveSession<'_>, why: &str) {
     );
 }
 
-pub fn run(
-    live: &mut LiveSession<'_>,
-    greeting: Vec<Effect>,
-    prior: &[TurnRow],
-) -> Result<ExitCode> {
+/// Runs the interview at the terminal. `new_session` is true for a new session (the greeting is
+/// still to come), false for a resumed one.
+pub fn run(live: &mut LiveSession<'_>, new_session: bool, prior: &[TurnRow]) -> Result<ExitCode> {
     let color = term::color_enabled();
     let start = Instant::now();
     let base = live.resumed_at_ms;
@@ -116,7 +187,9 @@ pub fn run(
         println!("\n{}", term::bold(who, color));
         print!("{}", term::markdown(&t.text, color));
     }
-    print_effects(greeting, color, render::ENGINE_LABEL);
+    if new_session && turn(live, Event::Start { at_ms: 0 }, color).is_none() {
+        return Ok(ExitCode::from(1));
+    }
     let mut rl: Editor<AnswerHelper, DefaultHistory> = Editor::new()?;
     rl.set_helper(Some(AnswerHelper));
     let mut bad_reads = 0;
@@ -165,19 +238,9 @@ pub fn run(
                 at_ms: now(),
             },
         };
-        if live.voice().is_some_and(|v| !v.is_offline()) {
-            // The reply is saved before it is shown, so it appears whole; say that it is coming.
-            println!("{}", term::dim("(the interviewer is writing…)", color));
-        }
-        let effects = match live.handle(event) {
-            Ok(e) => e,
-            Err(e) => {
-                // Not saved, so not answered: say why and let the candidate try again.
-                eprintln!("error: {e:#}");
-                continue;
-            }
+        let Some((finished, suspended)) = turn(live, event, color) else {
+            continue;
         };
-        let (finished, suspended) = print_effects(effects, color, &live.scored_by());
         if suspended {
             saved(live, "Stopped.");
             return Ok(ExitCode::SUCCESS);

@@ -34,14 +34,61 @@ pub fn bold(s: &str, color: bool) -> String {
 pub fn markdown(text: &str, color: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
+        render_line(line, true, color, &mut out);
+        out.push('\n');
+    }
+    out
+}
+
+/// Renders a message that arrives in pieces (whole sentences or lines): inline markup within
+/// each piece, headings where a piece starts a line. Keeps whether the next piece starts one.
+#[derive(Debug)]
+pub struct MarkdownStream {
+    color: bool,
+    at_line_start: bool,
+}
+
+impl MarkdownStream {
+    pub fn new(color: bool) -> Self {
+        Self {
+            color,
+            at_line_start: true,
+        }
+    }
+
+    pub fn piece(&mut self, piece: &str) -> String {
+        let mut out = String::with_capacity(piece.len());
+        for segment in piece.split_inclusive('\n') {
+            let (line, newline) = match segment.strip_suffix('\n') {
+                Some(l) => (l, true),
+                None => (segment, false),
+            };
+            render_line(line, self.at_line_start, self.color, &mut out);
+            if newline {
+                out.push('\n');
+            }
+            self.at_line_start = newline || (self.at_line_start && line.is_empty());
+        }
+        out
+    }
+
+    /// True when the last piece ended a line.
+    pub fn at_line_start(&self) -> bool {
+        self.at_line_start
+    }
+}
+
+/// One line (or the part of one that has arrived), without its line break.
+fn render_line(line: &str, starts_line: bool, color: bool, out: &mut String) {
+    {
         let trimmed = line.trim_start();
         if let Some(h) = trimmed
             .strip_prefix("## ")
             .or_else(|| trimmed.strip_prefix("# "))
+            .filter(|_| starts_line)
         {
             out.push_str(&bold(h, color));
-            out.push('\n');
-            continue;
+            return;
         }
         let mut rest = line;
         while !rest.is_empty() {
@@ -82,9 +129,7 @@ pub fn markdown(text: &str, color: bool) -> String {
                 }
             }
         }
-        out.push('\n');
     }
-    out
 }
 
 #[cfg(test)]
@@ -95,5 +140,24 @@ mod tests {
     fn renders_bold_and_code_only_with_colour() {
         assert_eq!(markdown("a **b** `c`", false), "a b `c`\n");
         assert!(markdown("a **b**", true).contains("\x1b[1mb"));
+    }
+
+    #[test]
+    fn a_streamed_message_renders_like_the_whole() {
+        let whole = "## Plan\nFirst, **size** it. Then pick `Kafka`.\n- one\n";
+        let mut s = MarkdownStream::new(true);
+        let pieces = [
+            "## Plan\n",
+            "First, **size** it.",
+            " Then pick `Kafka`.\n",
+            "- one\n",
+        ];
+        let streamed: String = pieces.iter().map(|p| s.piece(p)).collect();
+        assert_eq!(streamed, markdown(whole, true));
+        assert!(s.at_line_start());
+        // A `#` in the middle of a line is not a heading.
+        let mut s = MarkdownStream::new(false);
+        assert_eq!(s.piece("Use tag"), "Use tag");
+        assert_eq!(s.piece("# not a heading"), "# not a heading");
     }
 }

@@ -29,6 +29,10 @@ pub struct TurnRow {
     pub phase: String,
     /// The interviewer's act (`reveal_requirement`, `hint`, ...); none for candidate turns.
     pub act: Option<String>,
+    /// Who worded an interviewer turn: `engine` (no LLM configured), `llm`, `offline` (an LLM
+    /// was configured but the engine's phrasing was said) or `llm+offline` (the LLM's reply was
+    /// cut and the engine's phrasing finished it). None for candidate turns and older sessions.
+    pub voice: Option<String>,
 }
 
 /// One handled event and the turns it produced, committed in one transaction.
@@ -146,8 +150,12 @@ pub enum StoreError {
 /// `tests/it` are written against this trait so another implementation can run them too.
 pub trait Store {
     fn create(&self, session: &NewSession) -> Result<(), StoreError>;
-    /// Commits an event and the turns it produced, atomically.
-    fn append(&self, id: &str, step: &Step) -> Result<(), StoreError>;
+    /// Commits an event and the turns it produced, atomically. Returns the index of the first
+    /// turn it stored (turns are numbered from 0 within a session).
+    fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError>;
+    /// Replaces the words of a stored turn (an interviewer turn first stored in the engine's
+    /// phrasing and then said in the LLM's words) and who worded it.
+    fn reword(&self, id: &str, idx: u64, text: &str, voice: &str) -> Result<(), StoreError>;
     fn finish(&self, id: &str, finish: &Finish) -> Result<(), StoreError>;
     /// Records the LLM's model and token totals for a session (replacing earlier totals).
     fn record_llm(&self, id: &str, usage: &LlmUsage) -> Result<(), StoreError>;

@@ -56,6 +56,9 @@ ALTER TABLE sessions ADD COLUMN completion_tokens INTEGER;
 ALTER TABLE sessions ADD COLUMN offline_turns INTEGER;
 ALTER TABLE sessions ADD COLUMN llm_reviewed INTEGER;
 ",
+    r"
+ALTER TABLE turns ADD COLUMN voice TEXT;
+",
 ];
 
 #[derive(Debug)]
@@ -227,7 +230,7 @@ impl Store for SqliteStore {
         }
     }
 
-    fn append(&self, id: &str, step: &Step) -> Result<(), StoreError> {
+    fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError> {
         // IMMEDIATE takes the write lock up front (waiting for it), so the read below cannot be
         // invalidated by another writer and fail the upgrade.
         let tx = rusqlite::Transaction::new_unchecked(
@@ -258,12 +261,31 @@ impl Store for SqliteStore {
         .map_err(|e| self.err(e))?;
         for (i, t) in step.turns.iter().enumerate() {
             tx.execute(
-                "INSERT INTO turns (session_id, idx, speaker, text, phase, act) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, next + i as i64, t.speaker, t.text, t.phase, t.act],
+                "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id, next + i as i64, t.speaker, t.text, t.phase, t.act, t.voice],
             )
             .map_err(|e| self.err(e))?;
         }
-        tx.commit().map_err(|e| self.err(e))
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(next as u64)
+    }
+
+    fn reword(&self, id: &str, idx: u64, text: &str, voice: &str) -> Result<(), StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE turns SET text = ?3, voice = ?4 WHERE session_id = ?1 AND idx = ?2",
+                params![id, idx as i64, text, voice],
+            )
+            .map_err(|e| self.err(e))?;
+        if n == 0 {
+            Err(StoreError::Other {
+                path: self.path.display().to_string(),
+                detail: format!("session `{id}` has no turn {idx}"),
+            })
+        } else {
+            Ok(())
+        }
     }
 
     fn finish(&self, id: &str, f: &Finish) -> Result<(), StoreError> {
@@ -355,7 +377,7 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT speaker, text, phase, act FROM turns WHERE session_id = ?1 ORDER BY idx",
+                "SELECT speaker, text, phase, act, voice FROM turns WHERE session_id = ?1 ORDER BY idx",
             )
             .map_err(|e| self.err(e))?;
         let turns = stmt
@@ -365,6 +387,7 @@ impl Store for SqliteStore {
                     text: r.get(1)?,
                     phase: r.get(2)?,
                     act: r.get(3)?,
+                    voice: r.get(4)?,
                 })
             })
             .map_err(|e| self.err(e))?

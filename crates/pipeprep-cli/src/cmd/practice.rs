@@ -94,29 +94,27 @@ pub fn run(bank: Option<&Path>, db: Option<&Path>, args: PracticeArgs) -> Result
         hard: args.difficulty == Some(cli::Difficulty::Hard),
         focus,
     };
-    let (mut live, greeting) =
-        pipeprep_app::session::LiveSession::start_with_voice(k, &store, cfg, voice)?;
-    drive(&mut live, greeting, &[], args.answers.as_deref())
+    let mut live = pipeprep_app::session::LiveSession::create(k, &store, cfg, voice)?;
+    drive(&mut live, true, &[], args.answers.as_deref())
 }
 
 /// Runs a live session from a terminal, a file or stdin.
 fn drive(
     live: &mut pipeprep_app::session::LiveSession<'_>,
-    greeting: Vec<pipeprep_core::interview::Effect>,
+    start: bool,
     prior: &[pipeprep_store::TurnRow],
     answers: Option<&str>,
 ) -> Result<ExitCode> {
     if answers.is_none() && std::io::stdin().is_terminal() {
-        return crate::repl::run(live, greeting, prior);
+        return crate::repl::run(live, start, prior);
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     match answers.unwrap_or("-") {
         "-" => {
             let stdin = std::io::stdin();
             let mut input = stdin.lock();
-            pipeprep_app::scripted::run(live, greeting, prior, &mut input, &mut out, &mut err)?;
+            pipeprep_app::scripted::run(live, start, prior, &mut input, &mut out, &mut err)?;
         }
         path => {
             let f = std::fs::File::open(path).map_err(|e| {
@@ -125,7 +123,7 @@ fn drive(
                 ))
             })?;
             let mut input = BufReader::new(f);
-            pipeprep_app::scripted::run(live, greeting, prior, &mut input, &mut out, &mut err)?;
+            pipeprep_app::scripted::run(live, start, prior, &mut input, &mut out, &mut err)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -151,5 +149,5 @@ pub fn resume(
     if let Some(sel) = pipeprep_app::llm::select(None, &ctx.file)? {
         live.set_voice(pipeprep_app::llm::voice(&sel)?);
     }
-    drive(&mut live, Vec::new(), &stored.turns, answers.as_deref())
+    drive(&mut live, false, &stored.turns, answers.as_deref())
 }

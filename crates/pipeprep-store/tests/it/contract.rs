@@ -6,6 +6,7 @@ fn turn(speaker: &str, text: &str) -> TurnRow {
         text: text.into(),
         phase: "requirements".into(),
         act: None,
+        voice: None,
     }
 }
 
@@ -40,7 +41,7 @@ fn contract(store: &dyn Store) {
     store
         .append("a1", &step(0, 0, vec![turn("interviewer", "Welcome!")]))
         .unwrap();
-    store
+    let first = store
         .append(
             "a1",
             &step(
@@ -53,6 +54,12 @@ fn contract(store: &dyn Store) {
             ),
         )
         .unwrap();
+    assert_eq!(first, 1, "the index of the first turn this step stored");
+    // The interviewer's turn, said in the LLM's words after it was stored in the engine's.
+    store
+        .reword("a1", 2, "About a billion events a day.", "llm")
+        .unwrap();
+    assert!(store.reword("a1", 9, "x", "llm").is_err());
     assert!(matches!(
         store.append("zz", &step(0, 0, vec![])),
         Err(StoreError::NotFound(_))
@@ -66,7 +73,16 @@ fn contract(store: &dyn Store) {
         (1, 90_000, "{\"kind\":\"answer\",\"n\":1}".to_string())
     );
     let texts: Vec<&str> = s.turns.iter().map(|t| t.text.as_str()).collect();
-    assert_eq!(texts, ["Welcome!", "What's the volume?", "1B a day."]);
+    assert_eq!(
+        texts,
+        [
+            "Welcome!",
+            "What's the volume?",
+            "About a billion events a day."
+        ]
+    );
+    assert_eq!(s.turns[2].voice.as_deref(), Some("llm"));
+    assert_eq!(s.turns[0].voice, None);
     assert_eq!(s.summary.last_at_ms, 90_000);
     assert_eq!(s.summary.status, Status::Active);
     assert_eq!(s.config_json, "{\"seed\":1}");
