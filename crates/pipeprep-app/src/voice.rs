@@ -607,13 +607,17 @@ impl StreamGuard {
 }
 
 /// The end of the last complete sentence or line in `s` (a byte offset just after `.`, `!`,
-/// `?` or `:` followed by white space, or after a line break), if any.
+/// `?` or `:` followed by white space, after `.`, `!` or `?` that ends what has arrived, or
+/// after a line break), if any. A false end ("e.g." mid-sentence) only releases a piece a little
+/// early; the checks always run on everything released so far.
 fn last_boundary(s: &str) -> Option<usize> {
     let bytes = s.as_bytes();
     let mut found = None;
     for (i, &b) in bytes.iter().enumerate() {
-        let end_mark = matches!(b, b'.' | b'!' | b'?' | b':')
-            && bytes.get(i + 1).is_some_and(|n| n.is_ascii_whitespace());
+        let end_mark = match bytes.get(i + 1) {
+            Some(n) => matches!(b, b'.' | b'!' | b'?' | b':') && n.is_ascii_whitespace(),
+            None => matches!(b, b'.' | b'!' | b'?'),
+        };
         if b == b'\n' || end_mark {
             found = Some(i + 1);
         }
@@ -731,6 +735,78 @@ mod tests {
         );
     }
 
+    /// Feeds `reply` to a stream guard a few characters at a time, as a provider would.
+    fn stream(iv: &Interview, act: Act, offline: &str, reply: &str) -> (Vec<String>, Verdict) {
+        let mut g = StreamGuard::new(iv, act, offline);
+        let chars: Vec<char> = reply.chars().collect();
+        let mut shown = Vec::new();
+        for chunk in chars.chunks(3) {
+            let ready = g.push(&chunk.iter().collect::<String>());
+            if !ready.is_empty() {
+                shown.push(ready);
+            }
+        }
+        (shown, g.finish())
+    }
+
+    #[test]
+    fn a_streamed_reply_is_shown_sentence_by_sentence_before_it_ends() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        let reply = "<think>they asked about volume</think>Good question to start with. \
+                     Before we size anything: how many click events per second at peak?\n\n\
+                     And is that spread evenly over the day";
+        let (shown, verdict) = stream(&iv, Act::Acknowledge, offline, reply);
+        // The first sentence touches nothing of the subject, so it waits for the second;
+        // from then on every complete sentence is released as soon as it ends.
+        assert_eq!(
+            shown,
+            [
+                "Good question to start with. Before we size anything:",
+                " how many click events per second at peak?\n\n"
+            ]
+        );
+        assert_eq!(
+            verdict,
+            Verdict::Passed {
+                tail: "And is that spread evenly over the day".into()
+            }
+        );
+        let whole: String = shown.concat() + "And is that spread evenly over the day";
+        assert_eq!(guard(&iv, Act::Acknowledge, offline, reply), Some(whole));
+    }
+
+    #[test]
+    fn a_sentence_that_gives_the_solution_away_is_never_shown() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        // The second sentence names three reference components nobody mentioned.
+        let reply = "Let's think about the click events at peak. \
+                     Flink, Redis and Snowflake would make this easy. How many per second?";
+        let (shown, verdict) = stream(&iv, Act::Acknowledge, offline, reply);
+        assert_eq!(shown, ["Let's think about the click events at peak."]);
+        assert_eq!(verdict, Verdict::Cut);
+        assert!(shown.iter().all(|s| !s.contains("Flink")));
+        // Off the subject from the start: nothing at all is shown.
+        let (shown, verdict) = stream(
+            &iv,
+            Act::Acknowledge,
+            offline,
+            "Lovely weather today. Did you see the match?",
+        );
+        assert!(shown.is_empty(), "{shown:?}");
+        assert_eq!(verdict, Verdict::Replaced);
+        // Only reasoning, never an answer: nothing shown, replaced.
+        let (shown, verdict) = stream(&iv, Act::Acknowledge, offline, "<think>hmm. ok. so.");
+        assert!(shown.is_empty());
+        assert_eq!(verdict, Verdict::Replaced);
+        // In a hint the same components are allowed.
+        let (_, verdict) = stream(&iv, Act::Hint, offline, reply);
+        assert!(matches!(verdict, Verdict::Passed { .. }));
+    }
+
     #[test]
     fn prompt_is_compact_and_carries_the_reference_only_when_needed() {
         let k = knowledge();
@@ -757,6 +833,121 @@ mod tests {
         assert!(!shallow.messages[0].content.contains(flow));
         let deep = request(&iv, Act::Hint, &ladder.levels[2], &recent);
         assert!(deep.messages[0].content.contains(flow));
+    }
+
+    #[test]
+    fn streamed_words_are_shown_in_order_and_stored_with_who_worded_them() {
+        let k = knowledge();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+        let fake = Arc::new(
+            FakeBackend::new()
+                .reply("Welcome! We run a busy online store and want click events analysed. What would you like to know first?")
+                // Gives three reference components away in its second sentence.
+                .reply("Good that you ask about click events. Flink, Redis and Snowflake would do it.")
+                .fail(LlmError::ScriptExhausted),
+        );
+        let voice = LlmVoice::new(
+            Box::new(Shared(Arc::clone(&fake))),
+            "fake:scripted".into(),
+            "scripted".into(),
+        )
+        .unwrap();
+        let mut live = LiveSession::create(&k, &store, cfg(), Some(voice)).unwrap();
+        let mut log: Vec<String> = Vec::new();
+        let mut record = |s: crate::session::Shown<'_>| {
+            use crate::session::Shown;
+            log.push(match s {
+                Shown::SayStart => "<say>".into(),
+                Shown::Text(t) => t.to_string(),
+                Shown::SayEnd => "</say>".into(),
+                Shown::Notice(n) => format!("notice: {n}"),
+                Shown::Effect(_) => "effect".into(),
+            });
+        };
+        let greeting = live.step(Event::Start { at_ms: 0 }, &mut record).unwrap();
+        let turn = live
+            .step(
+                Event::Answer {
+                    text: "What is the peak traffic of click events?".into(),
+                    at_ms: 90_000,
+                },
+                &mut record,
+            )
+            .unwrap();
+        let third = live
+            .step(
+                Event::Answer {
+                    text: "And the latency?".into(),
+                    at_ms: 180_000,
+                },
+                &mut record,
+            )
+            .unwrap();
+        // The greeting arrived sentence by sentence.
+        assert_eq!(
+            &log[..5],
+            [
+                "<say>",
+                "Welcome!",
+                " We run a busy online store and want click events analysed.",
+                " What would you like to know first?",
+                "</say>"
+            ]
+        );
+        let stored = store.load(live.id()).unwrap();
+        assert_eq!(stored.turns[0].voice.as_deref(), Some(LLM));
+        assert_eq!(
+            stored.turns[0].text,
+            "Welcome! We run a busy online store and want click events analysed. What would you like to know first?"
+        );
+        let said = |effects: &[Effect]| -> Vec<String> {
+            effects
+                .iter()
+                .filter_map(|e| match e {
+                    Effect::Say { text, .. } => Some(text.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(said(&greeting), [stored.turns[0].text.clone()]);
+        // The give-away sentence never reached the screen; the engine's phrasing followed.
+        assert!(log.iter().all(|l| !l.contains("Snowflake")), "{log:?}");
+        let second = &stored.turns[2];
+        assert_eq!(second.voice.as_deref(), Some(LLM_THEN_OFFLINE));
+        assert!(
+            second
+                .text
+                .starts_with("Good that you ask about click events.\n\n"),
+            "{}",
+            second.text
+        );
+        assert_eq!(said(&turn), [second.text.clone()]);
+        // The third call fails: one notice, the engine's words, stored as offline.
+        assert_eq!(
+            log.iter().filter(|l| l.starts_with("notice: ")).count(),
+            1,
+            "{log:?}"
+        );
+        assert!(
+            log.iter()
+                .any(|l| l.contains("continuing with the offline interviewer"))
+        );
+        let last = stored_last_interviewer(&store, live.id());
+        assert_eq!(last.voice.as_deref(), Some(OFFLINE));
+        assert_eq!(said(&third).last(), Some(&last.text));
+        assert_eq!(fake.remaining(), 0);
+    }
+
+    fn stored_last_interviewer(store: &SqliteStore, id: &str) -> pipeprep_store::TurnRow {
+        store
+            .load(id)
+            .unwrap()
+            .turns
+            .into_iter()
+            .rev()
+            .find(|t| t.speaker == "interviewer")
+            .unwrap()
     }
 
     #[test]

@@ -71,13 +71,14 @@ impl Server {
     }
 }
 
-fn serve(conn: TcpStream, mode: Mode, wire: Wire, rec: &Mutex<Vec<serde_json::Value>>) {
+/// Reads one HTTP request and returns its JSON body.
+fn read_request(conn: &TcpStream) -> Option<serde_json::Value> {
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut len = 0usize;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+            return None;
         }
         let l = line.trim_end();
         if l.is_empty() {
@@ -90,10 +91,14 @@ fn serve(conn: TcpStream, mode: Mode, wire: Wire, rec: &Mutex<Vec<serde_json::Va
         }
     }
     let mut body = vec![0u8; len];
-    if reader.read_exact(&mut body).is_err() {
+    reader.read_exact(&mut body).ok()?;
+    Some(serde_json::from_slice(&body).unwrap_or_default())
+}
+
+fn serve(conn: TcpStream, mode: Mode, wire: Wire, rec: &Mutex<Vec<serde_json::Value>>) {
+    let Some(json) = read_request(&conn) else {
         return;
-    }
-    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    };
     rec.lock().unwrap().push(json.clone());
     let mut conn = conn;
     if mode == Mode::Fail {
@@ -523,4 +528,116 @@ fn anthropic_and_ollama_wire_formats_voice_a_whole_interview() {
         );
         assert!(!server.requests().is_empty());
     }
+}
+
+/// The greeting is shown while the model is still writing it: the server sends its first
+/// sentence and then holds the rest until the test has seen that sentence on pipeprep's
+/// standard output. A client that waited for the whole reply would show nothing in time.
+#[test]
+fn the_interviewer_message_streams_to_the_screen_as_it_arrives() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    const FIRST: &str = "LLMVOICE Welcome! Today we design a pipeline for click events.";
+    const REST: &str = " What would you like to ask about the traffic first?";
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let release = Arc::new(AtomicBool::new(false));
+    let held_ok = Arc::new(AtomicBool::new(false));
+    let (rel, ok) = (Arc::clone(&release), Arc::clone(&held_ok));
+    std::thread::spawn(move || {
+        let mut first = true;
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            if !first {
+                let rec = Mutex::new(Vec::new());
+                std::thread::spawn(move || serve(conn, Mode::Echo, Wire::OpenAi, &rec));
+                continue;
+            }
+            first = false;
+            let (rel, ok) = (Arc::clone(&rel), Arc::clone(&ok));
+            std::thread::spawn(move || {
+                let Some(_) = read_request(&conn) else { return };
+                let event = |text: &str| {
+                    let chunk =
+                        serde_json::json!({"choices":[{"index":0,"delta":{"content":text}}]});
+                    format!("data: {chunk}\n\n")
+                };
+                let head = event(FIRST);
+                let tail = format!("{}data: [DONE]\n\n", event(REST));
+                let mut conn = conn;
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{head}",
+                    head.len() + tail.len()
+                );
+                let _ = conn.flush();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !rel.load(Ordering::SeqCst) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                ok.store(rel.load(Ordering::SeqCst), Ordering::SeqCst);
+                let _ = conn.write_all(tail.as_bytes());
+            });
+        }
+    });
+
+    let sb = Sandbox::new();
+    let answers = sb.write("answers.txt", CLICKSTREAM_ANSWERS);
+    let spec = format!("openai-compatible:test@{url}");
+    let mut child = sb
+        .cmd(&[
+            "practice",
+            "--scenario",
+            "clickstream-analytics",
+            "--seed",
+            "7",
+            "--answers",
+            answers.to_str().unwrap(),
+            "--llm",
+            &spec,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = Arc::clone(&seen);
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut early = false;
+    while Instant::now() < deadline {
+        if String::from_utf8_lossy(&seen.lock().unwrap()).contains(FIRST) {
+            early = !release.load(Ordering::SeqCst);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    release.store(true, Ordering::SeqCst);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let out = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(
+        early,
+        "the first sentence was not on screen while the rest was held back:\n{out}"
+    );
+    assert!(
+        held_ok.load(Ordering::SeqCst),
+        "the server held the rest until released"
+    );
+    assert!(status.success(), "{out}");
+    assert!(
+        out.contains(&format!("Interviewer: {FIRST}{REST}\n")),
+        "the whole greeting, once:\n{out}"
+    );
+    assert!(out.contains("Scorecard"), "{out}");
 }
