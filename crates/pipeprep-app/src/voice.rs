@@ -922,7 +922,7 @@ mod tests {
             "{}",
             second.text
         );
-        assert_eq!(said(&turn), [second.text.clone()]);
+        assert_eq!(said(&turn), std::slice::from_ref(&second.text));
         // The third call fails: one notice, the engine's words, stored as offline.
         assert_eq!(
             log.iter().filter(|l| l.starts_with("notice: ")).count(),
