@@ -46,11 +46,13 @@ pub fn backend_with(sel: &Selection, options: BackendOptions) -> Result<Backend,
 /// The interviewer's voice for the selection. A missing key for a hosted provider is bad input.
 pub fn voice(sel: &Selection) -> Result<crate::voice::LlmVoice> {
     let backend = backend(sel).map_err(|e| bad(format!("--llm `{}`: {e}", sel.spec)))?;
-    crate::voice::LlmVoice::new(
+    let mut voice = crate::voice::LlmVoice::new(
         Box::new(backend),
         sel.spec.to_string(),
         sel.spec.model.clone(),
-    )
+    )?;
+    voice.set_local(sel.spec.is_loopback());
+    Ok(voice)
 }
 
 /// The runtime the shell blocks on for each LLM call.

@@ -253,8 +253,24 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
             let turns: Vec<Value> = stored
                 .turns
                 .iter()
-                .map(|t| serde_json::json!({"speaker": t.speaker, "text": t.text, "phase": t.phase, "act": t.act}))
+                .map(|t| {
+                    let mut v = serde_json::json!({"speaker": t.speaker, "text": t.text, "phase": t.phase, "act": t.act});
+                    if let Some(voice) = &t.voice {
+                        v["voice"] = Value::from(voice.as_str());
+                    }
+                    v
+                })
                 .collect();
+            let llm = s.llm.as_ref().map(|l| {
+                serde_json::json!({
+                    "model": l.model,
+                    "prompt_tokens": l.prompt_tokens,
+                    "completion_tokens": l.completion_tokens,
+                    "offline_turns": l.offline_turns,
+                    "reviewed": l.reviewed,
+                    "cost_usd": k.bank.prices.llm_usd(&l.model, l.prompt_tokens, l.completion_tokens),
+                })
+            });
             let card_v: Value = stored
                 .scorecard_json
                 .as_deref()
@@ -267,6 +283,7 @@ pub fn export(k: &Knowledge, stored: &Stored, format: &str) -> Result<String> {
                 "created": date(s.created_ms),
                 "duration_ms": s.last_at_ms,
                 "turns": turns,
+                "llm": llm,
                 "diagram": design,
                 "scorecard": card_v,
             });

@@ -200,9 +200,9 @@ impl<'k> LiveSession<'k> {
 
     /// The end-of-interview line about the LLM (turns, tokens, cost), when one voiced it.
     pub fn llm_summary(&self) -> Option<String> {
-        self.voice
-            .as_ref()
-            .map(|v| crate::voice::summary_line(v.model(), v.stats(), &self.k.bank.prices))
+        self.voice.as_ref().map(|v| {
+            crate::voice::summary_line(v.model(), v.stats(), v.is_local(), &self.k.bank.prices)
+        })
     }
 
     /// Handles an event and returns its effects with the words that were said; notices about

@@ -58,6 +58,8 @@ pub struct LlmVoice {
     stats: VoiceStats,
     /// True once the LLM's second opinion on the scorecard was received and checked.
     reviewed: bool,
+    /// The model runs on this machine (a loopback address): no per-token price.
+    local: bool,
 }
 
 impl LlmVoice {
@@ -70,7 +72,17 @@ impl LlmVoice {
             offline: false,
             stats: VoiceStats::default(),
             reviewed: false,
+            local: false,
         })
+    }
+
+    /// Marks the model as running on this machine (its server is on a loopback address).
+    pub fn set_local(&mut self, local: bool) {
+        self.local = local;
+    }
+
+    pub fn is_local(&self) -> bool {
+        self.local
     }
 
     pub fn model(&self) -> &str {
@@ -625,27 +637,50 @@ fn last_boundary(s: &str) -> Option<usize> {
     found
 }
 
+/// What the tokens cost: dollars from the price table, or why there is no figure.
+pub fn cost_text(
+    model: &str,
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    local: bool,
+    prices: &pipeprep_design::PriceTable,
+) -> String {
+    match prices
+        .llm(model)
+        .zip(prices.llm_usd(model, prompt_tokens, completion_tokens))
+    {
+        Some(((i, o), usd)) => {
+            format!(
+                "estimated cost ${usd:.4} (at ${}/${} per million tokens in/out, {} price as of {})",
+                i.usd,
+                o.usd,
+                i.id.trim_end_matches("-input-per-million"),
+                i.as_of
+            )
+        }
+        None if local => format!(
+            "cost: no price in the table for {model}; a model served on this machine costs nothing per token"
+        ),
+        None => format!("cost: no price in the table for {model}"),
+    }
+}
+
 /// The end-of-interview line: turns voiced, tokens, and the cost when the price table has it.
 pub fn summary_line(
     model: &str,
     stats: VoiceStats,
+    local: bool,
     prices: &pipeprep_design::PriceTable,
 ) -> String {
     let u = stats.usage;
     let approx = if u.counted { " (some estimated)" } else { "" };
-    let input = prices.get(&format!("llm-{model}-input-per-million"));
-    let output = prices.get(&format!("llm-{model}-output-per-million"));
-    let cost = match (input, output) {
-        (Some(i), Some(o)) => {
-            let usd = f64::from(u.prompt_tokens) / 1e6 * i.usd
-                + f64::from(u.completion_tokens) / 1e6 * o.usd;
-            format!(
-                "estimated cost ${usd:.4} (price ids {}, {}, as of {})",
-                i.id, o.id, i.as_of
-            )
-        }
-        _ => format!("cost: no price in the table for {model}"),
-    };
+    let cost = cost_text(
+        model,
+        u64::from(u.prompt_tokens),
+        u64::from(u.completion_tokens),
+        local,
+        prices,
+    );
     format!(
         "LLM: {} turns voiced by {model}, {} offline; tokens in {} / out {}{approx}; {cost}",
         stats.voiced, stats.offline, u.prompt_tokens, u.completion_tokens
@@ -805,6 +840,37 @@ mod tests {
         // In a hint the same components are allowed.
         let (_, verdict) = stream(&iv, Act::Hint, offline, reply);
         assert!(matches!(verdict, Verdict::Passed { .. }));
+    }
+
+    #[test]
+    fn the_cost_line_prices_listed_models_and_says_when_it_cannot() {
+        let k = knowledge();
+        let prices = &k.bank.prices;
+        let stats = VoiceStats {
+            usage: Usage {
+                prompt_tokens: 10_000,
+                completion_tokens: 2_000,
+                counted: false,
+            },
+            voiced: 12,
+            offline: 0,
+        };
+        // 10,000 x $0.15 + 2,000 x $0.60 per million = $0.0015 + $0.0012.
+        let line = summary_line("gpt-4o-mini-2024-07-18", stats, false, prices);
+        assert!(
+            line.contains("estimated cost $0.0027") && line.contains("as of 2026-11-25"),
+            "{line}"
+        );
+        let line = summary_line("llama3.1:8b", stats, true, prices);
+        assert!(
+            line.ends_with("no price in the table for llama3.1:8b; a model served on this machine costs nothing per token"),
+            "{line}"
+        );
+        let line = summary_line("mystery-model", stats, false, prices);
+        assert!(
+            line.ends_with("cost: no price in the table for mystery-model"),
+            "{line}"
+        );
     }
 
     #[test]

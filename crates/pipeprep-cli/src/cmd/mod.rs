@@ -84,7 +84,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         None => practice::run(bank, db, cli.practice),
         Some(Cmd::Practice(args)) => practice::run(bank, db, args),
         Some(Cmd::Resume { session, answers }) => practice::resume(bank, db, session, answers),
-        Some(Cmd::History { delete }) => sessions::history(db, delete),
+        Some(Cmd::History { delete }) => sessions::history(bank, db, delete),
         Some(Cmd::Progress) => sessions::progress(db),
         Some(Cmd::Llm(c)) => llm::run(c),
         Some(Cmd::Export { session, format }) => sessions::export(bank, db, &session, format),

@@ -10,7 +10,7 @@ use pipeprep_store::Store;
 
 use crate::cli::Format;
 
-pub fn history(db: Option<&Path>, delete: Option<String>) -> Result<ExitCode> {
+pub fn history(bank: Option<&Path>, db: Option<&Path>, delete: Option<String>) -> Result<ExitCode> {
     let store = session::open_store(db)?;
     if let Some(id) = delete {
         if store.delete(&id)? {
@@ -26,6 +26,10 @@ pub fn history(db: Option<&Path>, delete: Option<String>) -> Result<ExitCode> {
         println!("No interviews yet. Start one with `pipeprep practice`.");
         return Ok(ExitCode::SUCCESS);
     }
+    // Only the price table is needed (for the LLM cost column), not the whole knowledge base.
+    let file = super::read_file_config()?;
+    let prices =
+        pipeprep_app::load_bank(pipeprep_app::config::bank_dir(bank, &file).as_deref())?.prices;
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
@@ -37,7 +41,7 @@ pub fn history(db: Option<&Path>, delete: Option<String>) -> Result<ExitCode> {
         "overall",
         "time",
         "turns",
-        "llm (tokens in/out)",
+        "llm (tokens in/out, cost)",
     ]);
     for s in &list {
         let overall = match (&s.overall_level, s.overall_score) {
@@ -55,8 +59,11 @@ pub fn history(db: Option<&Path>, delete: Option<String>) -> Result<ExitCode> {
             s.llm.as_ref().map_or_else(
                 || "-".to_string(),
                 |l| {
+                    let cost = prices
+                        .llm_usd(&l.model, l.prompt_tokens, l.completion_tokens)
+                        .map_or_else(|| "no price".to_string(), |usd| format!("${usd:.4}"));
                     format!(
-                        "{} ({}/{}, {} offline)",
+                        "{} ({}/{}, {cost}, {} offline)",
                         l.model, l.prompt_tokens, l.completion_tokens, l.offline_turns
                     )
                 },

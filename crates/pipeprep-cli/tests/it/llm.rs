@@ -58,12 +58,16 @@ impl Server {
     }
 
     fn spec(&self) -> String {
+        self.spec_model("test")
+    }
+
+    fn spec_model(&self, model: &str) -> String {
         let provider = match self.wire {
             Wire::OpenAi => "openai-compatible",
             Wire::Anthropic => "anthropic",
             Wire::Ollama => "ollama",
         };
-        format!("{provider}:test@{}", self.url)
+        format!("{provider}:{model}@{}", self.url)
     }
 
     fn requests(&self) -> Vec<serde_json::Value> {
@@ -459,6 +463,25 @@ fn a_dead_llm_means_an_offline_interview_said_once() {
     );
     // Retries happen on the first turn only; later turns do not wait for a dead server.
     assert!(server.requests().len() <= 3, "{}", server.requests().len());
+    // Every interviewer turn is recorded as said in the offline voice.
+    let export = sb.run(&["export", "last", "--format", "json"]);
+    export.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
+    let voices: Vec<&str> = v["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["speaker"] == "interviewer")
+        .map(|t| t["voice"].as_str().unwrap_or("none"))
+        .collect();
+    assert!(
+        !voices.is_empty() && voices.iter().all(|v| *v == "offline"),
+        "{voices:?}"
+    );
+    assert_eq!(
+        v["llm"]["offline_turns"].as_u64(),
+        Some(voices.len() as u64)
+    );
 }
 
 #[test]
@@ -528,6 +551,67 @@ fn anthropic_and_ollama_wire_formats_voice_a_whole_interview() {
         );
         assert!(!server.requests().is_empty());
     }
+}
+
+/// A model in the price table gets a dollar figure at the end and in `history`, from the
+/// provider's usage fields (the recorded Anthropic stream reports 100 tokens in, 20 out).
+#[test]
+fn a_priced_model_shows_its_cost_at_the_end_and_in_history() {
+    let server = Server::start_wire(Mode::Echo, Wire::Anthropic);
+    let sb = Sandbox::new();
+    let answers = sb.write("answers.txt", CLICKSTREAM_ANSWERS);
+    let spec = server.spec_model("claude-3-5-haiku-20241022");
+    let run = sb.run_env(
+        &[
+            "practice",
+            "--scenario",
+            "clickstream-analytics",
+            "--seed",
+            "7",
+            "--answers",
+            answers.to_str().unwrap(),
+            "--llm",
+            &spec,
+        ],
+        &[("ANTHROPIC_API_KEY", "test-key")],
+    );
+    run.expect_code(0);
+    let calls = server.requests().len() as f64;
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("LLM: "))
+        .unwrap_or_else(|| panic!("no LLM line:\n{}", run.stdout));
+    // $0.80 per million in, $4 per million out (the bank's Claude Haiku 3.5 entries).
+    let usd = calls * (100.0 * 0.8 + 20.0 * 4.0) / 1e6;
+    assert!(
+        line.contains(&format!("estimated cost ${usd:.4}")),
+        "{line} (expected ${usd:.4} for {calls} calls)"
+    );
+    let hist = sb.run(&["history"]);
+    hist.expect_code(0);
+    assert!(
+        hist.stdout.contains(&format!("${usd:.4}")),
+        "{}",
+        hist.stdout
+    );
+    // The export says who worded each interviewer turn, and what the session cost.
+    let export = sb.run(&["export", "last", "--format", "json"]);
+    export.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
+    let cost = v["llm"]["cost_usd"].as_f64().unwrap();
+    assert!((cost - usd).abs() < 1e-9, "{cost} vs {usd}");
+    let voices: Vec<&str> = v["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["speaker"] == "interviewer")
+        .map(|t| t["voice"].as_str().unwrap_or("none"))
+        .collect();
+    assert!(
+        voices.len() >= 10 && voices.iter().all(|v| *v == "llm"),
+        "{voices:?}"
+    );
 }
 
 /// The greeting is shown while the model is still writing it: the server sends its first
