@@ -70,7 +70,7 @@ pub enum Cmd {
         /// Text file, or - for stdin.
         file: String,
     },
-    /// List past interviews: date, scenario, status, overall level, duration.
+    /// List past interviews: date, scenario, status, level, duration, LLM tokens and cost.
     History {
         /// Delete this session (its transcript and scorecard) instead of listing.
         #[arg(long, value_name = "ID")]
@@ -117,7 +117,8 @@ pub struct PracticeArgs {
     /// Voice the interviewer with an LLM: openai:MODEL, anthropic:MODEL, ollama:MODEL or
     /// openai-compatible:MODEL@http://host:port/v1. Keys come from OPENAI_API_KEY /
     /// ANTHROPIC_API_KEY or `llm_key` in the config file; also settable as `llm = "..."` there.
-    /// The engine still runs the interview and the score; without an answer it goes on offline.
+    /// The engine still runs the interview and the score; replies stream in a sentence at a
+    /// time through a guard, and without an answer the interview goes on offline.
     #[arg(long, value_name = "SPEC")]
     pub llm: Option<String>,
 }
