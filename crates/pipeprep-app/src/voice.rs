@@ -1005,6 +1005,81 @@ mod tests {
         assert_eq!(fake.remaining(), 0);
     }
 
+    /// Sends one sentence of a reply, then the connection drops.
+    struct CutMidway;
+
+    impl ChatBackend for CutMidway {
+        fn label(&self) -> String {
+            "cut:midway".into()
+        }
+        fn complete<'a>(
+            &'a self,
+            _req: &'a ChatRequest,
+            on_delta: &'a mut (dyn FnMut(&str) + Send),
+        ) -> BoxFuture<'a, Result<Completion, LlmError>> {
+            Box::pin(async move {
+                on_delta("Welcome! Today we look at click events ");
+                on_delta("for a busy online store. And then");
+                Err(LlmError::Stream(pipeprep_llm::StreamError::Cut {
+                    marker: "[DONE]",
+                    reason: "connection reset".into(),
+                }))
+            })
+        }
+    }
+
+    #[test]
+    fn a_stream_cut_midway_keeps_what_was_said_and_finishes_in_the_offline_voice() {
+        let k = knowledge();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+        let voice =
+            LlmVoice::new(Box::new(CutMidway), "cut:midway".into(), "midway".into()).unwrap();
+        let mut live = LiveSession::create(&k, &store, cfg(), Some(voice)).unwrap();
+        let mut shown = String::new();
+        let mut notices = Vec::new();
+        let effects = live
+            .step(Event::Start { at_ms: 0 }, &mut |s| match s {
+                crate::session::Shown::Text(t) => shown.push_str(t),
+                crate::session::Shown::Notice(n) => notices.push(n.to_string()),
+                _ => {}
+            })
+            .unwrap();
+        let offline = Interview::new(&k, cfg())
+            .unwrap()
+            .handle(&k, Event::Start { at_ms: 0 })
+            .into_iter()
+            .find_map(|e| match e {
+                Effect::Say { text, .. } => Some(text),
+                _ => None,
+            })
+            .unwrap();
+        // The complete sentence was shown, the unfinished one never was, and the engine's
+        // greeting followed so the act was still conveyed.
+        assert_eq!(
+            shown,
+            format!(
+                "Welcome! Today we look at click events for a busy online store.\n\n{}",
+                offline.trim()
+            )
+        );
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(
+            notices[0].contains("stopped in the middle of a reply"),
+            "{}",
+            notices[0]
+        );
+        let turn = stored_last_interviewer(&store, live.id());
+        assert_eq!(turn.voice.as_deref(), Some(LLM_THEN_OFFLINE));
+        assert_eq!(turn.text, shown);
+        assert!(
+            effects
+                .iter()
+                .any(|e| matches!(e, Effect::Say { text, .. } if *text == shown))
+        );
+        assert!(live.voice().unwrap().is_offline());
+    }
+
     fn stored_last_interviewer(store: &SqliteStore, id: &str) -> pipeprep_store::TurnRow {
         store
             .load(id)
