@@ -713,6 +713,16 @@ mod tests {
         }
     }
 
+    /// A voice that plays `fake`'s script, shared so the test can inspect it afterwards.
+    fn scripted_voice(fake: &Arc<FakeBackend>) -> LlmVoice {
+        LlmVoice::new(
+            Box::new(Shared(Arc::clone(fake))),
+            "fake:scripted".into(),
+            "scripted".into(),
+        )
+        .unwrap()
+    }
+
     fn knowledge() -> pipeprep_core::Knowledge {
         crate::knowledge(crate::load_bank(None).unwrap()).unwrap()
     }
@@ -913,12 +923,7 @@ mod tests {
                 .reply("Good that you ask about click events. Flink, Redis and Snowflake would do it.")
                 .fail(LlmError::ScriptExhausted),
         );
-        let voice = LlmVoice::new(
-            Box::new(Shared(Arc::clone(&fake))),
-            "fake:scripted".into(),
-            "scripted".into(),
-        )
-        .unwrap();
+        let voice = scripted_voice(&fake);
         let mut live = LiveSession::create(&k, &store, cfg(), Some(voice)).unwrap();
         let mut log: Vec<String> = Vec::new();
         let mut record = |s: crate::session::Shown<'_>| {
@@ -1101,12 +1106,7 @@ mod tests {
                 .reply("Welcome! We run a busy online store with click events; what would you like to know first?")
                 .fail(LlmError::ScriptExhausted),
         );
-        let voice = LlmVoice::new(
-            Box::new(Shared(Arc::clone(&fake))),
-            "fake:scripted".into(),
-            "scripted".into(),
-        )
-        .unwrap();
+        let voice = scripted_voice(&fake);
         let (mut live, greeting) =
             LiveSession::start_with_voice(&k, &store, cfg(), Some(voice)).unwrap();
         let said: Vec<&str> = greeting

@@ -303,9 +303,10 @@ fn turns(out: &str) -> Vec<(bool, String)> {
     turns
 }
 
-fn practice(sb: &Sandbox, spec: &str) -> crate::common::Run {
+/// The arguments of a scripted clickstream interview (seed 7, the ten answers) voiced by `spec`.
+fn practice_args(sb: &Sandbox, spec: &str) -> Vec<String> {
     let answers = sb.write("answers.txt", CLICKSTREAM_ANSWERS);
-    sb.run(&[
+    [
         "practice",
         "--scenario",
         "clickstream-analytics",
@@ -315,7 +316,17 @@ fn practice(sb: &Sandbox, spec: &str) -> crate::common::Run {
         answers.to_str().unwrap(),
         "--llm",
         spec,
-    ])
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// Runs that interview; the Anthropic wire wants a key, the others ignore it.
+fn practice(sb: &Sandbox, spec: &str) -> crate::common::Run {
+    sb.run_env(
+        &practice_args(sb, spec),
+        &[("ANTHROPIC_API_KEY", "test-key")],
+    )
 }
 
 #[test]
@@ -509,22 +520,8 @@ fn anthropic_and_ollama_wire_formats_voice_a_whole_interview() {
     for wire in [Wire::Anthropic, Wire::Ollama] {
         let server = Server::start_wire(Mode::Echo, wire);
         let sb = Sandbox::new();
-        let answers = sb.write("answers.txt", CLICKSTREAM_ANSWERS);
         let spec = server.spec();
-        let run = sb.run_env(
-            &[
-                "practice",
-                "--scenario",
-                "clickstream-analytics",
-                "--seed",
-                "7",
-                "--answers",
-                answers.to_str().unwrap(),
-                "--llm",
-                &spec,
-            ],
-            &[("ANTHROPIC_API_KEY", "test-key")],
-        );
+        let run = practice(&sb, &spec);
         run.expect_code(0);
         let out = &run.stdout;
         assert!(out.contains("Scorecard"), "{spec}: no scorecard:\n{out}");
@@ -559,22 +556,7 @@ fn anthropic_and_ollama_wire_formats_voice_a_whole_interview() {
 fn a_priced_model_shows_its_cost_at_the_end_and_in_history() {
     let server = Server::start_wire(Mode::Echo, Wire::Anthropic);
     let sb = Sandbox::new();
-    let answers = sb.write("answers.txt", CLICKSTREAM_ANSWERS);
-    let spec = server.spec_model("claude-3-5-haiku-20241022");
-    let run = sb.run_env(
-        &[
-            "practice",
-            "--scenario",
-            "clickstream-analytics",
-            "--seed",
-            "7",
-            "--answers",
-            answers.to_str().unwrap(),
-            "--llm",
-            &spec,
-        ],
-        &[("ANTHROPIC_API_KEY", "test-key")],
-    );
+    let run = practice(&sb, &server.spec_model("claude-3-5-haiku-20241022"));
     run.expect_code(0);
     let calls = server.requests().len() as f64;
     let line = run
@@ -667,20 +649,11 @@ fn the_interviewer_message_streams_to_the_screen_as_it_arrives() {
     });
 
     let sb = Sandbox::new();
-    let answers = sb.write("answers.txt", CLICKSTREAM_ANSWERS);
-    let spec = format!("openai-compatible:test@{url}");
     let mut child = sb
-        .cmd(&[
-            "practice",
-            "--scenario",
-            "clickstream-analytics",
-            "--seed",
-            "7",
-            "--answers",
-            answers.to_str().unwrap(),
-            "--llm",
-            &spec,
-        ])
+        .cmd(&practice_args(
+            &sb,
+            &format!("openai-compatible:test@{url}"),
+        ))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
