@@ -321,6 +321,21 @@ fn practice_args(sb: &Sandbox, spec: &str) -> Vec<String> {
     .to_vec()
 }
 
+/// The newest session exported as JSON, and who worded each of its interviewer turns.
+fn exported_voices(sb: &Sandbox) -> (serde_json::Value, Vec<String>) {
+    let export = sb.run(&["export", "last", "--format", "json"]);
+    export.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
+    let voices = v["turns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["speaker"] == "interviewer")
+        .map(|t| t["voice"].as_str().unwrap_or("none").to_string())
+        .collect();
+    (v, voices)
+}
+
 /// Runs that interview; the Anthropic wire wants a key, the others ignore it.
 fn practice(sb: &Sandbox, spec: &str) -> crate::common::Run {
     sb.run_env(
@@ -475,16 +490,7 @@ fn a_dead_llm_means_an_offline_interview_said_once() {
     // Retries happen on the first turn only; later turns do not wait for a dead server.
     assert!(server.requests().len() <= 3, "{}", server.requests().len());
     // Every interviewer turn is recorded as said in the offline voice.
-    let export = sb.run(&["export", "last", "--format", "json"]);
-    export.expect_code(0);
-    let v: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
-    let voices: Vec<&str> = v["turns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["speaker"] == "interviewer")
-        .map(|t| t["voice"].as_str().unwrap_or("none"))
-        .collect();
+    let (v, voices) = exported_voices(&sb);
     assert!(
         !voices.is_empty() && voices.iter().all(|v| *v == "offline"),
         "{voices:?}"
@@ -578,18 +584,9 @@ fn a_priced_model_shows_its_cost_at_the_end_and_in_history() {
         hist.stdout
     );
     // The export says who worded each interviewer turn, and what the session cost.
-    let export = sb.run(&["export", "last", "--format", "json"]);
-    export.expect_code(0);
-    let v: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
+    let (v, voices) = exported_voices(&sb);
     let cost = v["llm"]["cost_usd"].as_f64().unwrap();
     assert!((cost - usd).abs() < 1e-9, "{cost} vs {usd}");
-    let voices: Vec<&str> = v["turns"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["speaker"] == "interviewer")
-        .map(|t| t["voice"].as_str().unwrap_or("none"))
-        .collect();
     assert!(
         voices.len() >= 10 && voices.iter().all(|v| *v == "llm"),
         "{voices:?}"
