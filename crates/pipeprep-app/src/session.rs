@@ -348,7 +348,7 @@ impl<'k> LiveSession<'k> {
                     *text = spoken.text;
                 }
                 Effect::Finish { scorecard } => {
-                    if let Some(voice) = self.voice.as_mut() {
+                    if let Some(voice) = self.voice.as_mut().filter(|v| !v.is_offline()) {
                         show(Shown::Notice(
                             "asking the LLM for a second opinion on the scorecard…",
                         ));

@@ -479,6 +479,11 @@ fn a_dead_llm_means_an_offline_interview_said_once() {
         run.stderr
     );
     assert!(
+        !run.stderr.contains("second opinion"),
+        "no second opinion is asked of a dead LLM:\n{}",
+        run.stderr
+    );
+    assert!(
         !run.stdout.contains(MARKER),
         "no LLM text when the LLM is down"
     );
