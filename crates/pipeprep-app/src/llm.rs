@@ -34,9 +34,10 @@ pub fn select(flag: Option<&str>, file: &FileConfig) -> Result<Option<Selection>
     Ok(Some(Selection { spec, key }))
 }
 
-/// A backend for the selection, with the default timeouts and retries.
+/// A backend for the selection, with the default timeouts and retries (a longer first-token
+/// wait for a model on this machine).
 pub fn backend(sel: &Selection) -> Result<Backend, LlmError> {
-    backend_with(sel, BackendOptions::default())
+    backend_with(sel, BackendOptions::for_spec(&sel.spec))
 }
 
 pub fn backend_with(sel: &Selection, options: BackendOptions) -> Result<Backend, LlmError> {

@@ -64,6 +64,21 @@ impl Default for BackendOptions {
     }
 }
 
+impl BackendOptions {
+    /// How long a model on this machine may take to start answering: on a CPU, reading a
+    /// prompt of a thousand tokens or loading the model into memory can take tens of seconds.
+    pub const LOCAL_FIRST_TOKEN_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// The defaults, with a longer first-token wait for a server on a loopback address.
+    pub fn for_spec(spec: &LlmSpec) -> Self {
+        let mut o = Self::default();
+        if spec.is_loopback() {
+            o.first_token_timeout = Self::LOCAL_FIRST_TOKEN_TIMEOUT;
+        }
+        o
+    }
+}
+
 /// What `pipeprep llm check` prints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckReport {
@@ -585,6 +600,21 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "no API key for anthropic — set ANTHROPIC_API_KEY or put the key in the config file"
+        );
+    }
+
+    #[test]
+    fn a_local_model_gets_longer_to_start_answering_than_a_hosted_one() {
+        let local = LlmSpec::parse_with_env("ollama:llama3.2", |_| None).unwrap();
+        let hosted = LlmSpec::parse_with_env("openai:gpt-4o-mini", |_| None).unwrap();
+        assert_eq!(
+            BackendOptions::for_spec(&local).first_token_timeout,
+            Duration::from_secs(60)
+        );
+        assert_eq!(BackendOptions::for_spec(&hosted), BackendOptions::default());
+        assert_eq!(
+            BackendOptions::default().first_token_timeout,
+            Duration::from_secs(20)
         );
     }
 
