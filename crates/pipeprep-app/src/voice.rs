@@ -546,12 +546,40 @@ impl StreamGuard {
     }
 
     /// The reply without reasoning blocks and leading blank space.
+    /// A leading speaker label ("Interviewer:", which models like to write) is dropped; while
+    /// what has arrived could still be the start of one, nothing is visible yet.
     fn visible(&self) -> String {
-        strip_think(&self.raw).trim_start().to_string()
+        let text = strip_think(&self.raw);
+        let text = text.trim_start();
+        for label in ["**interviewer:**", "**interviewer**:", "interviewer:"] {
+            match text.get(..label.len()) {
+                Some(head) if head.eq_ignore_ascii_case(label) => {
+                    return text[label.len()..].trim_start().to_string();
+                }
+                None if !text.is_empty()
+                    && label
+                        .get(..text.len())
+                        .is_some_and(|l| l.eq_ignore_ascii_case(text)) =>
+                {
+                    return String::new();
+                }
+                _ => {}
+            }
+        }
+        text.to_string()
     }
 
-    /// True when `text` gives the solution away.
-    fn leaks(&self, text: &str) -> bool {
+    /// True when `text` must not be said: it gives the solution away, or it speaks for the
+    /// candidate (a line starting "Candidate:"), which would also break the transcript format.
+    fn fails(&self, text: &str) -> bool {
+        let speaks_for_candidate = text.lines().any(|l| {
+            let l = l.trim_start().trim_start_matches('*');
+            l.get(..10)
+                .is_some_and(|h| h.eq_ignore_ascii_case("candidate:"))
+        });
+        if speaks_for_candidate {
+            return true;
+        }
         if !self.leaks_checked {
             return false;
         }
@@ -575,7 +603,7 @@ impl StreamGuard {
             return String::new();
         };
         let upto = format!("{}{}", self.shown, &rest[..end]);
-        if self.leaks(&upto) {
+        if self.fails(&upto) {
             self.tripped = true;
             return String::new();
         }
@@ -599,7 +627,7 @@ impl StreamGuard {
             .to_string();
         let whole = format!("{}{tail}", self.shown);
         let off_topic = !self.on_topic && content_words(&whole).is_disjoint(&self.topic);
-        if !self.tripped && !whole.trim().is_empty() && !off_topic && !self.leaks(&whole) {
+        if !self.tripped && !whole.trim().is_empty() && !off_topic && !self.fails(&whole) {
             self.shown = whole;
             return Verdict::Passed { tail };
         }
@@ -820,6 +848,37 @@ mod tests {
         );
         let whole: String = shown.concat() + "And is that spread evenly over the day";
         assert_eq!(guard(&iv, Act::Acknowledge, offline, reply), Some(whole));
+    }
+
+    #[test]
+    fn a_speaker_label_is_dropped_and_a_reply_that_speaks_for_the_candidate_is_cut() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        let (shown, verdict) = stream(
+            &iv,
+            Act::Acknowledge,
+            offline,
+            "**Interviewer:** How many click events per second at peak?",
+        );
+        assert_eq!(shown, ["How many click events per second at peak?"]);
+        assert!(matches!(verdict, Verdict::Passed { .. }));
+        // "I" could start "Interviewer:", so it waits for the next characters, then shows.
+        let (shown, _) = stream(
+            &iv,
+            Act::Acknowledge,
+            offline,
+            "I see. Click events at peak?",
+        );
+        assert_eq!(shown.concat(), "I see. Click events at peak?");
+        let (shown, verdict) = stream(
+            &iv,
+            Act::WrapUp,
+            offline,
+            "How many click events at peak?\nCandidate: about 100K per second.\n",
+        );
+        assert_eq!(shown.concat(), "How many click events at peak?\n");
+        assert_eq!(verdict, Verdict::Cut);
     }
 
     #[test]
