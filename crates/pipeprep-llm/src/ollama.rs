@@ -34,16 +34,10 @@ pub fn build(spec: &LlmSpec, key: Option<&Secret>, req: &ChatRequest) -> HttpReq
     if req.json {
         body["format"] = json!("json");
     }
-    let auth = key.map(|k| {
-        (
-            "authorization".to_string(),
-            format!("Bearer {}", k.expose()),
-        )
-    });
     HttpRequest::json_post(
         format!("{}/api/chat", spec.base_url),
         "application/x-ndjson",
-        auth.into_iter().collect(),
+        HttpRequest::bearer(key),
         body,
     )
 }

@@ -41,16 +41,10 @@ pub fn build(spec: &LlmSpec, key: Option<&Secret>, req: &ChatRequest) -> HttpReq
     if req.json {
         body["response_format"] = json!({"type": "json_object"});
     }
-    let auth = key.map(|k| {
-        (
-            "authorization".to_string(),
-            format!("Bearer {}", k.expose()),
-        )
-    });
     HttpRequest::json_post(
         format!("{}/chat/completions", spec.base_url),
         "text/event-stream",
-        auth.into_iter().collect(),
+        HttpRequest::bearer(key),
         body,
     )
 }

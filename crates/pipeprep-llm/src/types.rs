@@ -174,6 +174,19 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// The `authorization: Bearer KEY` header, when there is a key (OpenAI-style servers and an
+    /// Ollama behind an authenticating proxy).
+    pub fn bearer(key: Option<&crate::Secret>) -> Vec<(String, String)> {
+        key.map(|k| {
+            (
+                "authorization".to_string(),
+                format!("Bearer {}", k.expose()),
+            )
+        })
+        .into_iter()
+        .collect()
+    }
+
     /// A JSON POST that expects `accept` back, with the provider's extra headers (auth, version).
     pub fn json_post(
         url: String,

@@ -419,16 +419,10 @@ fn llm_voices_every_interviewer_turn_with_a_compact_prompt() {
         "{out}"
     );
     let offline = Sandbox::new();
-    let answers = offline.write("answers.txt", CLICKSTREAM_ANSWERS);
-    let engine = offline.run(&[
-        "practice",
-        "--scenario",
-        "clickstream-analytics",
-        "--seed",
-        "7",
-        "--answers",
-        answers.to_str().unwrap(),
-    ]);
+    // The same interview without `--llm SPEC`.
+    let mut args = practice_args(&offline, "");
+    args.truncate(args.len() - 2);
+    let engine = offline.run(&args);
     engine.expect_code(0);
     assert!(engine.stdout.contains("Scored by the rubric engine."));
     let level = |s: &str, title: &str| {
