@@ -236,26 +236,30 @@ fn missing_answers_file_is_bad_input() {
     assert!(line.contains("no-such-file.txt"), "{line}");
 }
 
+/// A scripted late-arrivals interview (seed 1) reading its answers from a pipe.
+fn piped_practice(sb: &Sandbox, stderr: Stdio) -> std::process::Child {
+    sb.cmd(&[
+        "practice",
+        "--scenario",
+        "late-arrivals",
+        "--seed",
+        "1",
+        "--answers",
+        "-",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(stderr)
+    .spawn()
+    .expect("spawn pipeprep")
+}
+
 /// A live pipe: the reply to each answer is flushed as soon as its `---` arrives, before stdin
 /// is closed, so another program can hold a conversation through the pipe.
 #[test]
 fn live_pipe_replies_per_turn() {
     let sb = Sandbox::new();
-    let mut child = sb
-        .cmd(&[
-            "practice",
-            "--scenario",
-            "late-arrivals",
-            "--seed",
-            "1",
-            "--answers",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn pipeprep");
+    let mut child = piped_practice(&sb, Stdio::null());
     let stdout = child.stdout.take().expect("piped stdout");
     let (tx, rx) = mpsc::channel::<String>();
     let reader = std::thread::spawn(move || {
@@ -329,21 +333,7 @@ fn live_pipe_replies_per_turn() {
 #[test]
 fn a_reader_that_goes_away_ends_the_run_quietly() {
     let sb = Sandbox::new();
-    let mut child = sb
-        .cmd(&[
-            "practice",
-            "--scenario",
-            "late-arrivals",
-            "--seed",
-            "1",
-            "--answers",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = piped_practice(&sb, Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     // Read the front matter, then close our end like `| head -3` does.
     let mut out = BufReader::new(child.stdout.take().unwrap());
