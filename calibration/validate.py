@@ -13,9 +13,16 @@ from collections import Counter
 DIMS = ["requirements_extraction", "architecture_design", "tool_selection", "failure_modes",
         "scaling_strategy", "cost_awareness", "data_quality"]
 LEVELS = ["novice", "intermediate", "expert"]
+# The eight scenarios of DESIGN.md section 3 must each be covered by the dev set; any scenario of
+# the bank may appear in a transcript.
 SCENARIOS = ["clickstream-analytics", "dedup-at-scale", "late-arrivals", "schema-evolution",
              "customer-360-etl", "food-delivery-platform", "cost-optimized-batch",
              "exactly-once-payments"]
+BANK_SCENARIOS = sorted(f[:-5] for f in os.listdir(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "bank", "scenarios")) if f.endswith(".toml"))
+# Voices of the candidate, for agreement per style (optional `style` key in labels.toml).
+STYLES = {"familiar", "paraphrase", "terse", "non-native", "confident-wrong", "question-only",
+          "failures-only", "ascii-markdown", "rambler", "adversarial"}
 FLAGS = {"ignoring_requirements", "single_tool", "ignoring_failures", "over_engineering",
          "under_engineering", "clarifying_questions", "tradeoffs_unprompted",
          "operational_concerns", "cost_considered", "testing_strategy"}
@@ -38,7 +45,7 @@ def check_transcript(path):
         err(f"{name}: must start with '---', 'scenario: ...', '---'")
         return None, 0
     scen = lines[1][len("scenario: "):].strip()
-    if scen != "null" and scen not in SCENARIOS:
+    if scen != "null" and scen not in BANK_SCENARIOS:
         err(f"{name}: unknown scenario {scen!r}")
     body = lines[3:]
     while body and body[-1] == "":
@@ -92,8 +99,10 @@ def check_set(d):
         f = t.get("file", "?")
         keys = set(t)
         need = {"file", "scenario", "profile", "flags", "note", *DIMS}
-        if keys != need:
-            err(f"{f}: keys differ from the schema: missing {sorted(need - keys)}, extra {sorted(keys - need)}")
+        if not need <= keys or not keys <= need | {"style"}:
+            err(f"{f}: keys differ from the schema: missing {sorted(need - keys)}, extra {sorted(keys - need - {'style'})}")
+        if "style" in t and t["style"] not in STYLES:
+            err(f"{f}: style {t['style']!r} is not one of {sorted(STYLES)}")
         for k in DIMS:
             v = t.get(k)
             if v not in LEVELS:
@@ -114,7 +123,7 @@ def check_set(d):
             want = t.get("scenario", "")
             if (scen or "") != want:
                 err(f"{f}: labels scenario {want!r} but front matter says {scen!r}")
-            if want and not f.startswith(f"{f[:2]}-{want}-"):
+            if want and f"-{want}-" not in f:
                 err(f"{f}: file name does not match scenario {want!r}")
         per_scen[t.get("scenario") or "(generic)"] += 1
         if "adversarial" in t.get("profile", ""):
@@ -137,7 +146,8 @@ def check_set(d):
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    sets = sys.argv[1:] or [os.path.join(here, "dev"), os.path.join(here, "holdout")]
+    sets = sys.argv[1:] or [os.path.join(here, d) for d in ("train", "dev", "holdout")
+                            if os.path.isdir(os.path.join(here, d))]
     for d in sets:
         res = check_set(d)
         if res and os.path.basename(os.path.normpath(d)) == "dev":
