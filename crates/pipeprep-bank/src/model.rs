@@ -97,6 +97,14 @@ pub struct Concept {
     #[serde(default)]
     pub patterns: Vec<String>,
     pub explain: String,
+    /// Plain-language phrasings that show the concept without its terms: the anchors the
+    /// analyzer's semantic layer compares candidate sentences with.
+    #[serde(default)]
+    pub examples: Vec<String>,
+    /// What the interviewer says when a candidate asks what the concept is: 2-4 sentences that
+    /// end with a question tying it back to the candidate's design.
+    #[serde(default)]
+    pub glossary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
