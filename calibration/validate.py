@@ -148,21 +148,36 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     sets = sys.argv[1:] or [os.path.join(here, d) for d in ("train", "dev", "holdout")
                             if os.path.isdir(os.path.join(here, d))]
+    tuned = {"per_dim": {k: Counter() for k in DIMS}, "per_scen": Counter(), "adv": 0}
+    all_scen, total = Counter(), 0
     for d in sets:
         res = check_set(d)
-        if res and os.path.basename(os.path.normpath(d)) == "dev":
+        if res:
             per_dim, per_scen, adv = res
-            for k in DIMS:
-                if per_dim[k]["expert"] < 6 or per_dim[k]["novice"] < 8:
-                    err(f"dev: {k} needs >= 6 expert and >= 8 novice labels")
-            for s in SCENARIOS:
-                if per_scen[s] < 4:
-                    err(f"dev: scenario {s} has {per_scen[s]} transcripts, needs >= 4")
-            if per_scen["(generic)"] < 4:
-                err("dev: needs >= 4 generic transcripts")
-            if sum(adv.values()) < 12:
-                err("dev: needs >= 12 adversarial transcripts")
+            all_scen.update(per_scen)
+            total += sum(per_scen.values())
+            if os.path.basename(os.path.normpath(d)) in ("train", "dev"):
+                for k in DIMS:
+                    tuned["per_dim"][k].update(per_dim[k])
+                tuned["per_scen"].update(per_scen)
+                tuned["adv"] += sum(adv.values())
         print()
+    if not sys.argv[1:]:
+        # Coverage of what the scorer is fitted and checked on (train + dev), and of the corpus.
+        for k in DIMS:
+            if tuned["per_dim"][k]["expert"] < 6 or tuned["per_dim"][k]["novice"] < 8:
+                err(f"train+dev: {k} needs >= 6 expert and >= 8 novice labels")
+        for s in SCENARIOS:
+            if tuned["per_scen"][s] < 4:
+                err(f"train+dev: scenario {s} has {tuned['per_scen'][s]} transcripts, needs >= 4")
+        if tuned["per_scen"]["(generic)"] < 4:
+            err("train+dev: needs >= 4 generic transcripts")
+        if tuned["adv"] < 12:
+            err("train+dev: needs >= 12 adversarial transcripts")
+        named = [s for s in all_scen if s != "(generic)"]
+        print(f"corpus: {total} labelled transcripts over {len(named)} scenarios")
+        if total < 200 or len(named) < 20:
+            err("corpus: needs >= 200 labelled transcripts over >= 20 scenarios")
     if errors:
         print(f"FAILED: {len(errors)} problem(s)")
         for e in errors:
