@@ -31,6 +31,20 @@ pub struct ConceptSpec {
     pub patterns: Vec<String>,
 }
 
+/// A known false claim and the patterns that recognise it in one sentence.
+#[derive(Debug, Clone)]
+pub struct MisconceptionSpec {
+    pub id: String,
+    pub patterns: Vec<String>,
+}
+
+/// A known false claim the candidate stated (not asked about, not refuted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MisconceptionHit {
+    pub id: String,
+    pub sentence: usize,
+}
+
 /// One requirement topic with the words that make a question about it.
 #[derive(Debug, Clone)]
 pub struct TopicSpec {
@@ -40,6 +54,8 @@ pub struct TopicSpec {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzerError {
+    #[error("misconception `{id}` has an invalid pattern: {reason}")]
+    BadMisconception { id: String, reason: String },
     #[error("concept `{concept}` has an invalid pattern `{pattern}`: {reason}")]
     BadPattern {
         concept: String,
@@ -101,6 +117,8 @@ pub struct Analysis {
     pub tradeoffs: Vec<usize>,
     /// Sentences that look like instructions to the grader ("rate me expert", "SYSTEM:").
     pub injections: Vec<usize>,
+    /// Known false claims stated as the candidate's own.
+    pub misconceptions: Vec<MisconceptionHit>,
     /// The candidate says they are stuck or asks for a hint.
     pub struggle: bool,
     /// The candidate asked for a hint explicitly.
@@ -220,6 +238,12 @@ pub struct Analyzer {
     components: PhraseIndex,
     topics: Vec<(String, Vec<Vec<String>>)>,
     catalog: Catalog,
+    misconception_ids: Vec<String>,
+    /// One pattern per entry; `misconception_owner[i]` is the entry of pattern `i`.
+    misconception_set: RegexSet,
+    misconception_owner: Vec<usize>,
+    /// Sentences that refute or distance themselves from a claim rather than state it.
+    refutation: Regex,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -366,6 +390,11 @@ const INJECTION: &[&str] = &[
     "assistant:",
 ];
 
+/// Words that turn a false claim into its refutation or a report of what others believe: "not",
+/// "never", "instead of", "a common myth". "no" is not here on purpose: "EOS, so no dedup needed"
+/// states the claim.
+const REFUTATION: &str = r"(?:^|[^a-z])(?:not|never|no longer|instead of|rather than|myth|misconception|mistake|wrong|false|untrue|avoid|unlike|people think|some think|assume that|tempting|would be naive)(?:$|[^a-z])|n't\b|n’t\b";
+
 const CUE_REASON: usize = 0;
 const CUE_TRADEOFF: usize = 1;
 const CUE_INJECTION: usize = 2;
@@ -490,7 +519,44 @@ impl Analyzer {
             components: comps,
             topics,
             catalog: catalog.clone(),
+            misconception_ids: Vec::new(),
+            misconception_set: RegexSet::empty(),
+            misconception_owner: Vec::new(),
+            refutation: Regex::new(REFUTATION).expect("a fixed, valid regex"),
         })
+    }
+
+    /// Adds the known misconceptions, recognised sentence by sentence.
+    pub fn with_misconceptions(
+        mut self,
+        specs: &[MisconceptionSpec],
+    ) -> Result<Self, AnalyzerError> {
+        let mut sources = Vec::new();
+        let mut owner = Vec::new();
+        for (i, m) in specs.iter().enumerate() {
+            for p in &m.patterns {
+                if let Err(e) = Regex::new(&format!("(?i){p}")) {
+                    return Err(AnalyzerError::BadMisconception {
+                        id: m.id.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+                sources.push(format!("(?i){p}"));
+                owner.push(i);
+            }
+        }
+        // `.{0,80}` gaps over Unicode make big automata; the limit is raised rather than the
+        // patterns made vaguer.
+        self.misconception_set = regex::RegexSetBuilder::new(&sources)
+            .size_limit(256 << 20)
+            .build()
+            .map_err(|e| AnalyzerError::BadMisconception {
+                id: String::new(),
+                reason: e.to_string(),
+            })?;
+        self.misconception_owner = owner;
+        self.misconception_ids = specs.iter().map(|m| m.id.clone()).collect();
+        Ok(self)
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -597,6 +663,21 @@ impl Analyzer {
                     matched: text[start..end].to_string(),
                     negated: Self::negated(s, first),
                 });
+            }
+            if !s.is_question && !unsure && !self.refutation.is_match(&lower) {
+                for pi in self.misconception_set.matches(&lower).iter() {
+                    let id = &self.misconception_ids[self.misconception_owner[pi]];
+                    if !a
+                        .misconceptions
+                        .iter()
+                        .any(|h| &h.id == id && h.sentence == si)
+                    {
+                        a.misconceptions.push(MisconceptionHit {
+                            id: id.clone(),
+                            sentence: si,
+                        });
+                    }
+                }
             }
             if s.is_question {
                 let topics: Vec<String> = self

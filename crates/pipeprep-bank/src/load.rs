@@ -10,7 +10,7 @@ use pipeprep_design::{Catalog, PriceTable};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::model::{Concept, Dimension, Resource, Scenario, Topic};
+use crate::model::{Concept, Dimension, Misconception, Resource, Scenario, Topic};
 
 /// One bank file: where it came from, its path relative to the bank root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +68,7 @@ pub struct Bank {
     pub prices: PriceTable,
     pub resources: Vec<Resource>,
     pub topics: Vec<Topic>,
+    pub misconceptions: Vec<Misconception>,
 }
 
 impl Bank {
@@ -106,6 +107,13 @@ impl Bank {
 struct TopicsFile {
     #[serde(default)]
     topic: Vec<Topic>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MisconceptionsFile {
+    #[serde(default)]
+    misconception: Vec<Misconception>,
 }
 
 #[derive(Deserialize)]
@@ -236,6 +244,7 @@ struct Layer {
     prices: Entries<Price>,
     resources: Entries<Resource>,
     scenarios: Entries<Scenario>,
+    misconceptions: Entries<Misconception>,
 }
 
 fn parse_layer(c: &mut Collector<'_>, range: std::ops::Range<usize>) -> Layer {
@@ -269,6 +278,13 @@ fn parse_layer(c: &mut Collector<'_>, range: std::ops::Range<usize>) -> Layer {
                     .resources
                     .items
                     .extend(f.resource.into_iter().map(|t| (t, i)));
+            }
+        } else if rel == "misconceptions.toml" {
+            if let Some(f) = c.parse::<MisconceptionsFile>(i) {
+                layer
+                    .misconceptions
+                    .items
+                    .extend(f.misconception.into_iter().map(|t| (t, i)));
             }
         } else if rel.starts_with("concepts/") {
             if let Some(f) = c.parse::<ConceptsFile>(i) {
@@ -385,6 +401,13 @@ pub fn load_layers(layers: &[Vec<BankFile>]) -> Result<Bank, Problems> {
             |t| &t.id,
             "scenario",
         );
+        merge(
+            &mut c,
+            &mut merged.misconceptions,
+            layer.misconceptions,
+            |t| &t.id,
+            "misconception",
+        );
         start = end;
     }
     check(&mut c, &merged);
@@ -403,6 +426,12 @@ pub fn load_layers(layers: &[Vec<BankFile>]) -> Result<Bank, Problems> {
             prices: PriceTable::new(merged.prices.items.into_iter().map(|(s, _)| s).collect()),
             resources: merged.resources.items.into_iter().map(|(s, _)| s).collect(),
             topics: merged.topics.items.into_iter().map(|(s, _)| s).collect(),
+            misconceptions: merged
+                .misconceptions
+                .items
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect(),
         })
     } else {
         let mut problems = c.problems;
@@ -514,6 +543,10 @@ fn check(c: &mut Collector<'_>, m: &Layer) {
                 );
             }
         }
+    }
+
+    for (k, f) in &m.misconceptions.items {
+        check_misconception(c, k, *f);
     }
 
     let mut alias_owner: BTreeMap<String, String> = BTreeMap::new();
@@ -648,6 +681,92 @@ fn check(c: &mut Collector<'_>, m: &Layer) {
     }
     for (s, f) in &m.scenarios.items {
         check_scenario(c, *f, s, &concept_ids, &component_ids, &topic_ids);
+    }
+}
+
+/// A misconception must be recognisable: valid patterns that match every claim it lists and none
+/// of its correct statements, so a bad pattern is caught here rather than as false corrections.
+fn check_misconception(c: &mut Collector<'_>, k: &Misconception, f: usize) {
+    if !is_kebab(&k.id) {
+        let line = c.line_of_id(f, &k.id);
+        c.push(
+            f,
+            line,
+            format!("misconception id `{}` is not lowercase kebab-case", k.id),
+            "use lowercase letters, digits and single hyphens, like `late-data`",
+        );
+    }
+    if k.cap != "novice" && k.cap != "intermediate" {
+        let line = c.line_of_value(f, &k.cap);
+        c.push(
+            f,
+            line,
+            format!("misconception `{}` has cap `{}`", k.id, k.cap),
+            "use cap = \"novice\" or cap = \"intermediate\"",
+        );
+    }
+    if k.patterns.is_empty() || k.claims.is_empty() {
+        let line = c.line_of_id(f, &k.id);
+        c.push(
+            f,
+            line,
+            format!("misconception `{}` needs patterns and claims", k.id),
+            "add at least one pattern and one claim it matches",
+        );
+        return;
+    }
+    let mut compiled = Vec::new();
+    for p in &k.patterns {
+        match regex::RegexBuilder::new(&format!("(?i){p}"))
+            .size_limit(1 << 20)
+            .build()
+        {
+            Ok(re) => compiled.push(re),
+            Err(e) => {
+                let line = c.line_of(f, p);
+                let first = e
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("invalid")
+                    .trim()
+                    .to_string();
+                c.push(
+                    f,
+                    line,
+                    format!(
+                        "pattern of misconception `{}` is not a valid regex: {first}",
+                        k.id
+                    ),
+                    "fix the regular expression (Rust regex syntax, no look-around)",
+                );
+            }
+        }
+    }
+    if compiled.len() != k.patterns.len() {
+        return;
+    }
+    let hit = |t: &str| compiled.iter().any(|re| re.is_match(&t.to_lowercase()));
+    for claim in k.claims.iter().filter(|t| !hit(t)) {
+        let line = c.line_of_value(f, claim);
+        c.push(
+            f,
+            line,
+            format!("claim of misconception `{}` matches none of its patterns", k.id),
+            "widen a pattern or reword the claim",
+        );
+    }
+    for ok in k.not_claims.iter().filter(|t| hit(t)) {
+        let line = c.line_of_value(f, ok);
+        c.push(
+            f,
+            line,
+            format!(
+                "correct statement listed for misconception `{}` matches its patterns",
+                k.id
+            ),
+            "narrow the pattern so it does not match correct statements",
+        );
     }
 }
 

@@ -107,6 +107,32 @@ pub struct Concept {
     pub glossary: Option<String>,
 }
 
+/// A claim candidates make with confidence that is false. Recognising it caps the dimension it
+/// touches and puts a short correction on the scorecard: fluency must not earn what substance
+/// would not.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Misconception {
+    pub id: String,
+    /// The one rubric dimension the claim undermines.
+    pub dimension: Dimension,
+    /// The highest level that dimension can reach while the claim stands: novice or intermediate.
+    pub cap: String,
+    /// Rust regexes matched case-insensitively against one lowercased sentence at a time.
+    pub patterns: Vec<String>,
+    /// Phrasings of the claim; each must match a pattern (checked by the test suite).
+    pub claims: Vec<String>,
+    /// Correct or negated statements about the same things; none may match (checked too).
+    #[serde(default)]
+    pub not_claims: Vec<String>,
+    /// What is true instead.
+    pub fact: String,
+    /// The kind correction the scorecard shows.
+    pub correction: String,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {

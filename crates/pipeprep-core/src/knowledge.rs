@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pipeprep_analyzer::{Analyzer, ConceptSpec, TopicSpec};
+use pipeprep_analyzer::{Analyzer, ConceptSpec, MisconceptionSpec, TopicSpec};
 use pipeprep_bank::{Bank, Concept, Dimension, Scenario};
 
 /// The bank plus the structures derived from it.
@@ -115,7 +115,16 @@ impl Knowledge {
                 keywords: t.keywords.clone(),
             })
             .collect();
+        let misconceptions: Vec<MisconceptionSpec> = bank
+            .misconceptions
+            .iter()
+            .map(|m| MisconceptionSpec {
+                id: m.id.clone(),
+                patterns: m.patterns.clone(),
+            })
+            .collect();
         let analyzer = Analyzer::new(&specs, &bank.catalog, &topics)
+            .and_then(|a| a.with_misconceptions(&misconceptions))
             .map_err(|e| KnowledgeError::Lexicon(e.to_string()))?;
         let concept_dims = bank
             .concepts

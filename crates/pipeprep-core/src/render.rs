@@ -79,19 +79,29 @@ pub fn markdown(card: &Scorecard, scored_by: &str) -> String {
     for s in &card.strengths {
         let _ = writeln!(o, "- {s}");
     }
-    if !card.strengths.is_empty() && card.strengths.len() < 3 {
-        let _ = writeln!(
-            o,
-            "- (Only {} strength(s) could be grounded in what was said.)",
-            card.strengths.len()
-        );
-    }
     let _ = writeln!(o);
     let _ = writeln!(o, "**To improve**");
     for s in &card.improvements {
         let _ = writeln!(o, "- {s}");
     }
     let _ = writeln!(o);
+    if !card.corrections.is_empty() {
+        let _ = writeln!(o, "**Worth correcting**");
+        for c in &card.corrections {
+            let src = c
+                .source
+                .as_deref()
+                .map_or(String::new(), |u| format!(" (source: {u})"));
+            let _ = writeln!(
+                o,
+                "- You said (turn {}): \"{}\" — {}{src}",
+                c.turn,
+                clip(&c.quote),
+                c.correction
+            );
+        }
+        let _ = writeln!(o);
+    }
     if !card.resources.is_empty() {
         let _ = writeln!(o, "**Study next**");
         for r in &card.resources {
@@ -99,6 +109,16 @@ pub fn markdown(card: &Scorecard, scored_by: &str) -> String {
         }
     }
     o
+}
+
+/// A quote short enough for one scorecard line.
+fn clip(q: &str) -> String {
+    if q.chars().count() > 160 {
+        let cut: String = q.chars().take(157).collect();
+        format!("{cut}...")
+    } else {
+        q.to_string()
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -171,6 +191,19 @@ th{{background:#f6f8fa}}.novice{{color:#b42318}}.intermediate{{color:#9a6700}}.e
         let _ = writeln!(o, "<h2>{h}</h2><ul>");
         for s in items.iter() {
             let _ = writeln!(o, "<li>{}</li>", esc(s));
+        }
+        let _ = writeln!(o, "</ul>");
+    }
+    if !card.corrections.is_empty() {
+        let _ = writeln!(o, "<h2>Worth correcting</h2><ul>");
+        for c in &card.corrections {
+            let _ = writeln!(
+                o,
+                "<li>You said (turn {}): “{}” — {}</li>",
+                c.turn,
+                esc(&clip(&c.quote)),
+                esc(&c.correction)
+            );
         }
         let _ = writeln!(o, "</ul>");
     }

@@ -97,6 +97,18 @@ pub struct ResourcePick {
     pub dimension: Dimension,
 }
 
+/// A false claim the candidate made, with the kind correction the scorecard gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Correction {
+    pub id: String,
+    pub dimension: Dimension,
+    pub turn: usize,
+    pub quote: String,
+    pub correction: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
 /// The scorecard, in the JSON shape of DESIGN.md §3.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scorecard {
@@ -108,6 +120,8 @@ pub struct Scorecard {
     pub strengths: Vec<String>,
     pub improvements: Vec<String>,
     pub resources: Vec<ResourcePick>,
+    /// Known misconceptions the candidate stated; each caps its dimension.
+    pub corrections: Vec<Correction>,
 }
 
 const EDGE_TOPICS: &[&str] = &[
@@ -269,6 +283,8 @@ struct Ledger<'a> {
     money_quotes: Vec<(usize, String)>,
     cost_sentences: Vec<(usize, String)>,
     injection_turns: Vec<usize>,
+    /// Known false claims, first statement of each.
+    misconceptions: Vec<Correction>,
     hints_asked: usize,
     /// Concepts credited (weight >= 0.6) in the answers to each injected failure.
     failure_answers: Vec<BTreeSet<String>>,
@@ -425,6 +441,7 @@ impl<'a> Ledger<'a> {
             money_quotes: Vec::new(),
             cost_sentences: Vec::new(),
             injection_turns: Vec::new(),
+            misconceptions: Vec::new(),
             hints_asked: 0,
             failure_answers: Vec::new(),
             det: k.detection.clone(),
@@ -476,6 +493,21 @@ impl<'a> Ledger<'a> {
             .collect();
         let in_question: BTreeSet<usize> = a.questions.iter().map(|q| q.sentence).collect();
         self.content_words += a.content_words;
+        for h in &a.misconceptions {
+            if self.misconceptions.iter().any(|c| c.id == h.id) {
+                continue;
+            }
+            if let Some(m) = self.k.bank.misconceptions.iter().find(|m| m.id == h.id) {
+                self.misconceptions.push(Correction {
+                    id: m.id.clone(),
+                    dimension: m.dimension,
+                    turn,
+                    quote: a.sentences[h.sentence].clone(),
+                    correction: m.correction.trim().to_string(),
+                    source: m.source.clone(),
+                });
+            }
+        }
         if !a.injections.is_empty() {
             self.injection_turns.push(turn);
         }
@@ -843,7 +875,7 @@ pub fn score(k: &Knowledge, t: &Transcript, hints_used: Option<usize>) -> Scorec
                 strength: 0.0,
             }
         } else {
-            score_dim(&l, d)
+            cap_for_misconceptions(&l, score_dim(&l, d))
         };
         ds.evidence.retain(|e| {
             t.turns
@@ -866,7 +898,38 @@ pub fn score(k: &Knowledge, t: &Transcript, hints_used: Option<usize>) -> Scorec
         strengths,
         improvements,
         resources,
+        corrections: l.misconceptions.clone(),
     }
+}
+
+/// A confident false claim caps the dimension it belongs to (label conventions: wrong is worse
+/// than missing), and the justification says which claim and quotes it.
+fn cap_for_misconceptions(l: &Ledger<'_>, mut ds: DimensionScore) -> DimensionScore {
+    for c in l.misconceptions.iter().filter(|c| c.dimension == ds.id) {
+        let Some(m) = l.k.bank.misconceptions.iter().find(|m| m.id == c.id) else {
+            continue;
+        };
+        let cap = Level::from_str_opt(&m.cap).unwrap_or(Level::Intermediate);
+        if ds.level > cap {
+            ds.level = cap;
+            ds.strength = ds.strength.min(0.5);
+            let base = ds.justification.trim_end_matches('.').to_string();
+            ds.justification = format!(
+                "{base}; capped at {} by a claim that does not hold ({})",
+                cap.as_str(),
+                quote_line(c.turn, &c.quote)
+            ) + ".";
+            let e = Evidence {
+                turn: c.turn,
+                quote: c.quote.clone(),
+            };
+            if !ds.evidence.contains(&e) {
+                ds.evidence.insert(0, e);
+                ds.evidence.truncate(3);
+            }
+        }
+    }
+    ds
 }
 
 fn not_demonstrated(d: Dimension, what: &str) -> DimensionScore {

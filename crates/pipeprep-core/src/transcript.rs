@@ -52,8 +52,9 @@ fn turn_start(line: &str) -> Option<(Speaker, &str)> {
             let Some(rest) = t.strip_prefix(open) else {
                 continue;
             };
-            if rest.len() >= name.len()
-                && rest[..name.len()].eq_ignore_ascii_case(name)
+            if rest
+                .get(..name.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(name))
                 && let Some(body) = rest[name.len()..].strip_prefix(close)
             {
                 return Some((sp, body.trim_start()));
