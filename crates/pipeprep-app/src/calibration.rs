@@ -18,6 +18,8 @@ struct LabelsFile {
 #[derive(Deserialize)]
 struct Entry {
     file: String,
+    #[serde(default)]
+    style: Option<String>,
     requirements_extraction: String,
     architecture_design: String,
     tool_selection: String,
@@ -74,6 +76,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Labelled>> {
             name: e.file,
             transcript,
             labels,
+            style: e.style,
         });
     }
     Ok(out)

@@ -11,7 +11,7 @@ mod model;
 
 pub use load::{Bank, BankFile, Problem, Problems, load, load_layers};
 pub use model::{
-    Concept, Difficulty, Dimension, Expectation, Failure, HintLadder, Misconception, Params, Probe,
+    Concept, Difficulty, Dimension, Expectation, Failure, HintLadder, LevelModel, Misconception, Params, Probe,
     RefComponent,
     Reference, Requirement, Resource, Scenario, Topic, Tradeoff, Twist,
 };

@@ -10,7 +10,7 @@ use pipeprep_design::{Catalog, PriceTable};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::model::{Concept, Dimension, Misconception, Resource, Scenario, Topic};
+use crate::model::{Concept, Dimension, LevelModel, Misconception, Resource, Scenario, Topic};
 
 /// One bank file: where it came from, its path relative to the bank root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,8 @@ pub struct Bank {
     pub resources: Vec<Resource>,
     pub topics: Vec<Topic>,
     pub misconceptions: Vec<Misconception>,
+    /// The fitted level model per dimension (empty when no `levels.toml` is loaded).
+    pub levels: Vec<LevelModel>,
 }
 
 impl Bank {
@@ -107,6 +109,15 @@ impl Bank {
 struct TopicsFile {
     #[serde(default)]
     topic: Vec<Topic>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LevelsFile {
+    #[serde(default)]
+    fitted: Option<toml::Value>,
+    #[serde(default)]
+    dimension: Vec<LevelModel>,
 }
 
 #[derive(Deserialize)]
@@ -245,6 +256,7 @@ struct Layer {
     resources: Entries<Resource>,
     scenarios: Entries<Scenario>,
     misconceptions: Entries<Misconception>,
+    levels: Entries<LevelModel>,
 }
 
 fn parse_layer(c: &mut Collector<'_>, range: std::ops::Range<usize>) -> Layer {
@@ -278,6 +290,26 @@ fn parse_layer(c: &mut Collector<'_>, range: std::ops::Range<usize>) -> Layer {
                     .resources
                     .items
                     .extend(f.resource.into_iter().map(|t| (t, i)));
+            }
+        } else if rel == "levels.toml" {
+            if let Some(f) = c.parse::<LevelsFile>(i) {
+                let _ = f.fitted;
+                for m in f.dimension {
+                    if m.features.len() != m.weights.len() || m.thresholds[0] > m.thresholds[1] {
+                        let line = c.line_of_value(i, m.id.id());
+                        c.push(
+                            i,
+                            line,
+                            format!(
+                                "level model `{}` needs one weight per feature and ascending thresholds",
+                                m.id.id()
+                            ),
+                            "re-fit it with `python3 calibration/fit.py`",
+                        );
+                    } else {
+                        layer.levels.items.push((m, i));
+                    }
+                }
             }
         } else if rel == "misconceptions.toml" {
             if let Some(f) = c.parse::<MisconceptionsFile>(i) {
@@ -403,6 +435,13 @@ pub fn load_layers(layers: &[Vec<BankFile>]) -> Result<Bank, Problems> {
         );
         merge(
             &mut c,
+            &mut merged.levels,
+            layer.levels,
+            |t| t.id.id(),
+            "level model",
+        );
+        merge(
+            &mut c,
             &mut merged.misconceptions,
             layer.misconceptions,
             |t| &t.id,
@@ -426,6 +465,7 @@ pub fn load_layers(layers: &[Vec<BankFile>]) -> Result<Bank, Problems> {
             prices: PriceTable::new(merged.prices.items.into_iter().map(|(s, _)| s).collect()),
             resources: merged.resources.items.into_iter().map(|(s, _)| s).collect(),
             topics: merged.topics.items.into_iter().map(|(s, _)| s).collect(),
+            levels: merged.levels.items.into_iter().map(|(s, _)| s).collect(),
             misconceptions: merged
                 .misconceptions
                 .items

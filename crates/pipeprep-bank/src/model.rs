@@ -107,6 +107,19 @@ pub struct Concept {
     pub glossary: Option<String>,
 }
 
+/// A fitted ordinal model for one rubric dimension (`levels.toml`, written by
+/// `calibration/fit.py`): score = Σ weight × feature; below the first threshold is novice, below the
+/// second intermediate, else expert. Feature names are the scorer's; weights are data so they can
+/// be re-fitted without a code change.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelModel {
+    pub id: Dimension,
+    pub features: Vec<String>,
+    pub weights: Vec<f64>,
+    pub thresholds: [f64; 2],
+}
+
 /// A claim candidates make with confidence that is false. Recognising it caps the dimension it
 /// touches and puts a short correction on the scorecard: fluency must not earn what substance
 /// would not.

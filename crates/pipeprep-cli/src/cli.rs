@@ -155,6 +155,10 @@ pub struct GradeArgs {
     /// matrix per dimension.
     #[arg(long, value_name = "DIR", conflicts_with = "file")]
     pub eval: Option<PathBuf>,
+    /// With --eval: print, as JSON lines, the evidence features the level model reads for each
+    /// transcript and dimension with its label (input of `calibration/fit.py`).
+    #[arg(long, requires = "eval")]
+    pub features: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -67,6 +67,10 @@ pub struct DimensionScore {
     /// Position inside the level, 0..1, for the overall score.
     #[serde(skip)]
     pub strength: f64,
+    /// The interpretable evidence the fitted level model read (empty when the dimension was not
+    /// demonstrated at all); `grade --eval DIR --features` prints it for re-fitting.
+    #[serde(skip)]
+    pub features: Vec<(&'static str, f64)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -873,6 +877,7 @@ pub fn score(k: &Knowledge, t: &Transcript, hints_used: Option<usize>) -> Scorec
                 justification: "Insufficient evidence: the answers were too short or not meaningful enough to assess this dimension.".into(),
                 evidence: Vec::new(),
                 strength: 0.0,
+                features: Vec::new(),
             }
         } else {
             cap_for_misconceptions(&l, score_dim(&l, d))
@@ -932,6 +937,37 @@ fn cap_for_misconceptions(l: &Ledger<'_>, mut ds: DimensionScore) -> DimensionSc
     ds
 }
 
+/// Counts enter the level model on a log scale: the first mention matters more than the tenth.
+fn ln1p(x: f64) -> f64 {
+    x.max(0.0).ln_1p()
+}
+
+/// The level the fitted model (`bank/levels.toml`) gives these features. A dimension with no
+/// fitted model is judged novice, which `scenarios validate` reports.
+fn fitted_level(l: &Ledger<'_>, d: Dimension, feats: &[(&'static str, f64)]) -> Level {
+    let Some(m) = l.k.bank.levels.iter().find(|m| m.id == d) else {
+        return Level::Novice;
+    };
+    let score: f64 = m
+        .features
+        .iter()
+        .zip(&m.weights)
+        .map(|(name, w)| {
+            w * feats
+                .iter()
+                .find(|(f, _)| f == name)
+                .map_or(0.0, |(_, v)| *v)
+        })
+        .sum();
+    if score < m.thresholds[0] {
+        Level::Novice
+    } else if score < m.thresholds[1] {
+        Level::Intermediate
+    } else {
+        Level::Expert
+    }
+}
+
 fn not_demonstrated(d: Dimension, what: &str) -> DimensionScore {
     DimensionScore {
         id: d,
@@ -939,6 +975,7 @@ fn not_demonstrated(d: Dimension, what: &str) -> DimensionScore {
         justification: format!("Not demonstrated: {what}."),
         evidence: Vec::new(),
         strength: 0.0,
+        features: Vec::new(),
     }
 }
 
@@ -998,17 +1035,29 @@ fn score_requirements(l: &Ledger<'_>) -> DimensionScore {
             .join(", ")
     };
     let all_topics: Vec<&String> = asked.iter().map(|(t, _)| *t).collect();
-    let (level, strength, why) = if early.len() >= 4 && edge.len() >= 2 {
+    let feats = vec![
+        ("early_topics", ln1p(early.len() as f64)),
+        ("edge_topics", ln1p(edge.len() as f64)),
+        ("all_topics", ln1p(all_topics.len() as f64)),
+        ("requirement_concepts", ln1p(re_sum)),
+        ("questions_only", f64::from(u8::from(l.first_design_turn.is_none()))),
+    ];
+    let fitted = fitted_level(l, d, &feats);
+    let (level, strength, why) = if fitted == Level::Expert {
         (
             Level::Expert,
             ((early.len() + edge.len()) as f64 / 10.0).min(1.0),
-            format!(
-                "Asked about {} before designing, including edge cases ({})",
-                topic_names(&early),
-                topic_names(&edge)
-            ),
+            if edge.is_empty() {
+                format!("Asked about {} before designing", topic_names(&all_topics))
+            } else {
+                format!(
+                    "Asked about {} before designing, including edge cases ({})",
+                    topic_names(&early),
+                    topic_names(&edge)
+                )
+            },
         )
-    } else if all_topics.len() >= 2 || (all_topics.len() == 1 && re_sum >= 1.0) {
+    } else if fitted == Level::Intermediate {
         let missing = if edge.is_empty() {
             "; did not probe edge cases such as peaks, late data or budget"
         } else {
@@ -1036,6 +1085,7 @@ fn score_requirements(l: &Ledger<'_>) -> DimensionScore {
         justification: format!("{why} ({}).", quotes.join("; ")),
         evidence,
         strength,
+        features: feats,
     }
 }
 
@@ -1085,7 +1135,17 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
     }
     let reasoned = l.reasoned_sentences + l.tradeoff_quotes.len();
     let single = comps.len() <= 1 && n < 2;
-    let (level, strength, why) = if single {
+    let feats = vec![
+        ("layers", ln1p(layers.len() as f64)),
+        ("multipath", f64::from(u8::from(multipath))),
+        ("reasoned", ln1p(reasoned as f64)),
+        ("architecture_concepts", ln1p(n as f64)),
+        ("components", ln1p(comps.len() as f64)),
+        ("single_tool", f64::from(u8::from(single))),
+        ("under_engineered", f64::from(u8::from(l.under_engineered()))),
+    ];
+    let fitted = fitted_level(l, d, &feats);
+    let (level, strength, why) = if fitted == Level::Novice && single {
         let name = comps
             .iter()
             .next()
@@ -1096,19 +1156,26 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
             0.3,
             format!("A single tool ({name}) was proposed for every job"),
         )
-    } else if l.under_engineered() {
+    } else if fitted == Level::Novice && l.under_engineered() {
         (
             Level::Novice,
             0.4,
             "Every job goes through serverless functions with no buffer, far below what the volume needs".to_string(),
         )
-    } else if layers.len() >= 3 && multipath && reasoned >= 3 && n >= 2 {
+    } else if fitted == Level::Expert {
         (
             Level::Expert,
             (n as f64 / 6.0).min(1.0),
-            "A layered design with separate paths for different SLAs, justified".to_string(),
+            if multipath {
+                "A layered design with separate paths for different SLAs, justified".to_string()
+            } else {
+                format!(
+                    "A layered design across {} layers with clear separation of concerns, justified",
+                    layers.len()
+                )
+            },
         )
-    } else if layers.len() >= 2 && reasoned >= 1 && (n >= 1 || comps.len() >= 3) {
+    } else if fitted == Level::Intermediate {
         let gap = if multipath {
             ""
         } else {
@@ -1135,6 +1202,7 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
         justification: with_quotes(why, &ev),
         evidence: ev,
         strength,
+        features: feats,
     }
 }
 
@@ -1188,8 +1256,16 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
     if comps.is_empty() {
         return not_demonstrated(d, "no tools were chosen with a reason");
     }
+    let feats = vec![
+        ("comparisons", ln1p(compared as f64)),
+        ("internals", ln1p(internals.len() as f64)),
+        ("components", ln1p(comps.len() as f64)),
+        ("reasoned", ln1p(l.reasoned_sentences as f64)),
+        ("over_engineered", f64::from(u8::from(l.over_engineered().is_some()))),
+    ];
+    let fitted = fitted_level(l, d, &feats);
     let (level, strength, why) =
-        if (compared >= 1 && internals.len() >= 2 || internals.len() >= 4) && comps.len() >= 3 {
+        if fitted == Level::Expert {
             let names: Vec<String> = internals
                 .iter()
                 .take(3)
@@ -1203,9 +1279,7 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
                     names.join(", ")
                 ),
             )
-        } else if compared >= 1
-            || (!internals.is_empty() && comps.len() >= 3 && l.reasoned_sentences >= 2)
-        {
+        } else if fitted == Level::Intermediate {
             (
                 Level::Intermediate,
                 (compared as f64 / 3.0).min(1.0),
@@ -1245,6 +1319,7 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
         justification: with_quotes(why, &ev),
         evidence: ev,
         strength,
+        features: feats,
     }
 }
 
@@ -1296,7 +1371,16 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
     } else {
         full_answers >= 1
     };
-    let (level, strength, why) = if covered == 3 && core >= 5 && answered_well {
+    let feats = vec![
+        ("covered_kinds", covered as f64),
+        ("core_concepts", ln1p(core as f64)),
+        ("full_answers", ln1p(full_answers as f64)),
+        ("good_answers", ln1p(good_answers as f64)),
+        ("failure_concepts", ln1p(n as f64)),
+        ("answered_well", f64::from(u8::from(answered_well))),
+    ];
+    let fitted = fitted_level(l, d, &feats);
+    let (level, strength, why) = if fitted == Level::Expert {
         (
             Level::Expert,
             (core as f64 / 9.0).min(1.0),
@@ -1307,7 +1391,7 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
                 names(l, &prev)
             ),
         )
-    } else if (core >= 2 && !rec.is_empty()) || core >= 3 {
+    } else if fitted == Level::Intermediate {
         let mut missing = Vec::new();
         if det.is_empty() {
             missing.push("detection");
@@ -1341,6 +1425,7 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
         justification: with_quotes(why, &ev),
         evidence: ev,
         strength,
+        features: feats,
     }
 }
 
@@ -1376,14 +1461,22 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
         );
     }
     let reasoned_adv = adv.iter().any(|c| l.w(c) >= 1.0);
-    let (mut level, strength, mut why) = if adv.len() >= 2 && n >= 3 && reasoned_adv {
+    let feats = vec![
+        ("advanced", ln1p(adv.len() as f64)),
+        ("scaling_concepts", ln1p(n as f64)),
+        ("reasoned_advanced", f64::from(u8::from(reasoned_adv))),
+        ("wrong_estimate", f64::from(u8::from(!l.wrong_estimates.is_empty()))),
+        ("over_engineered", f64::from(u8::from(l.over_engineered().is_some()))),
+    ];
+    let fitted = fitted_level(l, d, &feats);
+    let (mut level, strength, mut why) = if fitted == Level::Expert {
         let names: Vec<String> = adv.iter().take(4).map(|c| l.k.concept_name(c)).collect();
         (
             Level::Expert,
             (n as f64 / 7.0).min(1.0),
             format!("Addressed {}", names.join(", ")),
         )
-    } else if n >= 2 || !adv.is_empty() {
+    } else if fitted == Level::Intermediate {
         (
             Level::Intermediate,
             (n as f64 / 4.0).min(1.0),
@@ -1420,6 +1513,7 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
         justification: with_quotes(why, &ev),
         evidence: ev,
         strength,
+        features: feats,
     }
 }
 
@@ -1473,7 +1567,14 @@ fn score_cost(l: &Ledger<'_>) -> DimensionScore {
     if specific.is_empty() && talked == 0 {
         return not_demonstrated(d, "cost was not considered");
     }
-    let (level, strength, why) = if specific.len() >= 2 && opt.len() >= 3 && numbers {
+    let feats = vec![
+        ("specific_levers", ln1p(specific.len() as f64)),
+        ("levers", ln1p(opt.len() as f64)),
+        ("numbers", f64::from(u8::from(numbers))),
+        ("cost_sentences", ln1p(talked as f64)),
+    ];
+    let fitted = fitted_level(l, d, &feats);
+    let (level, strength, why) = if fitted == Level::Expert {
         let n: Vec<String> = specific
             .iter()
             .take(4)
@@ -1482,17 +1583,27 @@ fn score_cost(l: &Ledger<'_>) -> DimensionScore {
         (
             Level::Expert,
             (opt.len() as f64 / 6.0).min(1.0),
-            format!(
-                "Optimised cost against the SLA with specifics ({}) and numbers",
-                n.join(", ")
-            ),
+            if n.is_empty() {
+                "Optimised cost against the SLA with concrete levers and numbers".to_string()
+            } else {
+                format!(
+                    "Optimised cost against the SLA with specifics ({}) and numbers",
+                    n.join(", ")
+                )
+            },
         )
-    } else {
+    } else if fitted == Level::Intermediate {
         (
             Level::Intermediate,
             ((specific.len() + talked) as f64 / 4.0).min(1.0),
             "Mentioned cost as a factor without optimising it against the SLA in detail"
                 .to_string(),
+        )
+    } else {
+        (
+            Level::Novice,
+            0.5,
+            "Cost came up only in passing, not as a factor in the design".to_string(),
         )
     };
     DimensionScore {
@@ -1501,6 +1612,7 @@ fn score_cost(l: &Ledger<'_>) -> DimensionScore {
         justification: with_quotes(why, &ev),
         evidence: ev,
         strength,
+        features: feats,
     }
 }
 
@@ -1540,7 +1652,13 @@ fn score_quality(l: &Ledger<'_>) -> DimensionScore {
     }
     // Breadth across kinds of checks: schema talk alone (however rich) is one kind.
     let breadth = groups[0].1.min(2) + groups[1].1 + groups[2].1 + l.count(DQ_TESTS, 0.6);
-    let (level, strength, why) = if (covered.len() == 3 && n >= 3) || breadth >= 4 {
+    let feats = vec![
+        ("kinds_covered", covered.len() as f64),
+        ("quality_concepts", ln1p(n as f64)),
+        ("breadth", ln1p(breadth as f64)),
+    ];
+    let fitted = fitted_level(l, d, &feats);
+    let (level, strength, why) = if fitted == Level::Expert {
         (
             Level::Expert,
             (n as f64 / 7.0).min(1.0),
@@ -1550,12 +1668,21 @@ fn score_quality(l: &Ledger<'_>) -> DimensionScore {
                 names(l, &ids)
             ),
         )
-    } else {
+    } else if fitted == Level::Intermediate {
         (
             Level::Intermediate,
             (n as f64 / 4.0).min(1.0),
             format!(
                 "Mentioned validation ({}) without end-to-end coverage of schema, completeness and freshness",
+                names(l, &ids)
+            ),
+        )
+    } else {
+        (
+            Level::Novice,
+            0.5,
+            format!(
+                "Data checks came up only in passing ({}), not as part of the pipeline",
                 names(l, &ids)
             ),
         )
@@ -1566,6 +1693,7 @@ fn score_quality(l: &Ledger<'_>) -> DimensionScore {
         justification: with_quotes(why, &ev),
         evidence: ev,
         strength,
+        features: feats,
     }
 }
 

@@ -14,6 +14,29 @@ pub fn run(bank: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
     let k = &ctx.knowledge;
     if let Some(dir) = &args.eval {
         let set = pipeprep_app::calibration::load_dir(dir)?;
+        if args.features {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            for item in &set {
+                let card = score(k, &item.transcript, None);
+                for (ds, label) in card.dimensions.iter().zip(item.labels) {
+                    let feats: serde_json::Map<String, serde_json::Value> = ds
+                        .features
+                        .iter()
+                        .map(|(n, v)| ((*n).to_string(), serde_json::json!(v)))
+                        .collect();
+                    let row = serde_json::json!({
+                        "file": item.name,
+                        "style": item.style,
+                        "dimension": ds.id.id(),
+                        "label": label.as_str(),
+                        "features": feats,
+                    });
+                    writeln!(out, "{row}")?;
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         let report = pipeprep_core::calibration::evaluate(k, &set);
         print!("{}", report.to_text());
         return Ok(ExitCode::SUCCESS);
