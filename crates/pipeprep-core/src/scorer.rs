@@ -124,7 +124,10 @@ pub struct Scorecard {
     pub strengths: Vec<String>,
     pub improvements: Vec<String>,
     pub resources: Vec<ResourcePick>,
-    /// Known misconceptions the candidate stated; each caps its dimension.
+    /// Known misconceptions the candidate stated; each caps its dimension. An additive key of the
+    /// JSON contract, present only when there is something to correct, so consumers of the
+    /// DESIGN.md §3 shape see exactly that shape otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub corrections: Vec<Correction>,
 }
 
@@ -887,6 +890,10 @@ pub fn score(k: &Knowledge, t: &Transcript, hints_used: Option<usize>) -> Scorec
                 .get(e.turn - 1)
                 .is_some_and(|turn| turn.text.contains(&e.quote))
         });
+        // Every level above novice rests on something the candidate said (DESIGN.md §2).
+        if ds.level > Level::Novice && ds.evidence.is_empty() {
+            ds = not_demonstrated(d, "nothing the candidate said could be quoted for it");
+        }
         dims.push(ds);
     }
     let flags = flags(&l, t, &dims, insufficient);
@@ -1264,6 +1271,19 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
         ("over_engineered", f64::from(u8::from(l.over_engineered().is_some()))),
     ];
     let fitted = fitted_level(l, d, &feats);
+    // The tools chosen are evidence of the selection whatever the level.
+    if ev.is_empty()
+        && let Some((_, c)) = l.components.iter().max_by(|a, b| {
+            a.1.weight
+                .total_cmp(&b.1.weight)
+                .then(b.1.turn.cmp(&a.1.turn))
+        })
+    {
+        ev.push(Evidence {
+            turn: c.turn,
+            quote: c.quote.clone(),
+        });
+    }
     let (level, strength, why) =
         if fitted == Level::Expert {
             let names: Vec<String> = internals
@@ -1286,18 +1306,6 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
                 "Compared tools with some trade-offs, with little on their internals".to_string(),
             )
         } else {
-            if ev.is_empty()
-                && let Some((_, c)) = l.components.iter().max_by(|a, b| {
-                    a.1.weight
-                        .total_cmp(&b.1.weight)
-                        .then(b.1.turn.cmp(&a.1.turn))
-                })
-            {
-                ev.push(Evidence {
-                    turn: c.turn,
-                    quote: c.quote.clone(),
-                });
-            }
             (
                 Level::Novice,
                 0.5,

@@ -47,11 +47,20 @@ fn every_quote_exists_verbatim_and_the_json_has_the_contract_shape() {
         let json = render::json(&card);
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         // Top-level keys in the order the contract shows them.
+        // `corrections` is the one additive key, after the contract's, only when a known
+        // misconception was stated.
         let keys: Vec<&str> = json
             .lines()
             .filter_map(|l| l.strip_prefix("  \""))
             .filter_map(|l| l.split('"').next())
+            .filter(|k| *k != "corrections")
             .collect();
+        assert_eq!(
+            v.get("corrections").is_some(),
+            !card.corrections.is_empty(),
+            "{}: `corrections` appears exactly when there is one",
+            path.display()
+        );
         assert_eq!(
             keys,
             vec![
@@ -217,4 +226,44 @@ fn just_lambda_at_100k_per_second_is_flagged() {
         "{:?}",
         card.flags
     );
+}
+
+/// A strong-sounding failure answer built on a false claim: the claim caps failure modes and the
+/// scorecard corrects it kindly; the same words refuted ("do not make ... exactly-once") earn no
+/// correction.
+#[test]
+fn a_confident_misconception_caps_its_dimension_and_gets_a_correction() {
+    let wrong = "---\nscenario: exactly-once-payments\n---\n\
+Interviewer: Ten thousand payments a minute at peak. Where would you start?\n\
+Candidate: What is the peak rate and how long must we remember idempotency keys?\n\
+Interviewer: 10,000 a minute at peak, keys for 7 days.\n\
+Candidate: Payments land in Kafka, a consumer writes the ledger rows to Postgres. Kafka transactions give us exactly-once all the way into Postgres, so there is nothing extra to build on the sink side.\n\
+Interviewer: The consumer crashes after writing to Postgres but before committing. What happens?\n\
+Candidate: Detection: we alert on consumer lag and on the error rate. Recovery: the consumer restarts from the last committed offset and replays. Prevention: a runbook, canary deploys and chaos testing of the consumer.\n\
+Interviewer: Thanks, that's time.\n";
+    let card = grade(wrong);
+    let fm = card
+        .dimensions
+        .iter()
+        .find(|d| d.id.id() == "failure_modes")
+        .unwrap();
+    assert!(fm.level <= Level::Intermediate, "{}", fm.justification);
+    let c = card
+        .corrections
+        .iter()
+        .find(|c| c.id == "kafka-transactions-external-db")
+        .expect("the false claim is recognised");
+    assert_eq!(c.turn, 4);
+    assert!(c.quote.contains("exactly-once all the way into Postgres"));
+    let md = render::markdown(&card, render::ENGINE_LABEL);
+    assert!(md.contains("Worth correcting"), "{md}");
+    assert!(md.contains("idempotent upsert"), "{md}");
+
+    let refuted = wrong.replace(
+        "Kafka transactions give us exactly-once all the way into Postgres, so there is nothing extra to build on the sink side.",
+        "Kafka transactions do not make the Postgres write exactly-once, so the insert is an idempotent upsert on the payment id.",
+    );
+    let card = grade(&refuted);
+    assert!(card.corrections.is_empty(), "{:?}", card.corrections);
+    assert!(!render::json(&card).contains("\"corrections\""));
 }
