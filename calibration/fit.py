@@ -21,6 +21,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -33,9 +34,24 @@ LEVEL = {"novice": 0, "intermediate": 1, "expert": 2}
 LAMBDAS = [0.03, 0.1, 0.3, 1.0, 3.0]
 
 
+def semantic_arg():
+    """`--semantic X`: the similarity at which a sentence shows a concept by meaning."""
+    if "--semantic" in sys.argv:
+        return float(sys.argv[sys.argv.index("--semantic") + 1])
+    return None
+
+
 def rows(split):
+    env = dict(os.environ)
+    sem = semantic_arg()
+    if sem is not None:
+        # A bank layer holding only the threshold, merged over the built-in bank.
+        layer = tempfile.mkdtemp(prefix="pipeprep-fit-")
+        with open(os.path.join(layer, "levels.toml"), "w") as f:
+            f.write(f"[semantic]\nmin_similarity = {sem}\n")
+        env["PIPEPREP_BANK"] = layer
     out = subprocess.run([BIN, "grade", "--eval", os.path.join(HERE, split), "--features"],
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=env).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
@@ -157,6 +173,10 @@ def write(model, n_train):
         f"train_transcripts = {n_train}",
         "method = \"proportional-odds logistic regression, L2 penalty by 5-fold CV\"",
     ]
+    if semantic_arg() is not None:
+        lines += ["", "# A sentence shows a concept by meaning when its similarity to one of the",
+                  "# concept's example phrasings reaches this (chosen on calibration/dev).",
+                  "[semantic]", f"min_similarity = {semantic_arg()}"]
     for dim in DIMS:
         names, w, t = model[dim]
         lines += ["", "[[dimension]]", f"id = \"{dim}\"",

@@ -8,6 +8,7 @@
 
 mod numbers;
 mod prose;
+pub mod semantic;
 pub mod text;
 
 use std::collections::HashMap;
@@ -76,6 +77,8 @@ pub struct ConceptHit {
     pub negated: bool,
     /// The candidate does not know it ("not sure what X is", "never heard of X").
     pub unsure: bool,
+    /// Found by meaning (the sentence is near the concept's example phrasings), not by its terms.
+    pub semantic: bool,
 }
 
 impl ConceptHit {
@@ -244,6 +247,10 @@ pub struct Analyzer {
     misconception_owner: Vec<usize>,
     /// Sentences that refute or distance themselves from a claim rather than state it.
     refutation: Regex,
+    /// Concept meaning: (concept index, centroid, example vectors), and the similarity a sentence
+    /// needs to an example to show the concept.
+    semantic: Vec<(usize, Vec<f32>, Vec<Vec<f32>>)>,
+    semantic_min: f32,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -523,7 +530,56 @@ impl Analyzer {
             misconception_set: RegexSet::empty(),
             misconception_owner: Vec::new(),
             refutation: Regex::new(REFUTATION).expect("a fixed, valid regex"),
+            semantic: Vec::new(),
+            semantic_min: 1.0,
         })
+    }
+
+    /// Adds recognition by meaning: each concept's example phrasings (by concept id) are embedded
+    /// once; a candidate sentence whose similarity to one of them reaches `min_similarity` shows
+    /// that concept, however it is worded.
+    pub fn with_examples(mut self, examples: &[(String, Vec<String>)], min_similarity: f32) -> Self {
+        let table = semantic::table();
+        for (id, phrases) in examples {
+            let Some(ci) = self.concept_ids.iter().position(|c| c == id) else {
+                continue;
+            };
+            let vecs: Vec<Vec<f32>> = phrases.iter().map(|p| table.embed(p)).collect();
+            if vecs.is_empty() {
+                continue;
+            }
+            let mut centroid = vec![0f32; table.dim()];
+            for v in &vecs {
+                centroid.iter_mut().zip(v).for_each(|(c, x)| *c += x);
+            }
+            semantic::normalise(&mut centroid);
+            self.semantic.push((ci, centroid, vecs));
+        }
+        self.semantic_min = min_similarity;
+        self
+    }
+
+    /// The concept a sentence means, if one is near enough: the best example similarity, with
+    /// concepts screened by their centroid first so a sentence costs a few hundred dot products.
+    fn concept_by_meaning(&self, sentence: &str) -> Option<(usize, f32)> {
+        if self.semantic.is_empty() {
+            return None;
+        }
+        let v = semantic::table().embed(sentence);
+        let screen = self.semantic_min - 0.2;
+        let mut best: Option<(usize, f32)> = None;
+        for (ci, centroid, examples) in &self.semantic {
+            if semantic::dot(&v, centroid) < screen {
+                continue;
+            }
+            for e in examples {
+                let sim = semantic::dot(&v, e);
+                if sim >= self.semantic_min && best.is_none_or(|(_, b)| sim > b) {
+                    best = Some((*ci, sim));
+                }
+            }
+        }
+        best
     }
 
     /// Adds the known misconceptions, recognised sentence by sentence.
@@ -630,6 +686,7 @@ impl Analyzer {
                     matched: text[start..end].to_string(),
                     negated: Self::negated(s, first),
                     unsure,
+                    semantic: false,
                 });
             }
             for pi in self.pattern_set.matches(&raw).iter() {
@@ -650,6 +707,7 @@ impl Analyzer {
                             negated: !s.tokens.is_empty()
                                 && Self::negated(s, idx.min(s.tokens.len() - 1)),
                             unsure,
+                            semantic: false,
                         });
                     }
                 }
@@ -664,7 +722,31 @@ impl Analyzer {
                     negated: Self::negated(s, first),
                 });
             }
-            if !s.is_question && !unsure && !self.refutation.is_match(&lower) {
+            let refuted = self.refutation.is_match(&lower);
+            let negated_sentence = s
+                .tokens
+                .iter()
+                .any(|t| NEGATORS.contains(&t.lower.as_str()));
+            if !s.is_question
+                && !unsure
+                && !refuted
+                && !negated_sentence
+                && s.tokens.len() >= 4
+                && let Some((ci, _)) = self.concept_by_meaning(&raw)
+            {
+                let id = &self.concept_ids[ci];
+                if !a.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
+                    a.concepts.push(ConceptHit {
+                        id: id.clone(),
+                        sentence: si,
+                        matched: raw.clone(),
+                        negated: false,
+                        unsure: false,
+                        semantic: true,
+                    });
+                }
+            }
+            if !s.is_question && !unsure && !refuted {
                 for pi in self.misconception_set.matches(&lower).iter() {
                     let id = &self.misconception_ids[self.misconception_owner[pi]];
                     if !a

@@ -12,7 +12,7 @@ mod model;
 pub use load::{Bank, BankFile, Problem, Problems, load, load_layers};
 pub use model::{
     Concept, Difficulty, Dimension, Expectation, Failure, HintLadder, LevelModel, Misconception, Params, Probe,
-    RefComponent,
+    RefComponent, SemanticSettings,
     Reference, Requirement, Resource, Scenario, Topic, Tradeoff, Twist,
 };
 

@@ -10,7 +10,7 @@ use pipeprep_design::{Catalog, PriceTable};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::model::{Concept, Dimension, LevelModel, Misconception, Resource, Scenario, Topic};
+use crate::model::{Concept, Dimension, LevelModel, Misconception, Resource, SemanticSettings, Scenario, Topic};
 
 /// One bank file: where it came from, its path relative to the bank root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +71,8 @@ pub struct Bank {
     pub misconceptions: Vec<Misconception>,
     /// The fitted level model per dimension (empty when no `levels.toml` is loaded).
     pub levels: Vec<LevelModel>,
+    /// How near a sentence must be to a concept's example to show it (from `levels.toml`).
+    pub semantic: Option<SemanticSettings>,
 }
 
 impl Bank {
@@ -116,6 +118,8 @@ struct TopicsFile {
 struct LevelsFile {
     #[serde(default)]
     fitted: Option<toml::Value>,
+    #[serde(default)]
+    semantic: Option<SemanticSettings>,
     #[serde(default)]
     dimension: Vec<LevelModel>,
 }
@@ -257,6 +261,7 @@ struct Layer {
     scenarios: Entries<Scenario>,
     misconceptions: Entries<Misconception>,
     levels: Entries<LevelModel>,
+    semantic: Option<SemanticSettings>,
 }
 
 fn parse_layer(c: &mut Collector<'_>, range: std::ops::Range<usize>) -> Layer {
@@ -294,6 +299,9 @@ fn parse_layer(c: &mut Collector<'_>, range: std::ops::Range<usize>) -> Layer {
         } else if rel == "levels.toml" {
             if let Some(f) = c.parse::<LevelsFile>(i) {
                 let _ = f.fitted;
+                if let Some(sem) = f.semantic {
+                    layer.semantic = Some(sem);
+                }
                 for m in f.dimension {
                     if m.features.len() != m.weights.len() || m.thresholds[0] > m.thresholds[1] {
                         let line = c.line_of_value(i, m.id.id());
@@ -433,6 +441,9 @@ pub fn load_layers(layers: &[Vec<BankFile>]) -> Result<Bank, Problems> {
             |t| &t.id,
             "scenario",
         );
+        if layer.semantic.is_some() {
+            merged.semantic = layer.semantic;
+        }
         merge(
             &mut c,
             &mut merged.levels,
@@ -466,6 +477,7 @@ pub fn load_layers(layers: &[Vec<BankFile>]) -> Result<Bank, Problems> {
             resources: merged.resources.items.into_iter().map(|(s, _)| s).collect(),
             topics: merged.topics.items.into_iter().map(|(s, _)| s).collect(),
             levels: merged.levels.items.into_iter().map(|(s, _)| s).collect(),
+            semantic: merged.semantic,
             misconceptions: merged
                 .misconceptions
                 .items

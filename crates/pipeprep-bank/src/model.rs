@@ -120,6 +120,14 @@ pub struct LevelModel {
     pub thresholds: [f64; 2],
 }
 
+/// Recognition by meaning (`[semantic]` in `levels.toml`), chosen with the level model.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SemanticSettings {
+    /// Cosine similarity to an example phrasing at which a sentence shows the concept.
+    pub min_similarity: f32,
+}
+
 /// A claim candidates make with confidence that is false. Recognising it caps the dimension it
 /// touches and puts a short correction on the scorecard: fluency must not earn what substance
 /// would not.

@@ -126,6 +126,18 @@ impl Knowledge {
         let analyzer = Analyzer::new(&specs, &bank.catalog, &topics)
             .and_then(|a| a.with_misconceptions(&misconceptions))
             .map_err(|e| KnowledgeError::Lexicon(e.to_string()))?;
+        // Without a fitted threshold, meaning is not used: terms alone, as before.
+        let analyzer = match bank.semantic {
+            Some(sem) => {
+                let examples: Vec<(String, Vec<String>)> = bank
+                    .concepts
+                    .iter()
+                    .map(|c| (c.id.clone(), c.examples.clone()))
+                    .collect();
+                analyzer.with_examples(&examples, sem.min_similarity)
+            }
+            None => analyzer,
+        };
         let concept_dims = bank
             .concepts
             .iter()

@@ -1,0 +1,297 @@
+//! Sentence meaning without a model at run time: a static embedding table distilled from the
+//! all-MiniLM-L6-v2 sentence transformer (`models/minilm-static/`, rebuilt by its `build.py`).
+//!
+//! A sentence is split the way BERT's uncased tokenizer splits it (lowercase, accents stripped,
+//! punctuation and CJK characters apart, greedy longest-match WordPiece), each piece looks up one
+//! row of the table, and the rows are summed and normalised. That costs microseconds, so every
+//! sentence of every answer can be compared with the concepts' example phrasings, and paraphrase
+//! ("a durable log we can rewind and read again") finds the concept its words never name.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+static VECTORS: &[u8] = include_bytes!("../../../models/minilm-static/vectors.bin");
+static VOCAB: &str = include_str!("../../../models/minilm-static/vocab.txt");
+
+/// Longest word WordPiece splits; longer ones are unknown (BERT's own rule).
+const MAX_WORD_CHARS: usize = 100;
+
+/// The distilled table: one int8 row per wordpiece with a scale.
+pub struct Table {
+    vocab: HashMap<&'static str, u32>,
+    dim: usize,
+    scales: Vec<f32>,
+    rows: &'static [u8],
+    unk: u32,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("vocab", &self.vocab.len())
+            .field("dim", &self.dim)
+            .finish()
+    }
+}
+
+/// The embedded table, parsed once. It is part of the binary, so a malformed table is a build
+/// defect caught by the test suite, never a user's problem.
+pub fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(|| Table::parse(VECTORS, VOCAB).expect("the embedded table is well formed"))
+}
+
+impl Table {
+    fn parse(bytes: &'static [u8], vocab: &'static str) -> Option<Table> {
+        if bytes.get(..8)? != b"PPSE0001" {
+            return None;
+        }
+        let u32_at = |o: usize| -> Option<u32> {
+            Some(u32::from_le_bytes(bytes.get(o..o + 4)?.try_into().ok()?))
+        };
+        let n = u32_at(8)? as usize;
+        let dim = u32_at(12)? as usize;
+        let scales_end = 16 + 4 * n;
+        let scales: Vec<f32> = bytes
+            .get(16..scales_end)?
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let rows = bytes.get(scales_end..scales_end + n * dim)?;
+        let words: HashMap<&'static str, u32> = vocab
+            .lines()
+            .enumerate()
+            .map(|(i, w)| (w, i as u32))
+            .collect();
+        if words.len() != n && vocab.lines().count() != n {
+            return None;
+        }
+        let unk = *words.get("[UNK]")?;
+        Some(Table {
+            vocab: words,
+            dim,
+            scales,
+            rows,
+            unk,
+        })
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// WordPiece ids of a text, without `[CLS]`/`[SEP]`.
+    pub fn ids(&self, text: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        for word in basic_words(text) {
+            self.wordpiece(&word, &mut out);
+        }
+        out
+    }
+
+    fn wordpiece(&self, word: &str, out: &mut Vec<u32>) {
+        let chars: Vec<char> = word.chars().collect();
+        if chars.len() > MAX_WORD_CHARS {
+            out.push(self.unk);
+            return;
+        }
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        let mut buf = String::new();
+        while start < chars.len() {
+            let mut end = chars.len();
+            let mut found = None;
+            while start < end {
+                buf.clear();
+                if start > 0 {
+                    buf.push_str("##");
+                }
+                buf.extend(&chars[start..end]);
+                if let Some(id) = self.vocab.get(buf.as_str()) {
+                    found = Some(*id);
+                    break;
+                }
+                end -= 1;
+            }
+            match found {
+                Some(id) => {
+                    pieces.push(id);
+                    start = end;
+                }
+                None => {
+                    out.push(self.unk);
+                    return;
+                }
+            }
+        }
+        out.extend(pieces);
+    }
+
+    /// The sentence vector: the sum of its pieces' rows, normalised (all zeros for no pieces).
+    pub fn embed(&self, text: &str) -> Vec<f32> {
+        let mut v = vec![0f32; self.dim];
+        for id in self.ids(text) {
+            let i = id as usize;
+            let scale = self.scales[i];
+            let row = &self.rows[i * self.dim..(i + 1) * self.dim];
+            for (acc, b) in v.iter_mut().zip(row) {
+                *acc += scale * f32::from(*b as i8);
+            }
+        }
+        normalise(&mut v);
+        v
+    }
+}
+
+pub fn normalise(v: &mut [f32]) {
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        v.iter_mut().for_each(|x| *x /= n);
+    }
+}
+
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// BERT's basic tokenizer, uncased: lowercase, accents stripped, control characters dropped,
+/// punctuation and CJK ideographs split into words of their own.
+fn basic_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let flush = |cur: &mut String, words: &mut Vec<String>| {
+        if !cur.is_empty() {
+            words.push(std::mem::take(cur));
+        }
+    };
+    for c in text.chars() {
+        if c == '\0' || c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) || is_format(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            flush(&mut cur, &mut words);
+            continue;
+        }
+        if is_punctuation(c) || is_cjk(c) {
+            flush(&mut cur, &mut words);
+            words.push(c.to_lowercase().collect());
+            continue;
+        }
+        for l in c.to_lowercase() {
+            match strip_accent(l) {
+                Some(base) => cur.push(base),
+                None if is_combining(l) => {}
+                None => cur.push(l),
+            }
+        }
+    }
+    flush(&mut cur, &mut words);
+    words
+}
+
+fn is_punctuation(c: char) -> bool {
+    let u = c as u32;
+    (33..=47).contains(&u)
+        || (58..=64).contains(&u)
+        || (91..=96).contains(&u)
+        || (123..=126).contains(&u)
+        || (!c.is_alphanumeric() && !c.is_whitespace() && is_unicode_punct(c))
+}
+
+/// Unicode general category P* for the blocks candidates type: general punctuation, CJK
+/// punctuation, full-width forms. Symbols such as arrows and emoji are not punctuation in BERT
+/// and become unknown pieces of their own word.
+fn is_unicode_punct(c: char) -> bool {
+    matches!(c as u32,
+        0x00A1 | 0x00A7 | 0x00AB | 0x00B6 | 0x00B7 | 0x00BB | 0x00BF
+        | 0x2010..=0x2027 | 0x2030..=0x205E | 0x3001..=0x3003 | 0x3008..=0x3011
+        | 0x3014..=0x301F | 0xFF01..=0xFF03 | 0xFF05..=0xFF0A | 0xFF0C..=0xFF0F
+        | 0xFF1A | 0xFF1B | 0xFF1F | 0xFF20 | 0xFF3B..=0xFF3D | 0xFF3F | 0xFF5B | 0xFF5D)
+}
+
+/// Unicode format characters (category Cf), which BERT drops like control characters: soft
+/// hyphen, zero-width spaces and joiners, direction marks, the byte-order mark.
+fn is_format(c: char) -> bool {
+    matches!(c as u32, 0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E
+        | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB)
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x20000..=0x2A6DF | 0x2A700..=0x2B73F
+        | 0x2B740..=0x2B81F | 0x2B820..=0x2CEAF | 0xF900..=0xFAFF | 0x2F800..=0x2FA1F)
+}
+
+fn is_combining(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F)
+}
+
+/// The base letter of an accented Latin letter (NFD without the mark), for the letters
+/// European names and words use.
+fn strip_accent(c: char) -> Option<char> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => 'c',
+        'ď' => 'd',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => 'g',
+        'ĥ' => 'h',
+        'ì' | 'í' | 'î' | 'ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' => 'i',
+        'ĵ' => 'j',
+        'ķ' => 'k',
+        'ĺ' | 'ļ' | 'ľ' => 'l',
+        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ō' | 'ŏ' | 'ő' => 'o',
+        'ŕ' | 'ŗ' | 'ř' => 'r',
+        'ś' | 'ŝ' | 'ş' | 'š' => 's',
+        'ţ' | 'ť' => 't',
+        'ù' | 'ú' | 'û' | 'ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
+        'ŵ' => 'w',
+        'ý' | 'ÿ' | 'ŷ' => 'y',
+        'ź' | 'ż' | 'ž' => 'z',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn golden() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../../models/minilm-static/golden.json")).unwrap()
+    }
+
+    /// The Rust tokenizer and table give what the Python build computed for the same sentences
+    /// (edge cases: punctuation, accents, numbers with units, emoji, CJK, long words).
+    #[test]
+    fn matches_the_build_scripts_golden_sentences() {
+        let g = golden();
+        let t = table();
+        assert_eq!(t.dim(), g["dim"].as_u64().unwrap() as usize);
+        for s in g["sentences"].as_array().unwrap() {
+            let text = s["text"].as_str().unwrap();
+            let want: Vec<u32> = s["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u32)
+                .filter(|id| *id != 101 && *id != 102)
+                .collect();
+            assert_eq!(t.ids(text), want, "{text:?}");
+            let v = t.embed(text);
+            for (i, w) in s["vector_first8"].as_array().unwrap().iter().enumerate() {
+                let w = w.as_f64().unwrap() as f32;
+                assert!((v[i] - w).abs() < 2e-3, "{text:?} dim {i}: {} vs {w}", v[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn paraphrase_is_nearer_than_an_unrelated_sentence() {
+        let t = table();
+        let a = t.embed("spare discounted machines the cloud can take back at short notice");
+        let b = t.embed("we run the batch workers on spot instances");
+        let c = t.embed("the dashboard shows revenue by region");
+        assert!(dot(&a, &b) > dot(&a, &c) + 0.1, "{} vs {}", dot(&a, &b), dot(&a, &c));
+    }
+}
