@@ -135,7 +135,7 @@ pub fn run(
         session.id(),
         session.id()
     )?;
-    let mut card = None;
+    let mut card = session.finished().cloned();
     for t in prior {
         write_turn(
             out,
@@ -214,7 +214,13 @@ pub fn run(
             &mut card,
         )?;
     }
-    let card = card.expect("the interview finished");
+    let Some(card) = card else {
+        anyhow::bail!(
+            "session `{}` did not finish after /end — please report this; `pipeprep export {}` shows what was saved",
+            session.id(),
+            session.id()
+        );
+    };
     writeln!(out)?;
     write!(out, "{}", render::markdown(&card, &session.scored_by()))?;
     if let Some(line) = session.llm_summary() {

@@ -67,6 +67,8 @@ pub struct LiveSession<'k> {
     voice: Option<LlmVoice>,
     /// Every turn as it was said (voiced text for the interviewer), for the prompt's recent turns.
     said: Vec<Said>,
+    /// The scorecard of a resumed interview whose events had already ended it.
+    finished: Option<pipeprep_core::Scorecard>,
 }
 
 impl<'k> LiveSession<'k> {
@@ -124,6 +126,7 @@ impl<'k> LiveSession<'k> {
             resumed_at_ms: 0,
             voice,
             said: Vec::new(),
+            finished: None,
         })
     }
 
@@ -135,12 +138,24 @@ impl<'k> LiveSession<'k> {
                 "session `{id}` is finished — see it with `pipeprep export {id}`, or start a new one with `pipeprep practice`"
             )));
         }
-        let iv = replay(k, &stored)?;
+        let (iv, card) = replay_with_card(k, &stored)?;
         if iv.transcript().turns.len() != stored.turns.len() {
             eprintln!(
                 "note: the problem bank changed since session `{id}` was recorded; the interview continues from the replayed state"
             );
         }
+        // A store from before the finish committed with the last turn could keep the wrap-up of
+        // an interview that a kill stopped before it was marked finished: finish it now.
+        let finished = match card {
+            Some(card) if iv.is_done() => {
+                store.finish(id, &finish_row(&card))?;
+                eprintln!(
+                    "note: session `{id}` had already ended but was stopped before it was marked finished; it is now, and here is its scorecard"
+                );
+                Some(card)
+            }
+            _ => None,
+        };
         let seq = stored.events.last().map_or(0, |e| e.0 + 1);
         let at = stored.summary.last_at_ms;
         let said = stored
@@ -161,6 +176,7 @@ impl<'k> LiveSession<'k> {
                 resumed_at_ms: at,
                 voice: None,
                 said,
+                finished,
             },
             stored,
         ))
@@ -172,6 +188,12 @@ impl<'k> LiveSession<'k> {
 
     pub fn interview(&self) -> &Interview {
         &self.iv
+    }
+
+    /// The scorecard of a resumed interview that had already ended: there is nothing left to
+    /// answer, only this to show.
+    pub fn finished(&self) -> Option<&pipeprep_core::Scorecard> {
+        self.finished.as_ref()
     }
 
     /// Voices the rest of the interview with an LLM.
@@ -237,8 +259,13 @@ impl<'k> LiveSession<'k> {
             | Event::Tick { at_ms } => *at_ms,
         };
         let mut effects = self.iv.handle(self.k, event.clone());
-        if matches!(event, Event::Tick { .. }) {
-            return Ok(effects); // ticks change nothing worth keeping
+        if matches!(event, Event::Tick { .. }) || before.is_done() {
+            // Ticks change nothing worth keeping, and after the end the interviewer only says
+            // that it is over: nothing to store.
+            for e in &effects {
+                show(Shown::Effect(e));
+            }
+            return Ok(effects);
         }
         let worded_by = match &self.voice {
             Some(_) => crate::voice::OFFLINE,
@@ -274,12 +301,18 @@ impl<'k> LiveSession<'k> {
                 }
             })
             .collect();
+        // The result commits with the turn that ends the interview, never after it.
+        let finish = effects.iter().find_map(|e| match e {
+            Effect::Finish { scorecard } => Some(finish_row(scorecard)),
+            _ => None,
+        });
         let step = Step {
             seq: self.seq,
             at_ms,
             event_json: serde_json::to_string(&event)?,
             turns,
             now_ms: now_ms(),
+            finish,
         };
         let first_idx = match self.store.append(&self.id, &step) {
             Ok(i) => i,
@@ -291,11 +324,6 @@ impl<'k> LiveSession<'k> {
             }
         };
         self.seq += 1;
-        for e in &effects {
-            if let Effect::Finish { scorecard } = e {
-                self.store.finish(&self.id, &finish_row(scorecard))?;
-            }
-        }
 
         // Stored: now say it. Interviewer turns pair with the Say effects in order.
         let stats_before = self.voice.as_ref().map(LlmVoice::stats);
@@ -409,6 +437,14 @@ fn finish_row(scorecard: &pipeprep_core::Scorecard) -> Finish {
 
 /// Rebuilds a stored interview by replaying its events (the state machine is deterministic).
 pub fn replay(k: &Knowledge, stored: &Stored) -> Result<Interview> {
+    replay_with_card(k, stored).map(|(iv, _)| iv)
+}
+
+/// As [`replay`], with the scorecard when the events ended the interview.
+fn replay_with_card(
+    k: &Knowledge,
+    stored: &Stored,
+) -> Result<(Interview, Option<pipeprep_core::Scorecard>)> {
     let id = &stored.summary.id;
     let cfg: InterviewConfig = serde_json::from_str(&stored.config_json)
         .context("the stored configuration is unreadable")?;
@@ -417,11 +453,16 @@ pub fn replay(k: &Knowledge, stored: &Stored) -> Result<Interview> {
             "{e} — the scenario of session `{id}` is no longer in the bank"
         ))
     })?;
+    let mut card = None;
     for (_, _, json) in &stored.events {
         let ev: Event = serde_json::from_str(json).context("a stored event is unreadable")?;
-        iv.handle(k, ev);
+        for e in iv.handle(k, ev) {
+            if let Effect::Finish { scorecard } = e {
+                card = Some(*scorecard);
+            }
+        }
     }
-    Ok(iv)
+    Ok((iv, card))
 }
 
 /// The latest session that is not finished.

@@ -187,6 +187,13 @@ pub fn run(live: &mut LiveSession<'_>, new_session: bool, prior: &[TurnRow]) -> 
         println!("\n{}", term::bold(who, color));
         print!("{}", term::markdown(&t.text, color));
     }
+    if let Some(card) = live.finished() {
+        // Resumed after the end: nothing left to answer, only the scorecard to show.
+        println!();
+        let md = render::markdown(card, &live.scored_by());
+        print!("{}", term::markdown(&md, color));
+        return Ok(ExitCode::SUCCESS);
+    }
     if new_session && turn(live, Event::Start { at_ms: 0 }, color).is_none() {
         return Ok(ExitCode::from(1));
     }

@@ -45,6 +45,9 @@ pub struct Step {
     pub turns: Vec<TurnRow>,
     /// Wall clock, for `updated`.
     pub now_ms: i64,
+    /// The result, when this event ends the interview. It commits with the event and its turns,
+    /// so a kill can never leave an interview that said goodbye but is not marked finished.
+    pub finish: Option<Finish>,
 }
 
 /// The result of a finished interview.
@@ -150,8 +153,9 @@ pub enum StoreError {
 /// `tests/it` are written against this trait so another implementation can run them too.
 pub trait Store {
     fn create(&self, session: &NewSession) -> Result<(), StoreError>;
-    /// Commits an event and the turns it produced, atomically. Returns the index of the first
-    /// turn it stored (turns are numbered from 0 within a session).
+    /// Commits an event and the turns it produced, atomically, with the result when the event
+    /// ends the interview. Returns the index of the first turn it stored (turns are numbered
+    /// from 0 within a session).
     fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError>;
     /// Replaces the words of a stored turn (an interviewer turn first stored in the engine's
     /// phrasing and then said in the LLM's words) and who worded it.

@@ -181,6 +181,14 @@ impl SqliteStore {
         Ok(())
     }
 
+    fn finish_in(conn: &Connection, id: &str, f: &Finish) -> rusqlite::Result<usize> {
+        conn.execute(
+            "UPDATE sessions SET status = 'finished', scorecard_json = ?2, overall_level = ?3, overall_score = ?4, \
+             updated_ms = ?5 WHERE id = ?1",
+            params![id, f.scorecard_json, f.level, f.score as i64, f.now_ms],
+        )
+    }
+
     fn summary_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Summary> {
         let status: String = row.get(2)?;
         Ok(Summary {
@@ -266,6 +274,9 @@ impl Store for SqliteStore {
             )
             .map_err(|e| self.err(e))?;
         }
+        if let Some(f) = &step.finish {
+            Self::finish_in(&tx, id, f).map_err(|e| self.err(e))?;
+        }
         tx.commit().map_err(|e| self.err(e))?;
         Ok(next as u64)
     }
@@ -289,14 +300,7 @@ impl Store for SqliteStore {
     }
 
     fn finish(&self, id: &str, f: &Finish) -> Result<(), StoreError> {
-        let n = self
-            .conn
-            .execute(
-                "UPDATE sessions SET status = 'finished', scorecard_json = ?2, overall_level = ?3, overall_score = ?4, \
-                 updated_ms = ?5 WHERE id = ?1",
-                params![id, f.scorecard_json, f.level, f.score as i64, f.now_ms],
-            )
-            .map_err(|e| self.err(e))?;
+        let n = Self::finish_in(&self.conn, id, f).map_err(|e| self.err(e))?;
         if n == 0 {
             Err(StoreError::NotFound(id.to_string()))
         } else {
