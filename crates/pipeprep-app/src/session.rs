@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use pipeprep_core::interview::{Effect, Event, Interview, InterviewConfig};
 use pipeprep_core::{Knowledge, Speaker, render};
 use pipeprep_store::{
-    Finish, LlmUsage, NewSession, SqliteStore, Status, Step, Store, Stored, TurnRow,
+    Finish, LlmUsage, NewSession, SqliteStore, Status, Step, Store, StoreError, Stored, TurnRow,
 };
 
 use crate::bad;
@@ -22,14 +22,26 @@ pub fn db_path(flag: Option<&Path>) -> Result<PathBuf> {
     Ok(crate::config::Dirs::discover()?.data.join("pipeprep.db"))
 }
 
+/// Opens the database to read and write (`practice`, `resume`, `history --delete`).
 pub fn open_store(flag: Option<&Path>) -> Result<SqliteStore> {
-    let path = db_path(flag)?;
-    SqliteStore::open(&path).map_err(|e| match e {
-        pipeprep_store::StoreError::Corrupt { .. } | pipeprep_store::StoreError::TooNew { .. } => {
+    SqliteStore::open(&db_path(flag)?).map_err(store_error)
+}
+
+/// Opens the database only to read it (`history`, `progress`, `export`): it works beside an
+/// interview in progress, on a full disk and on a read-only file system, and never changes
+/// the file.
+pub fn open_store_read_only(flag: Option<&Path>) -> Result<SqliteStore> {
+    SqliteStore::open_read_only(&db_path(flag)?).map_err(store_error)
+}
+
+/// A file that is not pipeprep's is bad input (exit 2); anything else is a runtime failure.
+fn store_error(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Corrupt { .. } | StoreError::TooNew { .. } | StoreError::Foreign { .. } => {
             bad(e.to_string())
         }
         other => anyhow::Error::new(other),
-    })
+    }
 }
 
 pub fn now_ms() -> i64 {

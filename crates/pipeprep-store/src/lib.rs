@@ -5,8 +5,11 @@
 //! The store speaks strings (JSON produced by the app), so it knows nothing of the interview's
 //! types; the trait is what a PostgreSQL implementation will also provide later.
 
+mod holder;
+mod identity;
 mod sqlite;
 
+pub use identity::APPLICATION_ID;
 pub use sqlite::SqliteStore;
 
 /// A new session's row.
@@ -118,13 +121,23 @@ pub struct Stored {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "the database `{path}` is locked by another pipeprep that did not finish within {wait_s} s — wait for it, or pass --db with another file"
+        "the database `{path}` is locked by {holder}, which held it for more than {wait_s} s — wait until it has finished, or pass --db with another file"
     )]
-    Locked { path: String, wait_s: u64 },
+    Locked {
+        path: String,
+        /// Who holds the lock, as far as can be told: "another pipeprep (pid 12)",
+        /// "`sqlite3` (pid 34)", or "another program (maybe another pipeprep)".
+        holder: String,
+        wait_s: u64,
+    },
     #[error(
         "`{path}` is not a pipeprep database or is damaged ({detail}) — it was left untouched; move it away or pass --db with another file"
     )]
     Corrupt { path: String, detail: String },
+    #[error(
+        "`{path}` is not a pipeprep database ({why}) — pipeprep left it untouched; pass --db with another file"
+    )]
+    Foreign { path: String, why: String },
     #[error(
         "cannot write to `{path}` ({detail}) — check the directory's permissions or pass --db with a writable file"
     )]

@@ -230,3 +230,403 @@ fn sigkill_right_after_the_last_answer_leaves_every_interview_finishable() {
         delays_us.iter().zip(&outcomes).collect::<Vec<_>>()
     );
 }
+
+/// Writes an SQLite file the way another program would, and closes it.
+fn foreign_db(path: &Path, sql_text: &str) -> Vec<u8> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(sql_text).unwrap();
+    drop(conn);
+    std::fs::read(path).unwrap()
+}
+
+/// The application id in an SQLite header (bytes 68..72, big-endian).
+fn application_id(path: &Path) -> [u8; 4] {
+    let bytes = std::fs::read(path).unwrap();
+    bytes[68..72].try_into().unwrap()
+}
+
+#[test]
+fn another_programs_sqlite_file_is_refused_and_left_byte_for_byte() {
+    let sb = Sandbox::new();
+    let cases = [
+        (
+            "contacts.db",
+            "CREATE TABLE contacts (name TEXT, phone TEXT); INSERT INTO contacts VALUES ('Ada', '555');",
+            "`contacts`",
+        ),
+        (
+            "tracker.db",
+            "CREATE TABLE sessions (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO sessions (title) VALUES ('gym');",
+            "`sessions`",
+        ),
+        (
+            "versioned.db",
+            "CREATE TABLE notes (body TEXT); PRAGMA user_version = 7;",
+            "`notes`",
+        ),
+        (
+            "marked.db",
+            "PRAGMA application_id = 1234; CREATE TABLE t (x);",
+            "application_id",
+        ),
+    ];
+    for (name, setup, why) in cases {
+        let path = sb.home().join(name);
+        let before = foreign_db(&path, setup);
+        let db = s(&path);
+        let runs = [
+            sb.run(&["--db", db, "history"]),
+            sb.run(&["--db", db, "progress"]),
+            sb.run(&["--db", db, "export", "last"]),
+            sb.run_stdin(&["--db", db, "practice", "--answers", "-"], b"/end\n"),
+            sb.run(&["--db", db, "resume"]),
+        ];
+        for run in runs {
+            run.expect_code(2);
+            let line = run.one_line_error();
+            assert!(
+                line.contains(&format!("`{}`", path.display()))
+                    && line.contains("not a pipeprep database")
+                    && line.contains(why)
+                    && line.contains("--db"),
+                "{line}"
+            );
+        }
+        assert!(
+            std::fs::read(&path).unwrap() == before,
+            "{name} is unchanged, byte for byte"
+        );
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        assert!(!Path::new(&wal).exists(), "{name} was not switched to WAL");
+    }
+}
+
+#[test]
+fn an_empty_file_becomes_a_pipeprep_database_marked_as_such() {
+    let sb = Sandbox::new();
+    let path = sb.home().join("empty.db");
+    std::fs::write(&path, b"").unwrap();
+    sb.run_stdin(&["--db", s(&path), "practice", "--answers", "-"], b"/end\n")
+        .expect_code(0);
+    assert_eq!(&application_id(&path), b"PPRP");
+    let history = sb.run(&["--db", s(&path), "history"]);
+    history.expect_code(0);
+    assert!(history.stdout.contains("finished"), "{}", history.stdout);
+}
+
+#[test]
+fn a_database_from_an_older_pipeprep_is_read_as_it_is_and_marked_at_the_first_write() {
+    let sb = Sandbox::new();
+    let path = sb.home().join("old.db");
+    // Schema version 3, as pipeprep wrote it before it set an application id.
+    let before = foreign_db(
+        &path,
+        "CREATE TABLE sessions (id TEXT PRIMARY KEY, scenario TEXT NOT NULL, config_json TEXT NOT NULL, \
+           created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, status TEXT NOT NULL DEFAULT 'active', \
+           last_at_ms INTEGER NOT NULL DEFAULT 0, scorecard_json TEXT, overall_level TEXT, overall_score INTEGER, \
+           llm_model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, offline_turns INTEGER, llm_reviewed INTEGER);
+         CREATE INDEX sessions_by_created ON sessions(created_ms);
+         CREATE TABLE events (session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, seq INTEGER NOT NULL, \
+           at_ms INTEGER NOT NULL, event_json TEXT NOT NULL, PRIMARY KEY (session_id, seq));
+         CREATE TABLE turns (session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE, idx INTEGER NOT NULL, \
+           speaker TEXT NOT NULL, text TEXT NOT NULL, phase TEXT NOT NULL, act TEXT, voice TEXT, PRIMARY KEY (session_id, idx));
+         INSERT INTO sessions (id, scenario, config_json, created_ms, updated_ms) \
+           VALUES ('0ld5e55n', 'late-arrivals', '{}', 1, 1);
+         PRAGMA user_version = 3;",
+    );
+    let history = sb.run(&["--db", s(&path), "history"]);
+    history.expect_code(0);
+    assert!(history.stdout.contains("0ld5e55n"), "{}", history.stdout);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "reading writes nothing"
+    );
+    sb.run_stdin(&["--db", s(&path), "practice", "--answers", "-"], b"/end\n")
+        .expect_code(0);
+    assert_eq!(
+        &application_id(&path),
+        b"PPRP",
+        "adopted at the first write"
+    );
+    let history = sb.run(&["--db", s(&path), "history"]);
+    assert!(
+        history.stdout.contains("0ld5e55n") && history.stdout.contains("finished"),
+        "{}",
+        history.stdout
+    );
+}
+
+/// Runs one practice interview to the end in the sandbox's default database.
+fn finished_interview(sb: &Sandbox, db: &Path) -> String {
+    let run = sb.run_stdin(
+        &[
+            "--db",
+            s(db),
+            "practice",
+            "--scenario",
+            "clickstream-analytics",
+            "--seed",
+            "5",
+            "--answers",
+            "-",
+        ],
+        SHORT_ANSWERS,
+    );
+    run.expect_code(0);
+    session_id(&run.stderr)
+}
+
+/// Holds SQLite's write lock on `db` from this test process, as another program would.
+fn hold_write_lock(db: &Path) -> rusqlite::Connection {
+    let conn = sql(db);
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    conn
+}
+
+#[test]
+fn reading_commands_work_beside_a_writer_that_holds_the_lock() {
+    let sb = Sandbox::new();
+    let db = sb.home().join("p.db");
+    let id = finished_interview(&sb, &db);
+    let _lock = hold_write_lock(&db);
+    for args in [
+        vec!["history"],
+        vec!["progress"],
+        vec!["export", "last", "--format", "json"],
+    ] {
+        let started = Instant::now();
+        let mut full = vec!["--db", s(&db)];
+        full.extend(args.iter().copied());
+        let run = sb.run(&full);
+        run.expect_code(0);
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{args:?} did not wait for the writer"
+        );
+        if args[0] != "progress" {
+            assert!(run.stdout.contains(&id), "{args:?}: {}", run.stdout);
+        }
+    }
+}
+
+#[test]
+fn a_lock_held_by_another_program_is_blamed_on_that_program() {
+    let sb = Sandbox::new();
+    let db = sb.home().join("p.db");
+    finished_interview(&sb, &db);
+    let _lock = hold_write_lock(&db);
+    let run = sb.run_stdin(&["--db", s(&db), "practice", "--answers", "-"], b"/end\n");
+    run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!("locked by `"))
+            && run
+                .stderr
+                .contains(&format!("(pid {})", std::process::id())),
+        "names this test process as the holder:\n{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("another pipeprep"), "{}", run.stderr);
+}
+
+/// A private mount namespace with a small tmpfs of its own, so a test can fill a disk or make it
+/// read-only, even as root (for whom permissions do not stop writes). `None`, with the reason
+/// printed, when this machine does not allow it (no `unshare`/`nsenter`, or no privilege).
+struct Ns {
+    /// The process that keeps the namespace alive: `sleep`, started by this test.
+    keeper: std::process::Child,
+    /// The tmpfs mount point (its path is the same inside and outside the namespace).
+    dir: std::path::PathBuf,
+}
+
+impl Ns {
+    fn new(sb: &Sandbox, size: &str) -> Option<Ns> {
+        let dir = sb.dir("small-disk");
+        let script = format!(
+            "mount -t tmpfs -o size={size} tmpfs '{}' && echo mounted && exec sleep 120",
+            dir.display()
+        );
+        let child = std::process::Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        let mut child = match child {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("SKIPPED: cannot run `unshare` ({e}); this test needs a mount namespace");
+                return None;
+            }
+        };
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        if line.trim() != "mounted" {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            eprintln!(
+                "SKIPPED: cannot mount a tmpfs in a private mount namespace here ({}); this test needs it",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            return None;
+        }
+        Some(Ns { keeper: child, dir })
+    }
+
+    /// A command run inside the namespace.
+    fn cmd(&self, program: &str, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new("nsenter");
+        c.arg(format!("--mount=/proc/{}/ns/mnt", self.keeper.id()))
+            .arg("--")
+            .arg(program)
+            .args(args);
+        c
+    }
+
+    /// Runs a shell command inside the namespace and panics unless it succeeds.
+    #[track_caller]
+    fn sh(&self, script: &str) {
+        let out = self.cmd("sh", &["-c", script]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "`{script}` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `pipeprep ARGS` inside the namespace, with the sandbox's environment.
+    fn pipeprep(&self, sb: &Sandbox, args: &[&str], input: &[u8]) -> crate::common::Run {
+        let base = sb.cmd(args);
+        let mut c = self.cmd(crate::common::BIN, args);
+        for (k, v) in base.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        c.current_dir(base.get_current_dir().unwrap());
+        crate::common::run_with_stdin(c, input)
+    }
+
+    fn fill(&self) {
+        // dd stops at "no space left"; that is the point.
+        let _ = self
+            .cmd(
+                "dd",
+                &[
+                    "if=/dev/zero",
+                    &format!("of={}/filler", self.dir.display()),
+                    "bs=4096",
+                ],
+            )
+            .output();
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        // Ends only the keeper this test started; the namespace and its tmpfs go with it.
+        let _ = self.keeper.kill();
+        let _ = self.keeper.wait();
+    }
+}
+
+#[test]
+fn on_a_full_disk_reading_works_and_writing_says_the_disk_is_full() {
+    let sb = Sandbox::new();
+    let Some(ns) = Ns::new(&sb, "1m") else {
+        return;
+    };
+    let db = ns.dir.join("p.db");
+    let dbs = s(&db);
+    let args = [
+        "--db",
+        dbs,
+        "practice",
+        "--scenario",
+        "clickstream-analytics",
+        "--seed",
+        "5",
+        "--answers",
+        "-",
+    ];
+    ns.pipeprep(&sb, &args, SHORT_ANSWERS).expect_code(0);
+    ns.pipeprep(&sb, &args, b"What is the peak?\n---\n/quit\n")
+        .expect_code(0);
+    ns.fill();
+    let history = ns.pipeprep(&sb, &["--db", dbs, "history"], b"");
+    history.expect_code(0);
+    assert!(
+        history.stdout.contains("finished") && history.stdout.contains("active"),
+        "{}",
+        history.stdout
+    );
+    ns.pipeprep(
+        &sb,
+        &["--db", dbs, "export", "last", "--format", "json"],
+        b"",
+    )
+    .expect_code(0);
+    let progress = ns.pipeprep(&sb, &["--db", dbs, "progress"], b"");
+    progress.expect_code(0);
+    assert!(
+        progress.stdout.contains("1 finished"),
+        "{}",
+        progress.stdout
+    );
+    for run in [
+        ns.pipeprep(&sb, &args, b"/end\n"),
+        ns.pipeprep(&sb, &["--db", dbs, "resume", "--answers", "-"], b"/end\n"),
+    ] {
+        run.expect_code(1);
+        assert!(
+            run.stderr
+                .contains(&format!("the disk holding `{dbs}` is full")),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("disk I/O error"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn on_a_read_only_file_system_reading_works_and_writing_says_it_cannot_write() {
+    let sb = Sandbox::new();
+    let Some(ns) = Ns::new(&sb, "4m") else {
+        return;
+    };
+    let db = ns.dir.join("p.db");
+    let dbs = s(&db);
+    let args = [
+        "--db",
+        dbs,
+        "practice",
+        "--scenario",
+        "clickstream-analytics",
+        "--seed",
+        "5",
+        "--answers",
+        "-",
+    ];
+    ns.pipeprep(&sb, &args, SHORT_ANSWERS).expect_code(0);
+    ns.sh(&format!("mount -o remount,ro '{}'", ns.dir.display()));
+    let history = ns.pipeprep(&sb, &["--db", dbs, "history"], b"");
+    history.expect_code(0);
+    assert!(history.stdout.contains("finished"), "{}", history.stdout);
+    let export = ns.pipeprep(&sb, &["--db", dbs, "export", "last"], b"");
+    export.expect_code(0);
+    assert!(export.stdout.contains("## Scorecard"), "{}", export.stdout);
+    ns.pipeprep(&sb, &["--db", dbs, "progress"], b"")
+        .expect_code(0);
+    let practice = ns.pipeprep(&sb, &args, b"/end\n");
+    practice.expect_code(1);
+    assert!(
+        practice
+            .stderr
+            .contains(&format!("cannot write to `{dbs}`")),
+        "{}",
+        practice.stderr
+    );
+}
