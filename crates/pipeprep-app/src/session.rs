@@ -330,9 +330,7 @@ impl<'k> LiveSession<'k> {
             Ok(i) => i,
             Err(e) => {
                 self.iv = before;
-                return Err(anyhow::Error::new(e).context(
-                    "this answer was not saved, so the interviewer did not reply; try again",
-                ));
+                return Err(NotSaved(e).into());
             }
         };
         self.seq += 1;
@@ -422,6 +420,13 @@ impl<'k> LiveSession<'k> {
         Ok(effects)
     }
 }
+
+/// An event that could not be stored, so the interviewer did not reply and the interview is as
+/// it was before it. Front ends say what to do next: the terminal lets the candidate send the
+/// answer again; a scripted run stops and says how to resume.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct NotSaved(pub StoreError);
 
 /// What the caller shows while an event is handled, in order.
 #[derive(Debug, Clone, Copy)]

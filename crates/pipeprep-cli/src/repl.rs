@@ -129,8 +129,16 @@ fn turn(live: &mut LiveSession<'_>, event: Event, color: bool) -> Option<(bool, 
     let effects = match live.step(event, &mut |s| screen.show(s)) {
         Ok(e) => e,
         Err(e) => {
-            // Not saved, so not answered: say why and let the candidate try again.
-            eprintln!("error: {e:#}");
+            // Not saved, so not answered: say why and let the candidate send it again.
+            if e.downcast_ref::<pipeprep_app::session::NotSaved>()
+                .is_some()
+            {
+                eprintln!(
+                    "error: this answer was not saved, so the interviewer did not reply; send it again once this is fixed: {e}"
+                );
+            } else {
+                eprintln!("error: {e:#}");
+            }
             return None;
         }
     };

@@ -430,6 +430,51 @@ fn a_lock_held_by_another_program_is_blamed_on_that_program() {
     assert!(!run.stderr.contains("another pipeprep"), "{}", run.stderr);
 }
 
+#[test]
+fn a_scripted_answer_blocked_by_a_lock_says_it_was_not_saved_and_how_to_continue() {
+    let sb = Sandbox::new();
+    let db = sb.home().join("p.db");
+    let (mut child, mut stdin, rx) = spawn_piped(&sb, &db, "4");
+    wait_for_reply(&rx);
+    let answer = "How many events a day, and how late can they arrive?";
+    let lock = hold_write_lock(&db);
+    writeln!(stdin, "{answer}\n---").unwrap();
+    stdin.flush().unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    drop(lock);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let id = session_id(&stderr);
+    assert!(
+        stderr.contains("answer 1 of the script was not saved")
+            && stderr.contains(&format!("pipeprep resume {id} --answers"))
+            && stderr.contains(&format!("(pid {})", std::process::id())),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("try again"),
+        "the process has exited:\n{stderr}"
+    );
+    // Once the other program has finished, resume continues from that answer.
+    let resumed = sb.run_stdin(
+        &["--db", s(&db), "resume", &id, "--answers", "-"],
+        format!("{answer}\n---\n/end\n").as_bytes(),
+    );
+    resumed.expect_code(0);
+    assert_eq!(
+        resumed
+            .stdout
+            .matches(&format!("Candidate: {answer}"))
+            .count(),
+        1,
+        "{}",
+        resumed.stdout
+    );
+    assert!(resumed.stdout.contains("## Scorecard"));
+}
+
 /// A private mount namespace with a small tmpfs of its own, so a test can fill a disk or make it
 /// read-only, even as root (for whom permissions do not stop writes). `None`, with the reason
 /// printed, when this machine does not allow it (no `unshare`/`nsenter`, or no privilege).
@@ -589,6 +634,94 @@ fn on_a_full_disk_reading_works_and_writing_says_the_disk_is_full() {
         );
         assert!(!run.stderr.contains("disk I/O error"), "{}", run.stderr);
     }
+}
+
+#[test]
+fn a_disk_that_fills_mid_interview_fails_that_answer_and_resume_continues_from_it() {
+    let sb = Sandbox::new();
+    let Some(ns) = Ns::new(&sb, "1m") else {
+        return;
+    };
+    let db = ns.dir.join("p.db");
+    let dbs = s(&db);
+    let mut child = ns
+        .cmd(
+            crate::common::BIN,
+            &[
+                "--db",
+                dbs,
+                "practice",
+                "--scenario",
+                "late-arrivals",
+                "--seed",
+                "2",
+                "--answers",
+                "-",
+            ],
+        )
+        .env("PIPEPREP_HOME", sb.home())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    wait_for_reply(&rx);
+    let first = "How many events a day, and what does the peak look like?";
+    let second = "How late can events arrive, and what latency do the dashboards need?";
+    writeln!(stdin, "{first}\n---").unwrap();
+    stdin.flush().unwrap();
+    wait_for_reply(&rx);
+    ns.fill();
+    writeln!(stdin, "{second}\n---\n/end\n---").unwrap();
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let id = session_id(&stderr);
+    assert!(
+        stderr.contains("answer 2 of the script was not saved")
+            && stderr.contains(&format!("the disk holding `{dbs}` is full"))
+            && stderr.contains(&format!("pipeprep resume {id} --answers")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    ns.sh(&format!("rm {}/filler", ns.dir.display()));
+    let resumed = ns.pipeprep(
+        &sb,
+        &["--db", dbs, "resume", &id, "--answers", "-"],
+        format!("{second}\n---\n/end\n").as_bytes(),
+    );
+    resumed.expect_code(0);
+    assert_eq!(
+        resumed
+            .stdout
+            .matches(&format!("Candidate: {first}"))
+            .count(),
+        1,
+        "{}",
+        resumed.stdout
+    );
+    assert_eq!(
+        resumed
+            .stdout
+            .matches(&format!("Candidate: {second}"))
+            .count(),
+        1,
+        "{}",
+        resumed.stdout
+    );
+    assert!(resumed.stdout.contains("## Scorecard"));
 }
 
 #[test]
