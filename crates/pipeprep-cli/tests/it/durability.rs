@@ -420,7 +420,7 @@ fn a_lock_held_by_another_program_is_blamed_on_that_program() {
     let run = sb.run_stdin(&["--db", s(&db), "practice", "--answers", "-"], b"/end\n");
     run.expect_code(1);
     assert!(
-        run.stderr.contains(&format!("locked by `"))
+        run.stderr.contains("locked by `")
             && run
                 .stderr
                 .contains(&format!("(pid {})", std::process::id())),
