@@ -425,7 +425,7 @@ impl<'k> LiveSession<'k> {
 /// it was before it. Front ends say what to do next: the terminal lets the candidate send the
 /// answer again; a scripted run stops and says how to resume.
 #[derive(Debug, thiserror::Error)]
-#[error(transparent)]
+#[error("the answer was not saved: {0}")]
 pub struct NotSaved(pub StoreError);
 
 /// What the caller shows while an event is handled, in order.

@@ -134,7 +134,7 @@ fn turn(live: &mut LiveSession<'_>, event: Event, color: bool) -> Option<(bool, 
                 .is_some()
             {
                 eprintln!(
-                    "error: this answer was not saved, so the interviewer did not reply; send it again once this is fixed: {e}"
+                    "error: {e}\n  the interviewer did not reply to it; send it again once this is fixed"
                 );
             } else {
                 eprintln!("error: {e:#}");
