@@ -8,7 +8,7 @@ use anyhow::Result;
 use pipeprep_core::interview::{Command, Effect, Event};
 use pipeprep_store::TurnRow;
 
-use crate::session::{LiveSession, Shown};
+use crate::session::{LiveSession, NotSaved, Shown};
 use pipeprep_core::{Scorecard, render};
 
 /// Simulated seconds between scripted answers, so phase timing is deterministic.
@@ -85,6 +85,41 @@ fn turn(
     Ok(suspended)
 }
 
+/// Which step of a scripted run could not be saved.
+enum Stopped {
+    Greeting,
+    /// The answer's number in this run's script, from 1.
+    Answer(usize),
+    /// The `/end` the runner sends when the answers run out.
+    WrapUp,
+}
+
+/// A step that could not be saved stops the run (the process exits, so "try again" would be
+/// wrong): say which step, that everything before it is saved, and how to go on from it.
+fn stopped(e: anyhow::Error, id: &str, at: Stopped) -> anyhow::Error {
+    if e.downcast_ref::<NotSaved>().is_none() {
+        return e;
+    }
+    let run = format!("`pipeprep resume {id} --answers FILE`");
+    let (what, next) = match at {
+        Stopped::Greeting => (
+            "the greeting was not saved".to_string(),
+            format!("run {run} with the whole script in FILE"),
+        ),
+        Stopped::Answer(n) => (
+            format!("answer {n} of the script was not saved"),
+            format!("put answer {n} and the ones after it in FILE and run {run}"),
+        ),
+        Stopped::WrapUp => (
+            "the end of the interview was not saved".to_string(),
+            format!("run {run} with an empty FILE to wrap it up"),
+        ),
+    };
+    e.context(format!(
+        "{what}, so the interview stopped there; everything before it is saved — once the cause below is fixed, {next}"
+    ))
+}
+
 /// Reads one answer: lines up to a line that is exactly `---`, or the end of input.
 /// Returns `None` at the end of input with nothing read.
 fn read_answer(input: &mut dyn BufRead) -> Result<Option<String>> {
@@ -135,7 +170,7 @@ pub fn run(
         session.id(),
         session.id()
     )?;
-    let mut card = None;
+    let mut card = session.finished().cloned();
     for t in prior {
         write_turn(
             out,
@@ -148,13 +183,16 @@ pub fn run(
         )?;
     }
     if new_session {
-        turn(session, Event::Start { at_ms: 0 }, out, err, &mut card)?;
+        turn(session, Event::Start { at_ms: 0 }, out, err, &mut card)
+            .map_err(|e| stopped(e, session.id(), Stopped::Greeting))?;
     }
     let mut clock = session.resumed_at_ms;
+    let mut number = 0;
     while card.is_none() {
         let Some(answer) = read_answer(input)? else {
             break;
         };
+        number += 1;
         clock += SCRIPTED_SECONDS_PER_ANSWER * 1000;
         let event = match Command::parse(&answer) {
             Some(Ok(command)) => {
@@ -178,7 +216,9 @@ pub fn run(
                 }
             }
         };
-        if turn(session, event, out, err, &mut card)? {
+        if turn(session, event, out, err, &mut card)
+            .map_err(|e| stopped(e, session.id(), Stopped::Answer(number)))?
+        {
             writeln!(
                 err,
                 "stopped at /quit; resume with `pipeprep resume {}`",
@@ -212,9 +252,16 @@ pub fn run(
             out,
             err,
             &mut card,
-        )?;
+        )
+        .map_err(|e| stopped(e, session.id(), Stopped::WrapUp))?;
     }
-    let card = card.expect("the interview finished");
+    let Some(card) = card else {
+        anyhow::bail!(
+            "session `{}` did not finish after /end — please report this; `pipeprep export {}` shows what was saved",
+            session.id(),
+            session.id()
+        );
+    };
     writeln!(out)?;
     write!(out, "{}", render::markdown(&card, &session.scored_by()))?;
     if let Some(line) = session.llm_summary() {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use pipeprep_core::interview::{Effect, Event, Interview, InterviewConfig};
 use pipeprep_core::{Knowledge, Speaker, render};
 use pipeprep_store::{
-    Finish, LlmUsage, NewSession, SqliteStore, Status, Step, Store, Stored, TurnRow,
+    Finish, LlmUsage, NewSession, SqliteStore, Status, Step, Store, StoreError, Stored, TurnRow,
 };
 
 use crate::bad;
@@ -22,14 +22,26 @@ pub fn db_path(flag: Option<&Path>) -> Result<PathBuf> {
     Ok(crate::config::Dirs::discover()?.data.join("pipeprep.db"))
 }
 
+/// Opens the database to read and write (`practice`, `resume`, `history --delete`).
 pub fn open_store(flag: Option<&Path>) -> Result<SqliteStore> {
-    let path = db_path(flag)?;
-    SqliteStore::open(&path).map_err(|e| match e {
-        pipeprep_store::StoreError::Corrupt { .. } | pipeprep_store::StoreError::TooNew { .. } => {
+    SqliteStore::open(&db_path(flag)?).map_err(store_error)
+}
+
+/// Opens the database only to read it (`history`, `progress`, `export`): it works beside an
+/// interview in progress, on a full disk and on a read-only file system, and never changes
+/// the file.
+pub fn open_store_read_only(flag: Option<&Path>) -> Result<SqliteStore> {
+    SqliteStore::open_read_only(&db_path(flag)?).map_err(store_error)
+}
+
+/// A file that is not pipeprep's is bad input (exit 2); anything else is a runtime failure.
+fn store_error(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Corrupt { .. } | StoreError::TooNew { .. } | StoreError::Foreign { .. } => {
             bad(e.to_string())
         }
         other => anyhow::Error::new(other),
-    })
+    }
 }
 
 pub fn now_ms() -> i64 {
@@ -67,6 +79,8 @@ pub struct LiveSession<'k> {
     voice: Option<LlmVoice>,
     /// Every turn as it was said (voiced text for the interviewer), for the prompt's recent turns.
     said: Vec<Said>,
+    /// The scorecard of a resumed interview whose events had already ended it.
+    finished: Option<pipeprep_core::Scorecard>,
 }
 
 impl<'k> LiveSession<'k> {
@@ -124,6 +138,7 @@ impl<'k> LiveSession<'k> {
             resumed_at_ms: 0,
             voice,
             said: Vec::new(),
+            finished: None,
         })
     }
 
@@ -135,12 +150,24 @@ impl<'k> LiveSession<'k> {
                 "session `{id}` is finished — see it with `pipeprep export {id}`, or start a new one with `pipeprep practice`"
             )));
         }
-        let iv = replay(k, &stored)?;
+        let (iv, card) = replay_with_card(k, &stored)?;
         if iv.transcript().turns.len() != stored.turns.len() {
             eprintln!(
                 "note: the problem bank changed since session `{id}` was recorded; the interview continues from the replayed state"
             );
         }
+        // A store from before the finish committed with the last turn could keep the wrap-up of
+        // an interview that a kill stopped before it was marked finished: finish it now.
+        let finished = match card {
+            Some(card) if iv.is_done() => {
+                store.finish(id, &finish_row(&card))?;
+                eprintln!(
+                    "note: session `{id}` had already ended but was stopped before it was marked finished; it is now, and here is its scorecard"
+                );
+                Some(card)
+            }
+            _ => None,
+        };
         let seq = stored.events.last().map_or(0, |e| e.0 + 1);
         let at = stored.summary.last_at_ms;
         let said = stored
@@ -161,6 +188,7 @@ impl<'k> LiveSession<'k> {
                 resumed_at_ms: at,
                 voice: None,
                 said,
+                finished,
             },
             stored,
         ))
@@ -172,6 +200,12 @@ impl<'k> LiveSession<'k> {
 
     pub fn interview(&self) -> &Interview {
         &self.iv
+    }
+
+    /// The scorecard of a resumed interview that had already ended: there is nothing left to
+    /// answer, only this to show.
+    pub fn finished(&self) -> Option<&pipeprep_core::Scorecard> {
+        self.finished.as_ref()
     }
 
     /// Voices the rest of the interview with an LLM.
@@ -237,8 +271,13 @@ impl<'k> LiveSession<'k> {
             | Event::Tick { at_ms } => *at_ms,
         };
         let mut effects = self.iv.handle(self.k, event.clone());
-        if matches!(event, Event::Tick { .. }) {
-            return Ok(effects); // ticks change nothing worth keeping
+        if matches!(event, Event::Tick { .. }) || before.is_done() {
+            // Ticks change nothing worth keeping, and after the end the interviewer only says
+            // that it is over: nothing to store.
+            for e in &effects {
+                show(Shown::Effect(e));
+            }
+            return Ok(effects);
         }
         let worded_by = match &self.voice {
             Some(_) => crate::voice::OFFLINE,
@@ -274,28 +313,27 @@ impl<'k> LiveSession<'k> {
                 }
             })
             .collect();
+        // The result commits with the turn that ends the interview, never after it.
+        let finish = effects.iter().find_map(|e| match e {
+            Effect::Finish { scorecard } => Some(finish_row(scorecard)),
+            _ => None,
+        });
         let step = Step {
             seq: self.seq,
             at_ms,
             event_json: serde_json::to_string(&event)?,
             turns,
             now_ms: now_ms(),
+            finish,
         };
         let first_idx = match self.store.append(&self.id, &step) {
             Ok(i) => i,
             Err(e) => {
                 self.iv = before;
-                return Err(anyhow::Error::new(e).context(
-                    "this answer was not saved, so the interviewer did not reply; try again",
-                ));
+                return Err(NotSaved(e).into());
             }
         };
         self.seq += 1;
-        for e in &effects {
-            if let Effect::Finish { scorecard } = e {
-                self.store.finish(&self.id, &finish_row(scorecard))?;
-            }
-        }
 
         // Stored: now say it. Interviewer turns pair with the Say effects in order.
         let stats_before = self.voice.as_ref().map(LlmVoice::stats);
@@ -383,6 +421,13 @@ impl<'k> LiveSession<'k> {
     }
 }
 
+/// An event that could not be stored, so the interviewer did not reply and the interview is as
+/// it was before it. Front ends say what to do next: the terminal lets the candidate send the
+/// answer again; a scripted run stops and says how to resume.
+#[derive(Debug, thiserror::Error)]
+#[error("the answer was not saved: {0}")]
+pub struct NotSaved(pub StoreError);
+
 /// What the caller shows while an event is handled, in order.
 #[derive(Debug, Clone, Copy)]
 pub enum Shown<'a> {
@@ -409,6 +454,14 @@ fn finish_row(scorecard: &pipeprep_core::Scorecard) -> Finish {
 
 /// Rebuilds a stored interview by replaying its events (the state machine is deterministic).
 pub fn replay(k: &Knowledge, stored: &Stored) -> Result<Interview> {
+    replay_with_card(k, stored).map(|(iv, _)| iv)
+}
+
+/// As [`replay`], with the scorecard when the events ended the interview.
+fn replay_with_card(
+    k: &Knowledge,
+    stored: &Stored,
+) -> Result<(Interview, Option<pipeprep_core::Scorecard>)> {
     let id = &stored.summary.id;
     let cfg: InterviewConfig = serde_json::from_str(&stored.config_json)
         .context("the stored configuration is unreadable")?;
@@ -417,11 +470,16 @@ pub fn replay(k: &Knowledge, stored: &Stored) -> Result<Interview> {
             "{e} — the scenario of session `{id}` is no longer in the bank"
         ))
     })?;
+    let mut card = None;
     for (_, _, json) in &stored.events {
         let ev: Event = serde_json::from_str(json).context("a stored event is unreadable")?;
-        iv.handle(k, ev);
+        for e in iv.handle(k, ev) {
+            if let Effect::Finish { scorecard } = e {
+                card = Some(*scorecard);
+            }
+        }
     }
-    Ok(iv)
+    Ok((iv, card))
 }
 
 /// The latest session that is not finished.

@@ -129,8 +129,16 @@ fn turn(live: &mut LiveSession<'_>, event: Event, color: bool) -> Option<(bool, 
     let effects = match live.step(event, &mut |s| screen.show(s)) {
         Ok(e) => e,
         Err(e) => {
-            // Not saved, so not answered: say why and let the candidate try again.
-            eprintln!("error: {e:#}");
+            // Not saved, so not answered: say why and let the candidate send it again.
+            if e.downcast_ref::<pipeprep_app::session::NotSaved>()
+                .is_some()
+            {
+                eprintln!(
+                    "error: {e}\n  the interviewer did not reply to it; send it again once this is fixed"
+                );
+            } else {
+                eprintln!("error: {e:#}");
+            }
             return None;
         }
     };
@@ -186,6 +194,13 @@ pub fn run(live: &mut LiveSession<'_>, new_session: bool, prior: &[TurnRow]) -> 
         };
         println!("\n{}", term::bold(who, color));
         print!("{}", term::markdown(&t.text, color));
+    }
+    if let Some(card) = live.finished() {
+        // Resumed after the end: nothing left to answer, only the scorecard to show.
+        println!();
+        let md = render::markdown(card, &live.scored_by());
+        print!("{}", term::markdown(&md, color));
+        return Ok(ExitCode::SUCCESS);
     }
     if new_session && turn(live, Event::Start { at_ms: 0 }, color).is_none() {
         return Ok(ExitCode::from(1));

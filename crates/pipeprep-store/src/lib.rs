@@ -5,8 +5,11 @@
 //! The store speaks strings (JSON produced by the app), so it knows nothing of the interview's
 //! types; the trait is what a PostgreSQL implementation will also provide later.
 
+mod holder;
+mod identity;
 mod sqlite;
 
+pub use identity::APPLICATION_ID;
 pub use sqlite::SqliteStore;
 
 /// A new session's row.
@@ -45,6 +48,9 @@ pub struct Step {
     pub turns: Vec<TurnRow>,
     /// Wall clock, for `updated`.
     pub now_ms: i64,
+    /// The result, when this event ends the interview. It commits with the event and its turns,
+    /// so a kill can never leave an interview that said goodbye but is not marked finished.
+    pub finish: Option<Finish>,
 }
 
 /// The result of a finished interview.
@@ -115,13 +121,23 @@ pub struct Stored {
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "the database `{path}` is locked by another pipeprep that did not finish within {wait_s} s — wait for it, or pass --db with another file"
+        "the database `{path}` is locked by {holder}, which held it for more than {wait_s} s — wait until it has finished, or pass --db with another file"
     )]
-    Locked { path: String, wait_s: u64 },
+    Locked {
+        path: String,
+        /// Who holds the lock, as far as can be told: "another pipeprep (pid 12)",
+        /// "`sqlite3` (pid 34)", or "another program (maybe another pipeprep)".
+        holder: String,
+        wait_s: u64,
+    },
     #[error(
         "`{path}` is not a pipeprep database or is damaged ({detail}) — it was left untouched; move it away or pass --db with another file"
     )]
     Corrupt { path: String, detail: String },
+    #[error(
+        "`{path}` is not a pipeprep database ({why}) — pipeprep left it untouched; pass --db with another file"
+    )]
+    Foreign { path: String, why: String },
     #[error(
         "cannot write to `{path}` ({detail}) — check the directory's permissions or pass --db with a writable file"
     )]
@@ -150,8 +166,9 @@ pub enum StoreError {
 /// `tests/it` are written against this trait so another implementation can run them too.
 pub trait Store {
     fn create(&self, session: &NewSession) -> Result<(), StoreError>;
-    /// Commits an event and the turns it produced, atomically. Returns the index of the first
-    /// turn it stored (turns are numbered from 0 within a session).
+    /// Commits an event and the turns it produced, atomically, with the result when the event
+    /// ends the interview. Returns the index of the first turn it stored (turns are numbered
+    /// from 0 within a session).
     fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError>;
     /// Replaces the words of a stored turn (an interviewer turn first stored in the engine's
     /// phrasing and then said in the LLM's words) and who worded it.

@@ -11,8 +11,8 @@ use pipeprep_store::Store;
 use crate::cli::Format;
 
 pub fn history(bank: Option<&Path>, db: Option<&Path>, delete: Option<String>) -> Result<ExitCode> {
-    let store = session::open_store(db)?;
     if let Some(id) = delete {
+        let store = session::open_store(db)?;
         if store.delete(&id)? {
             println!("deleted session {id}");
             return Ok(ExitCode::SUCCESS);
@@ -21,6 +21,7 @@ pub fn history(bank: Option<&Path>, db: Option<&Path>, delete: Option<String>) -
             "no session `{id}` — `pipeprep history` lists them"
         )));
     }
+    let store = session::open_store_read_only(db)?;
     let list = store.list()?;
     if list.is_empty() {
         println!("No interviews yet. Start one with `pipeprep practice`.");
@@ -75,7 +76,7 @@ pub fn history(bank: Option<&Path>, db: Option<&Path>, delete: Option<String>) -
 }
 
 pub fn progress(db: Option<&Path>) -> Result<ExitCode> {
-    let store = session::open_store(db)?;
+    let store = session::open_store_read_only(db)?;
     let rows = reports::finished(&store)?;
     if rows.is_empty() {
         println!("No finished interviews yet. Finish one (or type /end) and come back.");
@@ -98,7 +99,7 @@ pub fn export(
     format: Format,
 ) -> Result<ExitCode> {
     let ctx = super::load(bank)?;
-    let store = session::open_store(db)?;
+    let store = session::open_store_read_only(db)?;
     let id = session::resolve_id(&store, id)?;
     let stored = store.load(&id).map_err(|e| bad(e.to_string()))?;
     let f = match format {

@@ -182,22 +182,7 @@ impl Sandbox {
 
     /// Runs `pipeprep ARGS` with `input` on stdin.
     pub fn run_stdin<S: AsRef<std::ffi::OsStr>>(&self, args: &[S], input: &[u8]) -> Run {
-        let mut child = self
-            .cmd(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn pipeprep");
-        let mut stdin = child.stdin.take().expect("piped stdin");
-        let input = input.to_vec();
-        // Write from a thread so a large input cannot deadlock against a full stdout pipe.
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-        let out = child.wait_with_output().expect("wait for pipeprep");
-        writer.join().expect("stdin writer");
-        Run::from_output(out)
+        run_with_stdin(self.cmd(args), input)
     }
 
     /// Writes a file into the scratch directory and returns its path.
@@ -216,6 +201,25 @@ impl Sandbox {
         std::fs::create_dir_all(&p).expect("create dir");
         p
     }
+}
+
+/// Runs a command with `input` on stdin and collects what it printed.
+pub fn run_with_stdin(mut command: Command, input: &[u8]) -> Run {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pipeprep");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    // Write from a thread so a large input cannot deadlock against a full stdout pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().expect("wait for pipeprep");
+    writer.join().expect("stdin writer");
+    Run::from_output(out)
 }
 
 /// Runs the scripted clickstream interview and returns the transcript it printed.

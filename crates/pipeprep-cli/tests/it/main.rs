@@ -7,6 +7,7 @@
 mod cli;
 mod common;
 mod design;
+mod durability;
 mod estimate;
 mod grade;
 mod llm;

@@ -26,6 +26,7 @@ fn step(seq: u64, at: u64, turns: Vec<TurnRow>) -> Step {
         event_json: format!("{{\"kind\":\"answer\",\"n\":{seq}}}"),
         turns,
         now_ms: 1000 + at as i64,
+        finish: None,
     }
 }
 
@@ -111,6 +112,29 @@ fn contract(store: &dyn Store) {
     assert_eq!(s.summary.overall_level.as_deref(), Some("intermediate"));
     assert_eq!(s.summary.overall_score, Some(55));
     assert_eq!(s.scorecard_json.as_deref(), Some("{}"));
+
+    // The event that ends an interview commits with its turns and the result, together.
+    let last = Step {
+        finish: Some(Finish {
+            scorecard_json: "{\"overall\":1}".into(),
+            level: "expert".into(),
+            score: 90,
+            now_ms: 6,
+        }),
+        ..step(
+            0,
+            10,
+            vec![turn("candidate", "/end"), turn("interviewer", "Thanks!")],
+        )
+    };
+    store.append("b2", &last).unwrap();
+    let s = store.load("b2").unwrap();
+    assert_eq!(s.summary.status, Status::Finished);
+    assert_eq!(s.scorecard_json.as_deref(), Some("{\"overall\":1}"));
+    assert_eq!(s.turns.len(), 2);
+    // A step that fails stores neither its turns nor its result.
+    assert!(store.append("b2", &last).is_err(), "seq 0 is taken");
+    assert_eq!(store.load("b2").unwrap().turns.len(), 2);
 
     // Delete removes the session with its events and turns.
     assert!(store.delete("a1").unwrap());

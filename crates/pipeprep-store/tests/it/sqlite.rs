@@ -57,6 +57,7 @@ fn two_connections_write_the_same_file() {
                             event_json: "{}".into(),
                             turns: vec![],
                             now_ms: 1,
+                            finish: None,
                         },
                     )
                     .unwrap();
