@@ -645,7 +645,9 @@ impl<'a> Ledger<'a> {
             }
         }
         self.check_estimates(turn, &a);
-        self.design.merge(&a.design);
+        // The same limit as the interview, so a pasted giant chain costs the same to grade.
+        self.design
+            .merge_within(&a.design, crate::interview::MAX_DESIGN_NODES);
         self.turns.push((turn, a));
     }
 
