@@ -538,7 +538,11 @@ impl Analyzer {
     /// Adds recognition by meaning: each concept's example phrasings (by concept id) are embedded
     /// once; a candidate sentence whose similarity to one of them reaches `min_similarity` shows
     /// that concept, however it is worded.
-    pub fn with_examples(mut self, examples: &[(String, Vec<String>)], min_similarity: f32) -> Self {
+    pub fn with_examples(
+        mut self,
+        examples: &[(String, Vec<String>)],
+        min_similarity: f32,
+    ) -> Self {
         let table = semantic::table();
         for (id, phrases) in examples {
             let Some(ci) = self.concept_ids.iter().position(|c| c == id) else {

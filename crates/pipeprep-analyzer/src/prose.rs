@@ -110,11 +110,12 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
             }
             // Nodes carry the words the candidate typed, so they merge with their arrow lines.
             // Lowercasing can change byte lengths outside ASCII; fall back to the lowercase text.
-            let src: &str = if sentence.len() == lower.len() {
-                sentence
-            } else {
-                &lower
-            };
+            // Equal total lengths are not enough (`İẞ` grows by one byte and shrinks by one), so
+            // every character must keep its length for the offsets to carry over.
+            let same_offsets = sentence
+                .chars()
+                .all(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8());
+            let src: &str = if same_offsets { sentence } else { &lower };
             let x = g.add_node(&src[w[0].0..a_end], None);
             let y = g.add_node(&src[b_start..w[1].1], None);
             g.set_component(x, catalog.get(&a_hit.id).map(|c| c.id.clone()));

@@ -292,6 +292,11 @@ mod tests {
         let a = t.embed("spare discounted machines the cloud can take back at short notice");
         let b = t.embed("we run the batch workers on spot instances");
         let c = t.embed("the dashboard shows revenue by region");
-        assert!(dot(&a, &b) > dot(&a, &c) + 0.1, "{} vs {}", dot(&a, &b), dot(&a, &c));
+        assert!(
+            dot(&a, &b) > dot(&a, &c) + 0.1,
+            "{} vs {}",
+            dot(&a, &b),
+            dot(&a, &c)
+        );
     }
 }

@@ -38,9 +38,9 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Labelled>> {
         ))
     })?;
     let file: LabelsFile = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map_or(1, |s| {
-            text[..s.start.min(text.len())].matches('\n').count() + 1
-        });
+        let line = e
+            .span()
+            .map_or(1, |s| crate::config::line_of(&text, s.start));
         bad(format!(
             "{}:{line}: {} — fix the labels file",
             path.display(),

@@ -59,16 +59,29 @@ pub fn read_config(path: &Path) -> Result<FileConfig> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
         Err(e) => bail!("cannot read config file `{}`: {e}", path.display()),
     };
-    toml::from_str(&text).map_err(|e| {
-        let line = e.span().map_or(1, |s| {
-            text[..s.start.min(text.len())].matches('\n').count() + 1
-        });
+    parse_config(&text, &path.display().to_string())
+}
+
+/// Parses the text of a config file; `name` is the path shown in errors.
+pub fn parse_config(text: &str, name: &str) -> Result<FileConfig> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(text, s.start));
         anyhow::anyhow!(
-            "{}:{line}: {} — fix or remove the setting (see README, Configuration)",
-            path.display(),
+            "{name}:{line}: {} — fix or remove the setting (see README, Configuration)",
             e.message().trim()
         )
     })
+}
+
+/// The 1-based line of byte `offset` in `text`; counts bytes, so an offset inside a multi-byte
+/// character (or past the end) cannot panic.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// The bank overlay directory: flag, else environment, else config file.

@@ -83,8 +83,10 @@ fn parse(reply: &str) -> Option<Value> {
     serde_json::from_str(text.get(start..=end)?).ok()
 }
 
-/// Applies a reply to the card. `None` when the reply is not the JSON asked for (the card is
-/// left as the engine made it); otherwise the changes made, possibly none.
+/// Applies a reply to the card. `None` when the reply is not the JSON asked for, or reviews none
+/// of the card's dimensions (no valid level for any of them: `{"dimensions": []}` reviewed
+/// nothing, so the card must not say it was reviewed); the card is then left as the engine made
+/// it. Otherwise the changes made, possibly none (the LLM agreed).
 pub fn apply(
     card: &mut Scorecard,
     transcript: &Transcript,
@@ -93,6 +95,19 @@ pub fn apply(
 ) -> Option<Vec<Change>> {
     let v = parse(reply)?;
     let dims = v.get("dimensions")?;
+    let level_of = |id: &str| {
+        dims.get(id)?
+            .get("level")?
+            .as_str()
+            .and_then(|s| Level::from_str_opt(s.trim().to_ascii_lowercase().as_str()))
+    };
+    if card
+        .dimensions
+        .iter()
+        .all(|d| level_of(d.id.id()).is_none())
+    {
+        return None;
+    }
     let mut changes = Vec::new();
     for d in &mut card.dimensions {
         let Some(p) = dims.get(d.id.id()) else {
@@ -236,5 +251,29 @@ mod tests {
         }
         assert_eq!(c.overall, scorer::overall(&c.dimensions));
         assert!(apply(&mut c, &transcript(), "not json", "m").is_none());
+    }
+
+    #[test]
+    fn a_reply_that_reviews_no_dimension_is_no_review() {
+        for reply in [
+            r#"{"dimensions": []}"#,
+            r#"{"dimensions": {}}"#,
+            r#"{"dimensions": {"failure_modes": {"level": "legendary"}}}"#,
+            r#"{"dimensions": {"not_a_dimension": {"level": "expert"}}}"#,
+        ] {
+            let mut c = card();
+            let engine = c.clone();
+            assert!(
+                apply(&mut c, &transcript(), reply, "m").is_none(),
+                "{reply}"
+            );
+            assert_eq!(c, engine, "{reply}");
+        }
+        // Agreeing on one dimension is a review, with no change.
+        let mut c = card();
+        let lvl = c.dimensions[0].level.as_str();
+        let id = c.dimensions[0].id.id();
+        let reply = format!(r#"{{"dimensions": {{"{id}": {{"level": "{lvl}"}}}}}}"#);
+        assert_eq!(apply(&mut c, &transcript(), &reply, "m"), Some(vec![]));
     }
 }

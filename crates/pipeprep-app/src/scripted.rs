@@ -9,7 +9,7 @@ use pipeprep_core::interview::{Command, Effect, Event};
 use pipeprep_store::TurnRow;
 
 use crate::session::{LiveSession, NotSaved, Shown};
-use pipeprep_core::{Scorecard, render};
+use pipeprep_core::{Scorecard, render, transcript};
 
 /// Simulated seconds between scripted answers, so phase timing is deterministic.
 pub const SCRIPTED_SECONDS_PER_ANSWER: u64 = 90;
@@ -18,8 +18,14 @@ pub const SCRIPTED_SECONDS_PER_ANSWER: u64 = 90;
 /// less than this; the cap keeps memory flat on endless input without a separator).
 pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
+/// Writes a turn in the transcript format; a line of it that would read as a new turn is
+/// escaped (see [`transcript::escape_text`]), so `grade` reads back the turns that were said.
 fn write_turn(out: &mut dyn Write, speaker: &str, text: &str) -> Result<()> {
-    writeln!(out, "{speaker}: {}", text.trim_end())?;
+    writeln!(
+        out,
+        "{speaker}: {}",
+        transcript::escape_text(text.trim_end())
+    )?;
     out.flush()?;
     Ok(())
 }
@@ -38,18 +44,22 @@ fn turn(
     // Trailing white space of a piece is held back until more text follows, so a message ends
     // exactly as `write_turn` would end it.
     let mut held = String::new();
+    // Lines of the message that would read as a new turn are escaped as they stream.
+    let mut escaper = transcript::StreamEscaper::new();
     let mut failed: Option<std::io::Error> = None;
     let effects = {
         let mut show = |shown: Shown<'_>| {
             let r = match shown {
                 Shown::SayStart => {
                     held.clear();
+                    escaper = transcript::StreamEscaper::new();
                     write!(out, "Interviewer: ")
                 }
                 Shown::Text(t) => {
+                    let t = escaper.push(t);
                     let body = t.trim_end();
                     if body.is_empty() {
-                        held.push_str(t);
+                        held.push_str(&t);
                         Ok(())
                     } else {
                         let r = write!(out, "{held}{body}").and_then(|()| out.flush());
@@ -57,7 +67,16 @@ fn turn(
                         r
                     }
                 }
-                Shown::SayEnd => writeln!(out).and_then(|()| out.flush()),
+                Shown::SayEnd => {
+                    let rest = escaper.finish();
+                    let body = rest.trim_end();
+                    let r = if body.is_empty() {
+                        Ok(())
+                    } else {
+                        write!(out, "{held}{body}")
+                    };
+                    r.and_then(|()| writeln!(out)).and_then(|()| out.flush())
+                }
                 Shown::Notice(n) => writeln!(err, "{n}"),
                 Shown::Effect(Effect::Show { text }) => {
                     writeln!(err, "{text}").and_then(|()| err.flush())
@@ -122,7 +141,7 @@ fn stopped(e: anyhow::Error, id: &str, at: Stopped) -> anyhow::Error {
 
 /// Reads one answer: lines up to a line that is exactly `---`, or the end of input.
 /// Returns `None` at the end of input with nothing read.
-fn read_answer(input: &mut dyn BufRead) -> Result<Option<String>> {
+pub fn read_answer(input: &mut dyn BufRead) -> Result<Option<String>> {
     let mut buf: Vec<u8> = Vec::new();
     let mut any = false;
     loop {

@@ -570,14 +570,9 @@ impl StreamGuard {
     }
 
     /// True when `text` must not be said: it gives the solution away, or it speaks for the
-    /// candidate (a line starting "Candidate:"), which would also break the transcript format.
+    /// candidate (see [`speaks_for_candidate`]), which would also break the transcript format.
     fn fails(&self, text: &str) -> bool {
-        let speaks_for_candidate = text.lines().any(|l| {
-            let l = l.trim_start().trim_start_matches('*');
-            l.get(..10)
-                .is_some_and(|h| h.eq_ignore_ascii_case("candidate:"))
-        });
-        if speaks_for_candidate {
+        if speaks_for_candidate(text) {
             return true;
         }
         if !self.leaks_checked {
@@ -644,6 +639,35 @@ impl StreamGuard {
     pub fn said(&self) -> String {
         self.shown.trim().to_string()
     }
+}
+
+/// True when `text` puts words in the candidate's mouth: a speaker label for the candidate
+/// (`Candidate:`, `You:`, `Interviewee:`) at the start of a line, after any markdown (`**`, `>`,
+/// `-`, `#`), in any case, with a space or bold markers before the colon or a full-width colon;
+/// or `Candidate:` in the middle of a line.
+fn speaks_for_candidate(text: &str) -> bool {
+    /// True when a colon (ASCII or full-width) follows optional bold/italic markers and spaces.
+    fn colon_follows(s: &str) -> bool {
+        let rest = s.trim_start_matches(['*', '_', ' ', '\t']);
+        rest.starts_with([':', '\u{ff1a}'])
+    }
+    text.lines().any(|line| {
+        let lead = line.trim_start_matches(|c: char| {
+            c.is_whitespace() || matches!(c, '*' | '_' | '>' | '-' | '#' | '•' | '+')
+        });
+        let lower = lead.to_ascii_lowercase();
+        let at_start = ["candidate", "you", "interviewee"]
+            .iter()
+            .any(|name| lower.starts_with(name) && colon_follows(&lower[name.len()..]));
+        at_start
+            || lower.match_indices("candidate").any(|(at, m)| {
+                let word_start = lower[..at]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric());
+                word_start && colon_follows(&lower[at + m.len()..])
+            })
+    })
 }
 
 /// The end of the last complete sentence or line in `s` (a byte offset just after `.`, `!`,
@@ -879,6 +903,50 @@ mod tests {
         );
         assert_eq!(shown.concat(), "How many click events at peak?\n");
         assert_eq!(verdict, Verdict::Cut);
+    }
+
+    #[test]
+    fn every_way_of_labelling_the_candidate_fails_the_reply() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        for label in [
+            "**Candidate**:",
+            "**Candidate:**",
+            "Candidate :",
+            "> Candidate:",
+            "- Candidate:",
+            "Candidate\u{ff1a}",
+            "You:",
+            "CANDIDATE:",
+            "candidate:",
+            "_Candidate_:",
+            "### Candidate:",
+        ] {
+            let reply = format!("How many click events at peak?\n{label} about 100K per second.\n");
+            let (shown, verdict) = stream(&iv, Act::Acknowledge, offline, &reply);
+            assert_eq!(
+                shown.concat(),
+                "How many click events at peak?\n",
+                "{label}"
+            );
+            assert_eq!(verdict, Verdict::Cut, "{label}");
+            assert_eq!(
+                guard(&iv, Act::Acknowledge, offline, &reply),
+                None,
+                "{label}"
+            );
+            let reply = format!("{label} about 100K click events per second at peak.");
+            let (shown, verdict) = stream(&iv, Act::WrapUp, offline, &reply);
+            assert!(shown.is_empty(), "{label}: {shown:?}");
+            assert_eq!(verdict, Verdict::Replaced, "{label}");
+        }
+        // In the middle of a line, too.
+        let reply = "How many click events at peak? Candidate: about 100K per second.";
+        assert_eq!(guard(&iv, Act::Acknowledge, offline, reply), None);
+        // Addressing the candidate, or the word "candidates", is fine.
+        let reply = "How many click events at peak would you expect, and would candidates for the key matter?";
+        assert!(guard(&iv, Act::Acknowledge, offline, reply).is_some());
     }
 
     #[test]

@@ -11,9 +11,9 @@ mod model;
 
 pub use load::{Bank, BankFile, Problem, Problems, load, load_layers};
 pub use model::{
-    Concept, Difficulty, Dimension, Expectation, Failure, HintLadder, LevelModel, Misconception, Params, Probe,
-    RefComponent, SemanticSettings,
-    Reference, Requirement, Resource, Scenario, Topic, Tradeoff, Twist,
+    Concept, Difficulty, Dimension, Expectation, Failure, HintLadder, LevelModel, Misconception,
+    Params, Probe, RefComponent, Reference, Requirement, Resource, Scenario, SemanticSettings,
+    Topic, Tradeoff, Twist,
 };
 
 mod embedded {

@@ -10,7 +10,9 @@ use pipeprep_design::{Catalog, PriceTable};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::model::{Concept, Dimension, LevelModel, Misconception, Resource, SemanticSettings, Scenario, Topic};
+use crate::model::{
+    Concept, Dimension, LevelModel, Misconception, Resource, Scenario, SemanticSettings, Topic,
+};
 
 /// One bank file: where it came from, its path relative to the bank root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,8 +177,14 @@ struct Collector<'a> {
     problems: Vec<Problem>,
 }
 
+/// Counts bytes, so an offset inside a multi-byte character cannot panic.
 fn line_at(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 impl Collector<'_> {
@@ -209,13 +217,21 @@ impl Collector<'_> {
     }
 
     /// Line of the `id = "..."` entry line for an id.
+    /// A plain scan, not a regex: an id of any length or content cannot fail to compile.
     fn line_of_id(&self, file: usize, id: &str) -> usize {
-        let re = Regex::new(&format!(r#"(?m)^\s*id\s*=\s*"{}""#, regex::escape(id)))
-            .expect("escaped id makes a valid regex");
-        re.find(&self.files[file].text).map_or_else(
-            || self.line_of_value(file, id),
-            |m| line_at(&self.files[file].text, m.start()),
-        )
+        let quoted = format!("\"{id}\"");
+        let is_entry = |line: &str| {
+            line.trim_start()
+                .strip_prefix("id")
+                .map(str::trim_start)
+                .and_then(|r| r.strip_prefix('='))
+                .is_some_and(|r| r.trim_start().starts_with(&quoted))
+        };
+        self.files[file]
+            .text
+            .lines()
+            .position(is_entry)
+            .map_or_else(|| self.line_of_value(file, id), |i| i + 1)
     }
 
     fn parse<T: for<'de> Deserialize<'de>>(&mut self, file: usize) -> Option<T> {
@@ -574,8 +590,26 @@ fn check(c: &mut Collector<'_>, m: &Layer) {
             }
         }
         for p in &k.patterns {
-            // A syntax check is enough here (and far cheaper than compiling the automaton).
-            if let Err(e) = regex_syntax::Parser::new().parse(&format!("(?i){p}")) {
+            // The syntax check first (cheap, and its message points into the pattern); then a
+            // compile, which is what finds a pattern too large for the regex size limit (the
+            // analyzer would fail on it later with no file or line).
+            let pattern = format!("(?i){p}");
+            if regex_syntax::Parser::new().parse(&pattern).is_ok()
+                && let Err(regex::Error::CompiledTooBig(limit)) = Regex::new(&pattern)
+            {
+                let line = c.line_of(*f, p);
+                c.push(
+                    *f,
+                    line,
+                    format!(
+                        "pattern of concept `{}` is too large once compiled (over the regex size limit of {} MB)",
+                        k.id,
+                        limit / (1024 * 1024)
+                    ),
+                    "make it smaller: fewer or shorter counted repetitions such as `{1000}`, or split it into several patterns",
+                );
+            }
+            if let Err(e) = regex_syntax::Parser::new().parse(&pattern) {
                 let line = c.line_of(*f, p);
                 let first = e
                     .to_string()
@@ -804,7 +838,10 @@ fn check_misconception(c: &mut Collector<'_>, k: &Misconception, f: usize) {
         c.push(
             f,
             line,
-            format!("claim of misconception `{}` matches none of its patterns", k.id),
+            format!(
+                "claim of misconception `{}` matches none of its patterns",
+                k.id
+            ),
             "widen a pattern or reword the claim",
         );
     }

@@ -51,7 +51,7 @@ pub enum Cmd {
     ///
     /// The transcript has optional front matter (`scenario: ID`) and turns that start with
     /// `Interviewer:` or `Candidate:`; see README. Without a scenario it is graded against the
-    /// rubric alone.
+    /// rubric alone. Only the first 4 MB is read; a note on stderr says what was set aside.
     Grade(GradeArgs),
     /// The problem bank: list, show and validate scenarios.
     #[command(subcommand)]
@@ -229,13 +229,13 @@ pub struct EstimateArgs {
     /// Size of one event: 500B, 1KB (1,000 bytes), 1KiB (1,024 bytes).
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub event_size: Option<String>,
-    /// Peak traffic as a multiple of the average (≥ 1).
+    /// Peak traffic as a multiple of the average (1 to 1000).
     #[arg(long, value_name = "X", allow_hyphen_values = true)]
     pub peak_factor: Option<String>,
     /// How long data is kept: 7d, 90d, 2y.
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub retention: Option<String>,
-    /// Compression ratio of stored data (≥ 1), e.g. 5 for JSON to Parquet+ZSTD.
+    /// Compression ratio of stored data (1 to 1000), e.g. 5 for JSON to Parquet+ZSTD.
     #[arg(long, value_name = "X", allow_hyphen_values = true)]
     pub compression: Option<String>,
     /// Window for exact deduplication state: 1h, 24h.

@@ -104,5 +104,65 @@ fn grading(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, engine_turn, grading);
+/// An arrow chain of `n` new boxes starting at `from`.
+fn chain(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("Step{i}"))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// Ten answers that are each a 32 KB arrow chain (3,500 new boxes), then the reply to an
+/// eleventh: what a candidate who pastes generated diagrams waits for. The design is capped,
+/// so this stays in milliseconds however much was pasted.
+fn after_ten_pasted_chains(c: &mut Criterion) {
+    let k = Knowledge::new(pipeprep_bank::embedded().unwrap()).unwrap();
+    let cfg = InterviewConfig {
+        scenario: "clickstream-analytics".into(),
+        seed: 1,
+        hard: false,
+        focus: vec![],
+    };
+    let mut base = Interview::new(&k, cfg).unwrap();
+    base.handle(&k, Event::Start { at_ms: 0 });
+    for turn in 0..9 {
+        base.handle(
+            &k,
+            Event::Answer {
+                text: chain(turn * 3500, 3500),
+                at_ms: 1000 * (turn as u64 + 1),
+            },
+        );
+    }
+    let tenth = chain(9 * 3500, 3500);
+    let started = std::time::Instant::now();
+    black_box(base.clone().handle(
+        &k,
+        Event::Answer {
+            text: tenth.clone(),
+            at_ms: 10_000,
+        },
+    ));
+    eprintln!(
+        "reply to the tenth 32 KB arrow answer: {:?}",
+        started.elapsed()
+    );
+    c.bench_function("reply to the tenth 32 KB arrow answer", |b| {
+        b.iter_batched(
+            || base.clone(),
+            |mut iv| {
+                black_box(iv.handle(
+                    &k,
+                    Event::Answer {
+                        text: tenth.clone(),
+                        at_ms: 10_000,
+                    },
+                ))
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, engine_turn, grading, after_ten_pasted_chains);
 criterion_main!(benches);

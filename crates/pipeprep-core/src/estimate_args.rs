@@ -1,7 +1,7 @@
 //! Estimator input from `--flag value` pairs, shared by `pipeprep estimate` and `/estimate`.
 
 use pipeprep_design::estimate::{
-    EstimateInput, estimate, parse_bytes, parse_count, parse_duration,
+    EstimateInput, estimate, parse_bytes, parse_count, parse_duration, range,
 };
 use pipeprep_design::{Catalog, PriceTable};
 
@@ -20,6 +20,21 @@ fn number(key: &str, v: &str) -> Result<f64, String> {
     v.trim()
         .parse::<f64>()
         .map_err(|_| format!("--{key} `{v}` is not a number — write it like 3 or 2.5"))
+}
+
+/// `v` (parsed from `raw`) when it is inside the accepted range of `--key`; otherwise an error
+/// that quotes what was typed (not `inf` or 300 digits) and states the range.
+fn ranged(key: &str, raw: &str, v: f64) -> Result<f64, String> {
+    let r = range(key);
+    if r.contains(v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "--{key} `{}` is out of range — use {}",
+            raw.trim(),
+            r.says
+        ))
+    }
 }
 
 /// Builds the estimator input. Later pairs override earlier ones (defaults first, user last).
@@ -41,10 +56,28 @@ pub fn build(pairs: &[(String, String)]) -> Result<EstimateInput, String> {
     }
     let size = get("event-size")
         .ok_or("missing --event-size — give the size of one event, e.g. --event-size 1KB")?;
-    let size = parse_bytes(size).map_err(|e| e.to_string())?;
+    let size = ranged(
+        "event-size",
+        size,
+        parse_bytes(size).map_err(|e| e.to_string())?,
+    )?;
     let mut input = match (get("events-per-day"), get("events-per-sec")) {
-        (Some(d), _) => EstimateInput::per_day(parse_count(d).map_err(|e| e.to_string())?, size),
-        (None, Some(s)) => EstimateInput::per_sec(parse_count(s).map_err(|e| e.to_string())?, size),
+        (Some(d), _) => EstimateInput::per_day(
+            ranged(
+                "events-per-day",
+                d,
+                parse_count(d).map_err(|e| e.to_string())?,
+            )?,
+            size,
+        ),
+        (None, Some(s)) => EstimateInput::per_sec(
+            ranged(
+                "events-per-sec",
+                s,
+                parse_count(s).map_err(|e| e.to_string())?,
+            )?,
+            size,
+        ),
         (None, None) => {
             return Err(
                 "missing volume — give --events-per-day (e.g. 1B) or --events-per-sec (e.g. 100K)"
@@ -55,27 +88,35 @@ pub fn build(pairs: &[(String, String)]) -> Result<EstimateInput, String> {
     .map_err(|e| e.to_string())?;
     if let Some(v) = get("peak-factor") {
         input = input
-            .with_peak_factor(number("peak-factor", v)?)
+            .with_peak_factor(ranged("peak-factor", v, number("peak-factor", v)?)?)
             .map_err(|e| e.to_string())?;
     }
     if let Some(v) = get("retention") {
         input = input
-            .with_retention_sec(parse_duration(v).map_err(|e| e.to_string())?)
+            .with_retention_sec(ranged(
+                "retention",
+                v,
+                parse_duration(v).map_err(|e| e.to_string())?,
+            )?)
             .map_err(|e| e.to_string())?;
     }
     if let Some(v) = get("compression") {
         input = input
-            .with_compression_ratio(number("compression", v)?)
+            .with_compression_ratio(ranged("compression", v, number("compression", v)?)?)
             .map_err(|e| e.to_string())?;
     }
     if let Some(v) = get("dedup-window") {
         input = input
-            .with_dedup_window_sec(parse_duration(v).map_err(|e| e.to_string())?)
+            .with_dedup_window_sec(ranged(
+                "dedup-window",
+                v,
+                parse_duration(v).map_err(|e| e.to_string())?,
+            )?)
             .map_err(|e| e.to_string())?;
     }
     if let Some(v) = get("bloom-fpr") {
         input = input
-            .with_bloom_fpr(number("bloom-fpr", v)?)
+            .with_bloom_fpr(ranged("bloom-fpr", v, number("bloom-fpr", v)?)?)
             .map_err(|e| e.to_string())?;
     }
     input.validate().map_err(|e| e.to_string())?;

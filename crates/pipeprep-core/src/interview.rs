@@ -234,6 +234,11 @@ impl Status {
     }
 }
 
+/// The most boxes the interviewer keeps of a candidate's design. Real designs have tens; a
+/// pasted generated chain of thousands would make every reply (diagram, linter, prompts) slow
+/// and says nothing more. The first boxes are kept, and the candidate is told.
+pub const MAX_DESIGN_NODES: usize = 200;
+
 pub const HELP: &str = "Commands:\n  /hint       a hint for where you are (each one goes a level deeper)\n  /diagram    your design as I understood it, with the design linter's findings\n  /estimate   capacity and cost, e.g. /estimate --events-per-day 1B --event-size 1KB --peak-factor 3\n              (with no flags it uses the scenario's numbers once you have asked for them)\n  /next       move on to the next phase\n  /end        finish now and show the scorecard\n  /quit       stop and save; resume later with `pipeprep resume`\n  /help       this list";
 
 impl Interview {
@@ -558,7 +563,7 @@ impl Interview {
             .map(str::to_string)
             .collect();
         self.credited.extend(new_concepts.iter().cloned());
-        self.design.merge(&a.design);
+        let left_out = self.design.merge_within(&a.design, MAX_DESIGN_NODES);
         let reasoned = !a.reasoning.is_empty() || !a.tradeoffs.is_empty();
         if new_concepts.len() >= 3 && reasoned {
             self.strong += 1;
@@ -574,6 +579,11 @@ impl Interview {
         if a.ignored_bytes > 0 {
             let kb = format!("{} KB", pipeprep_analyzer::MAX_ANALYZED_BYTES / 1024);
             prefix = self.voice.say(&mut self.rng, voice::IGNORED_INPUT, &kb);
+            prefix.push(' ');
+        }
+        if left_out > 0 {
+            let kept = format!("{MAX_DESIGN_NODES} boxes");
+            prefix.push_str(&self.voice.say(&mut self.rng, voice::DESIGN_CAPPED, &kept));
             prefix.push(' ');
         }
         let struggling = a.struggle && a.words <= 12;

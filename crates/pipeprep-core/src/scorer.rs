@@ -684,7 +684,9 @@ impl<'a> Ledger<'a> {
             }
         }
         self.check_estimates(turn, &a);
-        self.design.merge(&a.design);
+        // The same limit as the interview, so a pasted giant chain costs the same to grade.
+        self.design
+            .merge_within(&a.design, crate::interview::MAX_DESIGN_NODES);
         self.turns.push((turn, a));
     }
 
@@ -1047,7 +1049,10 @@ fn score_requirements(l: &Ledger<'_>) -> DimensionScore {
         ("edge_topics", ln1p(edge.len() as f64)),
         ("all_topics", ln1p(all_topics.len() as f64)),
         ("requirement_concepts", ln1p(re_sum)),
-        ("questions_only", f64::from(u8::from(l.first_design_turn.is_none()))),
+        (
+            "questions_only",
+            f64::from(u8::from(l.first_design_turn.is_none())),
+        ),
     ];
     let fitted = fitted_level(l, d, &feats);
     let (level, strength, why) = if fitted == Level::Expert {
@@ -1149,7 +1154,10 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
         ("architecture_concepts", ln1p(n as f64)),
         ("components", ln1p(comps.len() as f64)),
         ("single_tool", f64::from(u8::from(single))),
-        ("under_engineered", f64::from(u8::from(l.under_engineered()))),
+        (
+            "under_engineered",
+            f64::from(u8::from(l.under_engineered())),
+        ),
     ];
     let fitted = fitted_level(l, d, &feats);
     let (level, strength, why) = if fitted == Level::Novice && single {
@@ -1268,7 +1276,10 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
         ("internals", ln1p(internals.len() as f64)),
         ("components", ln1p(comps.len() as f64)),
         ("reasoned", ln1p(l.reasoned_sentences as f64)),
-        ("over_engineered", f64::from(u8::from(l.over_engineered().is_some()))),
+        (
+            "over_engineered",
+            f64::from(u8::from(l.over_engineered().is_some())),
+        ),
     ];
     let fitted = fitted_level(l, d, &feats);
     // The tools chosen are evidence of the selection whatever the level.
@@ -1284,34 +1295,33 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
             quote: c.quote.clone(),
         });
     }
-    let (level, strength, why) =
-        if fitted == Level::Expert {
-            let names: Vec<String> = internals
-                .iter()
-                .take(3)
-                .map(|c| l.k.concept_name(c))
-                .collect();
-            (
-                Level::Expert,
-                ((compared + internals.len()) as f64 / 8.0).min(1.0),
-                format!(
-                    "Compared options with trade-offs and showed how the tools work inside ({})",
-                    names.join(", ")
-                ),
-            )
-        } else if fitted == Level::Intermediate {
-            (
-                Level::Intermediate,
-                (compared as f64 / 3.0).min(1.0),
-                "Compared tools with some trade-offs, with little on their internals".to_string(),
-            )
-        } else {
-            (
-                Level::Novice,
-                0.5,
-                "Tools were named without comparing alternatives or saying why".to_string(),
-            )
-        };
+    let (level, strength, why) = if fitted == Level::Expert {
+        let names: Vec<String> = internals
+            .iter()
+            .take(3)
+            .map(|c| l.k.concept_name(c))
+            .collect();
+        (
+            Level::Expert,
+            ((compared + internals.len()) as f64 / 8.0).min(1.0),
+            format!(
+                "Compared options with trade-offs and showed how the tools work inside ({})",
+                names.join(", ")
+            ),
+        )
+    } else if fitted == Level::Intermediate {
+        (
+            Level::Intermediate,
+            (compared as f64 / 3.0).min(1.0),
+            "Compared tools with some trade-offs, with little on their internals".to_string(),
+        )
+    } else {
+        (
+            Level::Novice,
+            0.5,
+            "Tools were named without comparing alternatives or saying why".to_string(),
+        )
+    };
     let (level, why) = match l.over_engineered() {
         Some(over) if level == Level::Expert => (
             Level::Intermediate,
@@ -1473,8 +1483,14 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
         ("advanced", ln1p(adv.len() as f64)),
         ("scaling_concepts", ln1p(n as f64)),
         ("reasoned_advanced", f64::from(u8::from(reasoned_adv))),
-        ("wrong_estimate", f64::from(u8::from(!l.wrong_estimates.is_empty()))),
-        ("over_engineered", f64::from(u8::from(l.over_engineered().is_some()))),
+        (
+            "wrong_estimate",
+            f64::from(u8::from(!l.wrong_estimates.is_empty())),
+        ),
+        (
+            "over_engineered",
+            f64::from(u8::from(l.over_engineered().is_some())),
+        ),
     ];
     let fitted = fitted_level(l, d, &feats);
     let (mut level, strength, mut why) = if fitted == Level::Expert {

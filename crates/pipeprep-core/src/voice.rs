@@ -285,6 +285,12 @@ pub const IGNORED_INPUT: &[&str] = &[
     "Heads-up: I read the first {} of your answer and ignored the remainder.",
 ];
 
+pub const DESIGN_CAPPED: &[&str] = &[
+    "Your design is bigger than I can follow, so I kept its first {} and set the rest aside; tell me about the rest in a sentence or two.",
+    "That design goes beyond the first {}, which is what I keep; summarise the remaining parts in words and I'll take them into account.",
+    "I kept the first {} of that design and left the rest out; describe the remaining part briefly if it matters.",
+];
+
 pub const AFTER_END: &[&str] = &[
     "The interview is over and the scorecard is above. Start a new one with `pipeprep practice` whenever you like.",
     "We're done with this one. Run `pipeprep practice` for another round.",

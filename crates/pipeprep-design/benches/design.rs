@@ -65,6 +65,30 @@ fn bench(c: &mut Criterion) {
     c.bench_function("render svg 20-node design", |b| {
         b.iter(|| render::svg(black_box(&g), &cat))
     });
+    // A pasted 200,000-node chain: everything must stay linear in its size.
+    let long: String = (0..200_000)
+        .map(|i| format!("Step{i}"))
+        .collect::<Vec<_>>()
+        .join(" -> ");
+    let mut big = arrow::parse(&long).unwrap();
+    big.resolve(&cat);
+    assert_eq!(big.nodes().len(), 200_000);
+    let mut slow = c.benchmark_group("200,000-node chain");
+    slow.sample_size(10);
+    slow.bench_function("parse", |b| b.iter(|| arrow::parse(black_box(&long))));
+    slow.bench_function("lint", |b| {
+        b.iter(|| lint::lint(black_box(&big), &cat, &prices, &ctx))
+    });
+    slow.bench_function("render ascii", |b| {
+        b.iter(|| render::ascii(black_box(&big), &cat))
+    });
+    slow.bench_function("render mermaid", |b| {
+        b.iter(|| render::mermaid(black_box(&big)))
+    });
+    slow.bench_function("render svg", |b| {
+        b.iter(|| render::svg(black_box(&big), &cat))
+    });
+    slow.finish();
     c.bench_function("parse + lint + render", |b| {
         b.iter(|| {
             let mut g = arrow::parse(black_box(DESIGN)).unwrap();

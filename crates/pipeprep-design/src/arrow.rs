@@ -166,8 +166,15 @@ fn lex(chars: &[Ch], mode: Mode, honour_parens: bool) -> Result<Vec<Seg>, LexErr
             i += n;
             continue;
         }
-        cur.push(ch);
-        i += 1;
+        // A run of dashes that is not an arrow is text; the arrows inside it would be found at
+        // its end anyway, so take it whole (a pasted `-----…` line stays linear).
+        let run = if matches!(ch.c, '-' | '=' | '─' | '—' | '–') {
+            chars[i..].iter().take_while(|x| x.c == ch.c).count()
+        } else {
+            1
+        };
+        cur.extend_from_slice(&chars[i..i + run]);
+        i += run;
     }
     if depth > 0 {
         return Err(LexError::Unclosed);

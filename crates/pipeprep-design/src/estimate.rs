@@ -240,6 +240,117 @@ pub struct EstimateInput {
     pub kafka_mb_per_partition: Option<f64>,
 }
 
+/// The accepted range of each input: wide enough for any real pipeline, narrow enough that every
+/// figure stays a finite number a person can read. Each entry: the option, its bounds, whether
+/// the lower bound itself is allowed, and the range as the error message states it.
+pub struct Range {
+    pub option: &'static str,
+    pub min: f64,
+    pub min_allowed: bool,
+    pub max: f64,
+    /// Completes "use ...".
+    pub says: &'static str,
+}
+
+impl Range {
+    /// True for a finite value inside the range.
+    pub fn contains(&self, v: f64) -> bool {
+        v.is_finite() && (v > self.min || (self.min_allowed && v == self.min)) && v <= self.max
+    }
+}
+
+pub const RANGES: &[Range] = &[
+    Range {
+        option: "events-per-day",
+        min: 0.0,
+        min_allowed: false,
+        max: 8.64e15,
+        says: "a daily volume above 0 and at most 8.64e15 (100 billion events/s), as in `1B`",
+    },
+    Range {
+        option: "events-per-sec",
+        min: 0.0,
+        min_allowed: false,
+        max: 1e11,
+        says: "a rate above 0 and at most 1e11 (100 billion) events/s, as in `100K`",
+    },
+    Range {
+        option: "event-size",
+        min: 0.0,
+        min_allowed: false,
+        max: 1e9,
+        says: "a size above 0 and at most 1 GB, as in `1KB` or `500B`",
+    },
+    Range {
+        option: "peak-factor",
+        min: 1.0,
+        min_allowed: true,
+        max: 1000.0,
+        says: "a factor from 1 to 1000: `1` for a flat load, `5` for a 5× peak",
+    },
+    Range {
+        option: "retention",
+        min: 0.0,
+        min_allowed: true,
+        max: 100.0 * YEAR,
+        says: "a duration from 0 to 100 years, as in `90d` or `2y`",
+    },
+    Range {
+        option: "compression",
+        min: 1.0,
+        min_allowed: true,
+        max: 1000.0,
+        says: "a ratio from 1 to 1000: `1` for uncompressed data, `5` for 5× smaller files",
+    },
+    Range {
+        option: "dedup-window",
+        min: 0.0,
+        min_allowed: false,
+        max: 10.0 * YEAR,
+        says: "a duration above 0 and at most 10 years, as in `24h`",
+    },
+    Range {
+        option: "bloom-fpr",
+        min: 1e-12,
+        min_allowed: true,
+        max: 0.999_999,
+        says: "a rate from 0.000000000001 to 0.999999, as in `0.01` for 1%",
+    },
+    Range {
+        option: "kafka-mb-per-partition",
+        min: 0.0,
+        min_allowed: false,
+        max: 10_000.0,
+        says: "a throughput above 0 and at most 10000 MB/s; `10` is a conservative acks=all figure",
+    },
+];
+
+/// The range of `option` (one of [`RANGES`]).
+pub fn range(option: &str) -> &'static Range {
+    RANGES
+        .iter()
+        .find(|r| r.option == option)
+        .expect("every option has a range")
+}
+
+/// A value for an error message: plain when short, scientific when it would be a long string
+/// of digits.
+fn shown(v: f64) -> String {
+    if v.is_finite() && v.abs() < 1e15 {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
+/// `what `value` is out of range: use ...`, unless `v` is inside the range of `option`.
+fn check_range(option: &str, what: &str, v: f64) -> Result<(), EstimateError> {
+    let r = range(option);
+    check(r.contains(v), || {
+        format!("{what} `{}` is out of range: use {}", shown(v), r.says)
+    })
+}
+
 fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), EstimateError> {
     if ok {
         Ok(())
@@ -269,11 +380,7 @@ impl EstimateInput {
 
     /// Events per day and event size in bytes.
     pub fn per_day(events_per_day: f64, event_size_bytes: f64) -> Result<Self, EstimateError> {
-        check(events_per_day.is_finite() && events_per_day > 0.0, || {
-            format!(
-                "events per day `{events_per_day}` must be more than 0: give the daily volume, as in `1B/day`"
-            )
-        })?;
+        check_range("events-per-day", "events per day", events_per_day)?;
         let mut input = Self::per_sec(events_per_day / DAY, event_size_bytes)?;
         input.events_per_day = Some(events_per_day);
         Ok(input)
@@ -316,60 +423,29 @@ impl EstimateInput {
 
     /// Checks every field; the `with_*` methods call it, call it yourself after editing fields.
     pub fn validate(&self) -> Result<(), EstimateError> {
-        let r = self.events_per_sec_avg;
-        check(r.is_finite() && r > 0.0, || {
-            format!(
-                "event rate `{r}` must be more than 0: give the volume, as in `100K/s` or `1B/day`"
-            )
-        })?;
-        let b = self.event_size_bytes;
-        check(b.is_finite() && b > 0.0, || {
-            format!(
-                "event size `{b}` must be more than 0 bytes: give a size, as in `1KB` or `500B`"
-            )
-        })?;
-        let p = self.peak_factor;
-        check(p.is_finite() && p >= 1.0, || {
-            format!(
-                "peak factor `{p}` is below 1: the peak is at least the average, so use `1` for a flat load or `5` for a 5× peak"
-            )
-        })?;
-        let t = self.retention_sec;
-        check(t.is_finite() && t >= 0.0, || {
-            format!("retention `{t}` seconds is negative: give a duration, as in `90d` or `2y`")
-        })?;
-        let c = self.compression_ratio;
-        check(c.is_finite() && c >= 1.0, || {
-            format!(
-                "compression ratio `{c}` is below 1: use `1` for uncompressed data or `5` for 5× smaller files"
-            )
-        })?;
+        check_range("events-per-sec", "event rate", self.events_per_sec_avg)?;
+        check_range("event-size", "event size", self.event_size_bytes)?;
+        check_range("peak-factor", "peak factor", self.peak_factor)?;
+        check_range("retention", "retention", self.retention_sec)?;
+        check_range("compression", "compression ratio", self.compression_ratio)?;
         let rf = self.replication_factor;
-        check(rf >= 1, || {
+        check((1..=100).contains(&rf), || {
             format!(
-                "replication factor `{rf}` must be at least 1: `3` is the usual production setting"
+                "replication factor `{rf}` is out of range: use 1 to 100; `3` is the usual production setting"
             )
         })?;
         if let Some(w) = self.dedup_window_sec {
-            check(w.is_finite() && w > 0.0, || {
-                format!(
-                    "dedup window `{w}` seconds must be more than 0: give a duration, as in `24h`"
-                )
-            })?;
+            check_range("dedup-window", "dedup window", w)?;
         }
         if let Some(f) = self.bloom_fpr {
-            check(f.is_finite() && f > 0.0 && f < 1.0, || {
-                format!(
-                    "bloom filter false-positive rate `{f}` must be between 0 and 1 (exclusive): use `0.01` for 1%"
-                )
-            })?;
+            check_range("bloom-fpr", "bloom filter false-positive rate", f)?;
         }
         if let Some(m) = self.kafka_mb_per_partition {
-            check(m.is_finite() && m > 0.0, || {
-                format!(
-                    "kafka throughput per partition `{m}` MB/s must be more than 0: `10` is a conservative acks=all figure"
-                )
-            })?;
+            check_range(
+                "kafka-mb-per-partition",
+                "kafka throughput per partition",
+                m,
+            )?;
         }
         Ok(())
     }
@@ -1095,8 +1171,8 @@ mod tests {
 
     #[rstest]
     #[case::negative_size(EstimateInput::per_sec(10.0, -1.0), "event size `-1`")]
-    #[case::peak_below_one(EstimateInput::per_sec(10.0, 1.0).and_then(|i| i.with_peak_factor(0.5)), "peak factor `0.5` is below 1")]
-    #[case::compression(EstimateInput::per_sec(10.0, 1.0).and_then(|i| i.with_compression_ratio(0.8)), "compression ratio `0.8` is below 1")]
+    #[case::peak_below_one(EstimateInput::per_sec(10.0, 1.0).and_then(|i| i.with_peak_factor(0.5)), "peak factor `0.5` is out of range: use a factor from 1 to 1000")]
+    #[case::compression(EstimateInput::per_sec(10.0, 1.0).and_then(|i| i.with_compression_ratio(0.8)), "compression ratio `0.8` is out of range: use a ratio from 1 to 1000")]
     #[case::fpr_one(EstimateInput::per_sec(10.0, 1.0).and_then(|i| i.with_bloom_fpr(1.0)), "false-positive rate `1`")]
     #[case::fpr_zero(EstimateInput::per_sec(10.0, 1.0).and_then(|i| i.with_bloom_fpr(0.0)), "false-positive rate `0`")]
     #[case::negative_retention(EstimateInput::per_sec(10.0, 1.0).and_then(|i| i.with_retention_sec(-5.0)), "retention `-5`")]

@@ -1,5 +1,7 @@
 //! The design graph: what the candidate (or a reference solution) wired together.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 /// Index of a node in a [`DesignGraph`].
@@ -34,14 +36,34 @@ pub struct Edge {
 }
 
 /// A pipeline design: nodes in first-seen order and the flows between them.
+///
+/// Indexes (nodes by name, edges as a set, each node's flows in and out) keep adding a node or a
+/// flow and walking a node's neighbours constant-time, so building, rendering and linting a
+/// pasted 200,000-node chain is linear, not quadratic. They are derived from `nodes` and
+/// `edges`, so two graphs with the same nodes and edges compare equal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct DesignGraph {
     nodes: Vec<Node>,
     edges: Vec<Edge>,
+    /// Nodes by [`name_key`], in node order.
+    #[serde(skip)]
+    by_name: HashMap<String, Vec<NodeId>>,
+    /// The first node of each (name, label) by [`name_key`] and lowercase label.
+    #[serde(skip)]
+    by_label: HashMap<(String, Option<String>), NodeId>,
+    #[serde(skip)]
+    edge_set: HashSet<(NodeId, NodeId)>,
+    /// Per node, the targets of its flows, in edge order.
+    #[serde(skip)]
+    out: Vec<Vec<NodeId>>,
+    /// Per node, the sources of the flows into it, in edge order.
+    #[serde(skip)]
+    inc: Vec<Vec<NodeId>>,
 }
 
-fn same_name(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
+/// Names are the same when they are equal after trimming, ASCII case ignored.
+fn name_key(name: &str) -> String {
+    name.trim().to_ascii_lowercase()
 }
 
 impl DesignGraph {
@@ -72,41 +94,44 @@ impl DesignGraph {
     pub fn add_node(&mut self, name: &str, label: Option<&str>) -> NodeId {
         let name = name.trim();
         let label = label.map(str::trim).filter(|l| !l.is_empty());
-        let same: Vec<NodeId> = (0..self.nodes.len())
-            .filter(|&i| same_name(&self.nodes[i].name, name))
-            .collect();
-        if let Some(&i) = same.iter().find(|&&i| match (&self.nodes[i].label, label) {
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-            (None, None) => true,
-            _ => false,
-        }) {
+        let key = name_key(name);
+        let label_key = label.map(str::to_ascii_lowercase);
+        if let Some(&i) = self.by_label.get(&(key.clone(), label_key.clone())) {
             return i;
         }
-        if same.len() == 1 {
-            let i = same[0];
+        if let Some(&[i]) = self.by_name.get(&key).map(Vec::as_slice) {
             match (&self.nodes[i].label, label) {
                 (_, None) => return i,
                 (None, Some(l)) => {
                     self.nodes[i].label = Some(l.to_string());
+                    self.by_label.remove(&(key.clone(), None));
+                    self.by_label.insert((key, label_key), i);
                     return i;
                 }
                 _ => {}
             }
         }
+        let id = self.nodes.len();
         self.nodes.push(Node {
             name: name.to_string(),
             label: label.map(str::to_string),
             component: None,
         });
-        self.nodes.len() - 1
+        self.by_label.entry((key.clone(), label_key)).or_insert(id);
+        self.by_name.entry(key).or_default().push(id);
+        self.out.push(Vec::new());
+        self.inc.push(Vec::new());
+        id
     }
 
     /// Adds a flow; a repeated flow or a self-loop is ignored.
     pub fn add_edge(&mut self, from: NodeId, to: NodeId) {
-        if from == to || self.edges.iter().any(|e| e.from == from && e.to == to) {
+        if from == to || !self.edge_set.insert((from, to)) {
             return;
         }
         self.edges.push(Edge { from, to });
+        self.out[from].push(to);
+        self.inc[to].push(from);
     }
 
     /// Sets the catalog component of a node.
@@ -127,18 +152,14 @@ impl DesignGraph {
         out
     }
 
+    /// The nodes `id` flows into, in edge order.
     pub fn successors(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.edges
-            .iter()
-            .filter(move |e| e.from == id)
-            .map(|e| e.to)
+        self.out[id].iter().copied()
     }
 
+    /// The nodes flowing into `id`, in edge order.
     pub fn predecessors(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.edges
-            .iter()
-            .filter(move |e| e.to == id)
-            .map(|e| e.from)
+        self.inc[id].iter().copied()
     }
 
     /// Resolves every node against the catalog (case and alias tolerant).
@@ -150,19 +171,48 @@ impl DesignGraph {
 
     /// Merges another graph into this one, by node identity.
     pub fn merge(&mut self, other: &DesignGraph) {
-        let map: Vec<NodeId> = other
+        self.merge_within(other, usize::MAX);
+    }
+
+    /// Merges another graph into this one, by node identity, keeping at most `max_nodes` nodes:
+    /// nodes of `other` that would be new once the limit is reached are left out, with their
+    /// flows. Returns how many nodes were left out.
+    pub fn merge_within(&mut self, other: &DesignGraph, max_nodes: usize) -> usize {
+        let mut left_out = 0;
+        let map: Vec<Option<NodeId>> = other
             .nodes
             .iter()
             .map(|n| {
+                if self.nodes.len() >= max_nodes && !self.has_node(&n.name, n.label.as_deref()) {
+                    left_out += 1;
+                    return None;
+                }
                 let id = self.add_node(&n.name, n.label.as_deref());
                 if self.nodes[id].component.is_none() {
                     self.nodes[id].component = n.component.clone();
                 }
-                id
+                Some(id)
             })
             .collect();
         for e in &other.edges {
-            self.add_edge(map[e.from], map[e.to]);
+            if let (Some(from), Some(to)) = (map[e.from], map[e.to]) {
+                self.add_edge(from, to);
+            }
+        }
+        left_out
+    }
+
+    /// Whether [`add_node`](Self::add_node) would find an existing node (rather than add one).
+    fn has_node(&self, name: &str, label: Option<&str>) -> bool {
+        let key = name_key(name);
+        let label = label.map(str::trim).filter(|l| !l.is_empty());
+        let label_key = label.map(str::to_ascii_lowercase);
+        if self.by_label.contains_key(&(key.clone(), label_key)) {
+            return true;
+        }
+        match self.by_name.get(&key).map(Vec::as_slice) {
+            Some(&[i]) => label.is_none() || self.nodes[i].label.is_none(),
+            _ => false,
         }
     }
 }
@@ -190,6 +240,25 @@ mod tests {
         let c = g.add_node("S3", None);
         assert_ne!(c, a);
         assert_ne!(c, b);
+    }
+
+    #[test]
+    fn merge_within_keeps_the_first_nodes_and_their_flows() {
+        let mut chain = DesignGraph::new();
+        for i in 0..10 {
+            let a = chain.add_node(&format!("n{i}"), None);
+            let b = chain.add_node(&format!("n{}", i + 1), None);
+            chain.add_edge(a, b);
+        }
+        let mut g = DesignGraph::new();
+        let x = g.add_node("n0", Some("first"));
+        assert_eq!(g.merge_within(&chain, 4), 7);
+        assert_eq!(g.nodes().len(), 4);
+        assert_eq!(g.node(x).label.as_deref(), Some("first"));
+        assert_eq!(g.edges().len(), 3);
+        // Nodes already there still get their flows.
+        assert_eq!(g.merge_within(&chain, 4), 7);
+        assert_eq!(g.edges().len(), 3);
     }
 
     #[test]

@@ -248,28 +248,23 @@ impl<'a> View<'a> {
             .map(|w| format!("labelled {w}"))
     }
 
-    /// Every node upstream of `i`.
-    fn upstream(&self, i: NodeId) -> Vec<NodeId> {
-        let mut seen = vec![false; self.n()];
-        let mut stack: Vec<NodeId> = self.g.predecessors(i).collect();
-        let mut out = Vec::new();
-        while let Some(x) = stack.pop() {
-            if seen[x] {
-                continue;
-            }
-            seen[x] = true;
-            out.push(x);
-            stack.extend(self.g.predecessors(x));
-        }
-        out.sort_unstable();
-        out
-    }
-
     /// Function nodes with no buffer or log anywhere upstream: invoked once per event.
     fn unbuffered_functions(&self) -> Vec<NodeId> {
+        // One walk downstream from every buffer marks the nodes with a buffer upstream, instead
+        // of a walk upstream from every function (quadratic on a long chain of functions).
+        let mut buffered = vec![false; self.n()];
+        let mut stack: Vec<NodeId> = (0..self.n())
+            .filter(|&i| self.is_buffer(i))
+            .flat_map(|i| self.g.successors(i))
+            .collect();
+        while let Some(x) = stack.pop() {
+            if !buffered[x] {
+                buffered[x] = true;
+                stack.extend(self.g.successors(x));
+            }
+        }
         (0..self.n())
-            .filter(|&i| self.is_function(i))
-            .filter(|&i| !self.upstream(i).iter().any(|&u| self.is_buffer(u)))
+            .filter(|&i| self.is_function(i) && !buffered[i])
             .collect()
     }
 

@@ -9,6 +9,15 @@ use pipeprep_core::{Transcript, render, score};
 
 use crate::cli::{Format, GradeArgs};
 
+/// The most of a transcript `grade` reads. A long real interview is about 100 KB; grading costs
+/// about 25 bytes of memory per byte read, so this keeps a pasted 50 MB file near 100 MB and a
+/// couple of seconds instead of gigabytes.
+pub const MAX_TRANSCRIPT_BYTES: usize = 4 * 1024 * 1024;
+
+fn bytecount_lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
 pub fn run(bank: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
     let ctx = super::load(bank)?;
     let k = &ctx.knowledge;
@@ -45,9 +54,20 @@ pub fn run(bank: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
         .file
         .as_deref()
         .expect("clap requires FILE without --eval");
-    let (name, bytes) = super::read_input(file)?;
+    let (name, bytes, total) = super::read_input_capped(file, MAX_TRANSCRIPT_BYTES)?;
     let mut t = Transcript::parse_bytes(&bytes)
         .map_err(|e| bad(format!("{name}:{}: {}", e.line, e.message)))?;
+    if let Some(total) = total {
+        let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+        eprintln!(
+            "note: `{name}` is {:.1} MB; graded its first {:.1} MB ({} turns, up to line {}) and set the other {:.1} MB aside — split the transcript to grade the rest",
+            mb(total),
+            mb(bytes.len() as u64),
+            t.turns.len(),
+            bytecount_lines(&bytes),
+            mb(total - bytes.len() as u64),
+        );
+    }
     if let Some(id) = &args.scenario {
         t.scenario = Some(id.clone());
     }

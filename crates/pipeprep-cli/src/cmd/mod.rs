@@ -53,6 +53,45 @@ pub fn read_input(arg: &str) -> Result<(String, Vec<u8>)> {
     Ok((arg.to_string(), bytes))
 }
 
+/// Reads at most `max` bytes of a file argument (`-` meaning stdin), ending at the last line
+/// break within them. Returns the name, the bytes and, when the input was longer, its total
+/// size in bytes (the rest is counted, not kept, so memory stays flat).
+pub fn read_input_capped(arg: &str, max: usize) -> Result<(String, Vec<u8>, Option<u64>)> {
+    let (name, mut reader): (String, Box<dyn Read>) = if arg == "-" {
+        ("<stdin>".into(), Box::new(std::io::stdin().lock()))
+    } else {
+        let f = std::fs::File::open(arg)
+            .map_err(|e| bad(format!("cannot read `{arg}`: {e} — check the path")))?;
+        (arg.to_string(), Box::new(f))
+    };
+    let mut buf = Vec::new();
+    let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    reader
+        .by_ref()
+        .take(cap)
+        .read_to_end(&mut buf)
+        .with_context(|| format!("cannot read `{name}`"))?;
+    if buf.len() <= max {
+        return Ok((name, buf, None));
+    }
+    let rest = std::io::copy(&mut reader, &mut std::io::sink())
+        .with_context(|| format!("cannot read `{name}`"))?;
+    let total = buf.len() as u64 + rest;
+    buf.truncate(max);
+    match buf.iter().rposition(|&b| b == b'\n') {
+        Some(nl) => buf.truncate(nl + 1),
+        // One enormous line: cut it at a character boundary.
+        None => {
+            if let Err(e) = std::str::from_utf8(&buf)
+                && e.error_len().is_none()
+            {
+                buf.truncate(e.valid_up_to());
+            }
+        }
+    }
+    Ok((name, buf, Some(total)))
+}
+
 /// Reads a text file argument, rejecting binary and invalid UTF-8 with the line.
 pub fn read_text(arg: &str) -> Result<(String, String)> {
     let (name, bytes) = read_input(arg)?;

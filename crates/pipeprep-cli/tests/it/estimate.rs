@@ -75,3 +75,47 @@ fn bad_numbers_are_one_line_errors() {
         assert!(run.stdout.is_empty(), "{args:?}: no partial output");
     }
 }
+
+#[test]
+fn non_finite_and_absurd_values_are_refused_with_the_accepted_range() {
+    let sb = Sandbox::new();
+    let base = ["estimate", "--events-per-day", "1B", "--event-size", "1KB"];
+    for (flag, value, range) in [
+        ("--peak-factor", "1e309", "1 to 1000"),
+        ("--peak-factor", "NaN", "1 to 1000"),
+        ("--peak-factor", "inf", "1 to 1000"),
+        ("--peak-factor", "1e308", "1 to 1000"),
+        ("--compression", "1e308", "1 to 1000"),
+        ("--compression", "NaN", "1 to 1000"),
+        ("--bloom-fpr", "NaN", "0.000000000001"),
+        ("--retention", "1e300y", "100 years"),
+        ("--dedup-window", "1e300d", "10 years"),
+        ("--event-size", "1e300GB", "1 GB"),
+        ("--events-per-day", "1e300", "8.64e15"),
+    ] {
+        let mut args: Vec<&str> = base.to_vec();
+        match args.iter().position(|a| *a == flag) {
+            Some(i) => args[i + 1] = value,
+            None => args.extend([flag, value]),
+        }
+        let run = sb.run(&args);
+        run.expect_code(2);
+        let line = run.one_line_error();
+        assert!(
+            line.contains(&format!("`{value}`")),
+            "{flag} {value}: {line}"
+        );
+        assert!(line.contains(range), "{flag} {value}: {line}");
+        assert!(!line.contains("below 1"), "{flag} {value}: {line}");
+        assert!(run.stdout.is_empty(), "{flag} {value}: no partial output");
+    }
+    let run = sb.run(&[
+        "estimate",
+        "--events-per-sec",
+        "1e300",
+        "--event-size",
+        "1KB",
+    ]);
+    run.expect_code(2);
+    assert!(run.one_line_error().contains("`1e300`"), "{}", run.stderr);
+}

@@ -210,3 +210,35 @@ fn scenario_flag_overrides_front_matter() {
     let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(v["scenario"], "late-arrivals");
 }
+
+#[test]
+fn a_huge_transcript_is_graded_up_to_the_cap_with_a_notice() {
+    let sb = Sandbox::new();
+    // An interviewer turn of 5 MB (cheap to grade), then a candidate turn past the cap.
+    let mut text = String::from(
+        "Interviewer: Tell me about the pipeline.\nCandidate: Kafka -> Flink -> Redis, because the dashboard needs seconds.\nInterviewer: go on\n",
+    );
+    let filler = "the interviewer keeps talking about nothing in particular here\n";
+    while text.len() < 5 * 1024 * 1024 {
+        text.push_str(filler);
+    }
+    text.push_str("Candidate: SENTINEL I would add a dead letter queue for poison messages.\n");
+    let file = sb.write("huge.md", text.as_bytes());
+    let run = sb.run(&["grade", s(&file), "--format", "json"]);
+    run.expect_code(0);
+    let notes: Vec<&str> = run.stderr.lines().filter(|l| l.contains("note:")).collect();
+    assert_eq!(notes.len(), 1, "{}", run.stderr);
+    assert!(notes[0].contains("5.0 MB"), "{}", notes[0]);
+    assert!(notes[0].contains("graded its first 4.0 MB"), "{}", notes[0]);
+    assert!(notes[0].contains("aside"), "{}", notes[0]);
+    assert!(
+        !run.stdout.contains("SENTINEL"),
+        "the cut turn is not graded"
+    );
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("a JSON scorecard");
+    assert!(v["dimensions"].is_array(), "{v}");
+    // The same from stdin.
+    let run = sb.run_stdin(&["grade", "-", "--format", "json"], text.as_bytes());
+    run.expect_code(0);
+    assert!(run.stderr.contains("`<stdin>` is 5.0 MB"), "{}", run.stderr);
+}

@@ -317,3 +317,27 @@ fn validate_dir_with_a_good_copy_is_ok() {
     run.expect_code(0);
     assert!(run.stdout.contains("ok:"), "{}", run.stdout);
 }
+
+#[test]
+fn a_pattern_too_large_to_compile_is_reported_at_its_line() {
+    let sb = Sandbox::new();
+    let dir = sb.dir("mybank");
+    let text = "\
+# One concept whose pattern is valid syntax but compiles past the regex size limit.
+
+[[concept]]
+id = \"huge-pattern\"
+dimensions = [\"architecture_design\"]
+terms = [\"huge pattern\"]
+patterns = ['(\\w{1000}){1000}']
+explain = \"A pattern no one should write.\"
+";
+    sb.write("mybank/concepts/huge.toml", text);
+    let run = sb.run(&["scenarios", "validate", s(&dir)]);
+    run.expect_code(2);
+    let file = dir.join("concepts").join("huge.toml");
+    let err = &run.stderr;
+    assert_eq!(reported_line(err, &file), 7, "{err}");
+    assert!(err.contains("huge-pattern"), "{err}");
+    assert!(err.contains("too large"), "{err}");
+}

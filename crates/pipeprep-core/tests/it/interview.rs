@@ -234,6 +234,56 @@ fn a_pasted_megabyte_and_garbage_do_not_break_the_interview() {
     assert!(!out.is_empty());
 }
 
+/// An arrow chain of `n` boxes starting at `from`, about `n * 9` bytes.
+fn chain(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("Step{i}"))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+#[test]
+fn a_pasted_giant_design_is_kept_to_its_first_boxes_and_the_candidate_is_told() {
+    use pipeprep_core::interview::MAX_DESIGN_NODES;
+    let k = knowledge();
+    let mut iv = Interview::new(k, config("clickstream-analytics", 7)).unwrap();
+    iv.handle(k, Event::Start { at_ms: 0 });
+    let mut told = 0;
+    for turn in 0..10 {
+        // About 32 KB of arrows per answer, all new boxes.
+        let text = chain(turn * 3500, 3500);
+        let out = say(&iv.handle(
+            k,
+            Event::Answer {
+                text,
+                at_ms: 1000 * (turn as u64 + 1),
+            },
+        ));
+        assert!(iv.design().nodes().len() <= MAX_DESIGN_NODES);
+        if out
+            .iter()
+            .any(|(_, t)| t.contains(&format!("first {MAX_DESIGN_NODES} boxes")))
+        {
+            told += 1;
+        }
+        if iv.phase() == Phase::Done {
+            break;
+        }
+    }
+    assert!(told >= 1, "the candidate is told the design was cut");
+    let g = iv.design();
+    assert_eq!(g.nodes().len(), MAX_DESIGN_NODES);
+    assert_eq!(
+        g.nodes()[0].name,
+        "Step0",
+        "the first boxes are the ones kept"
+    );
+    assert!(
+        iv.diagram(k).contains("Step0"),
+        "the diagram still draws what was kept"
+    );
+}
+
 #[test]
 fn a_probe_names_a_component_the_candidate_chose() {
     let r = run("dedup-at-scale", 8, &crate::fixture("dedup-strong"));
