@@ -28,6 +28,7 @@ pub fn select(flag: Option<&str>, file: &FileConfig) -> Result<Option<Selection>
         .map_err(|e| bad(format!("{whence} `{}`: {e}", text.trim())))?;
     let key = pipeprep_llm::resolve_key(
         spec.provider,
+        &spec.base_url,
         |k| std::env::var(k).ok(),
         file.llm_key.as_ref().map(Secret::expose),
     );

@@ -8,3 +8,7 @@ pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
 pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
 /// Where Ollama listens: `host:port` or a URL; the default is `http://127.0.0.1:11434`.
 pub const OLLAMA_HOST: &str = "OLLAMA_HOST";
+
+/// A key for the server an `@URL` names (any provider), given on purpose for it; provider keys
+/// above never go to another host.
+pub const PIPEPREP_LLM_KEY: &str = "PIPEPREP_LLM_KEY";

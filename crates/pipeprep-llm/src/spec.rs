@@ -71,6 +71,15 @@ impl Provider {
     }
 }
 
+/// The provider's own API base, where its environment key may go.
+pub fn default_base(p: Provider) -> Option<&'static str> {
+    match p {
+        Provider::OpenAi => Some(OPENAI_BASE),
+        Provider::Anthropic => Some(ANTHROPIC_BASE),
+        Provider::Ollama | Provider::OpenAiCompatible => None,
+    }
+}
+
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -340,7 +340,7 @@ fn exported_voices(sb: &Sandbox) -> (serde_json::Value, Vec<String>) {
 fn practice(sb: &Sandbox, spec: &str) -> crate::common::Run {
     sb.run_env(
         &practice_args(sb, spec),
-        &[("ANTHROPIC_API_KEY", "test-key")],
+        &[("PIPEPREP_LLM_KEY", "test-key")],
     )
 }
 
