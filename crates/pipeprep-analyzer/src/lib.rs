@@ -595,24 +595,24 @@ impl Analyzer {
         let mut owner = Vec::new();
         for (i, m) in specs.iter().enumerate() {
             for p in &m.patterns {
-                if let Err(e) = Regex::new(&format!("(?i){p}")) {
-                    return Err(AnalyzerError::BadMisconception {
-                        id: m.id.clone(),
-                        reason: e.to_string(),
-                    });
-                }
                 sources.push(format!("(?i){p}"));
                 owner.push(i);
             }
         }
         // `.{0,80}` gaps over Unicode make big automata; the limit is raised rather than the
-        // patterns made vaguer.
+        // patterns made vaguer. Only when the set fails is each pattern compiled, to name it.
         self.misconception_set = regex::RegexSetBuilder::new(&sources)
             .size_limit(256 << 20)
             .build()
-            .map_err(|e| AnalyzerError::BadMisconception {
-                id: String::new(),
-                reason: e.to_string(),
+            .map_err(|e| {
+                let bad = sources.iter().position(|src| Regex::new(src).is_err());
+                AnalyzerError::BadMisconception {
+                    id: bad.map_or_else(
+                        || "(all patterns together)".to_string(),
+                        |i| specs[owner[i]].id.clone(),
+                    ),
+                    reason: e.to_string(),
+                }
             })?;
         self.misconception_owner = owner;
         self.misconception_ids = specs.iter().map(|m| m.id.clone()).collect();

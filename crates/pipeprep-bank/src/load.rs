@@ -118,8 +118,9 @@ struct TopicsFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LevelsFile {
-    #[serde(default)]
-    fitted: Option<toml::Value>,
+    /// Provenance written by the fitting script; read by people, not by the program.
+    #[serde(default, rename = "fitted")]
+    _fitted: Option<toml::Value>,
     #[serde(default)]
     semantic: Option<SemanticSettings>,
     #[serde(default)]
@@ -314,7 +315,6 @@ fn parse_layer(c: &mut Collector<'_>, range: std::ops::Range<usize>) -> Layer {
             }
         } else if rel == "levels.toml" {
             if let Some(f) = c.parse::<LevelsFile>(i) {
-                let _ = f.fitted;
                 if let Some(sem) = f.semantic {
                     layer.semantic = Some(sem);
                 }
@@ -524,18 +524,6 @@ fn check(c: &mut Collector<'_>, m: &Layer) {
         .collect();
     let topic_ids: BTreeSet<&str> = m.topics.items.iter().map(|(x, _)| x.id.as_str()).collect();
 
-    let kebab = |c: &mut Collector<'_>, file: usize, id: &str, kind: &str| {
-        if !is_kebab(id) {
-            let line = c.line_of_id(file, id);
-            c.push(
-                file,
-                line,
-                format!("{kind} id `{id}` is not lowercase kebab-case"),
-                "use lowercase letters, digits and single hyphens, like `late-data`",
-            );
-        }
-    };
-
     for (t, f) in &m.topics.items {
         kebab(c, *f, &t.id, "topic");
         if t.keywords.is_empty() {
@@ -611,13 +599,7 @@ fn check(c: &mut Collector<'_>, m: &Layer) {
             }
             if let Err(e) = regex_syntax::Parser::new().parse(&pattern) {
                 let line = c.line_of(*f, p);
-                let first = e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or("invalid")
-                    .trim()
-                    .to_string();
+                let first = regex_problem(&e);
                 c.push(
                     *f,
                     line,
@@ -770,18 +752,32 @@ fn check(c: &mut Collector<'_>, m: &Layer) {
     }
 }
 
-/// A misconception must be recognisable: valid patterns that match every claim it lists and none
-/// of its correct statements, so a bad pattern is caught here rather than as false corrections.
-fn check_misconception(c: &mut Collector<'_>, k: &Misconception, f: usize) {
-    if !is_kebab(&k.id) {
-        let line = c.line_of_id(f, &k.id);
+fn kebab(c: &mut Collector<'_>, file: usize, id: &str, kind: &str) {
+    if !is_kebab(id) {
+        let line = c.line_of_id(file, id);
         c.push(
-            f,
+            file,
             line,
-            format!("misconception id `{}` is not lowercase kebab-case", k.id),
+            format!("{kind} id `{id}` is not lowercase kebab-case"),
             "use lowercase letters, digits and single hyphens, like `late-data`",
         );
     }
+}
+
+/// The last line of a regex error: the part that says what is wrong.
+fn regex_problem(e: &impl std::fmt::Display) -> String {
+    e.to_string()
+        .lines()
+        .last()
+        .unwrap_or("invalid")
+        .trim()
+        .to_string()
+}
+
+/// A misconception must be recognisable: valid patterns that match every claim it lists and none
+/// of its correct statements, so a bad pattern is caught here rather than as false corrections.
+fn check_misconception(c: &mut Collector<'_>, k: &Misconception, f: usize) {
+    kebab(c, f, &k.id, "misconception");
     if k.cap != "novice" && k.cap != "intermediate" {
         let line = c.line_of_value(f, &k.cap);
         c.push(
@@ -810,13 +806,7 @@ fn check_misconception(c: &mut Collector<'_>, k: &Misconception, f: usize) {
             Ok(re) => compiled.push(re),
             Err(e) => {
                 let line = c.line_of(f, p);
-                let first = e
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or("invalid")
-                    .trim()
-                    .to_string();
+                let first = regex_problem(&e);
                 c.push(
                     f,
                     line,

@@ -96,7 +96,7 @@ pub fn markdown(card: &Scorecard, scored_by: &str) -> String {
                 o,
                 "- You said (turn {}): \"{}\" — {}{src}",
                 c.turn,
-                clip(&c.quote),
+                crate::scorer::clip_quote(&c.quote),
                 c.correction
             );
         }
@@ -109,16 +109,6 @@ pub fn markdown(card: &Scorecard, scored_by: &str) -> String {
         }
     }
     o
-}
-
-/// A quote short enough for one scorecard line.
-fn clip(q: &str) -> String {
-    if q.chars().count() > 160 {
-        let cut: String = q.chars().take(157).collect();
-        format!("{cut}...")
-    } else {
-        q.to_string()
-    }
 }
 
 fn esc(s: &str) -> String {
@@ -201,7 +191,7 @@ th{{background:#f6f8fa}}.novice{{color:#b42318}}.intermediate{{color:#9a6700}}.e
                 o,
                 "<li>You said (turn {}): “{}” — {}</li>",
                 c.turn,
-                esc(&clip(&c.quote)),
+                esc(&crate::scorer::clip_quote(&c.quote)),
                 esc(&c.correction)
             );
         }

@@ -111,6 +111,9 @@ pub struct Correction {
     pub correction: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// The highest level the claim leaves its dimension.
+    #[serde(skip)]
+    pub cap: Level,
 }
 
 /// The scorecard, in the JSON shape of DESIGN.md §3.
@@ -512,6 +515,7 @@ impl<'a> Ledger<'a> {
                     quote: a.sentences[h.sentence].clone(),
                     correction: m.correction.trim().to_string(),
                     source: m.source.clone(),
+                    cap: Level::from_str_opt(&m.cap).unwrap_or(Level::Intermediate),
                 });
             }
         }
@@ -857,14 +861,18 @@ impl<'a> Ledger<'a> {
     }
 }
 
-fn quote_line(turn: usize, quote: &str) -> String {
-    let q: String = if quote.chars().count() > 160 {
+/// A quote short enough for one scorecard line.
+pub(crate) fn clip_quote(quote: &str) -> String {
+    if quote.chars().count() > 160 {
         let cut: String = quote.chars().take(157).collect();
         format!("{cut}...")
     } else {
         quote.to_string()
-    };
-    format!("turn {turn}: \"{q}\"")
+    }
+}
+
+fn quote_line(turn: usize, quote: &str) -> String {
+    format!("turn {turn}: \"{}\"", clip_quote(quote))
 }
 
 /// Scores a transcript. `hints_used` overrides the count found in the transcript (the live
@@ -920,10 +928,7 @@ pub fn score(k: &Knowledge, t: &Transcript, hints_used: Option<usize>) -> Scorec
 /// than missing), and the justification says which claim and quotes it.
 fn cap_for_misconceptions(l: &Ledger<'_>, mut ds: DimensionScore) -> DimensionScore {
     for c in l.misconceptions.iter().filter(|c| c.dimension == ds.id) {
-        let Some(m) = l.k.bank.misconceptions.iter().find(|m| m.id == c.id) else {
-            continue;
-        };
-        let cap = Level::from_str_opt(&m.cap).unwrap_or(Level::Intermediate);
+        let cap = c.cap;
         if ds.level > cap {
             ds.level = cap;
             ds.strength = ds.strength.min(0.5);
@@ -946,13 +951,19 @@ fn cap_for_misconceptions(l: &Ledger<'_>, mut ds: DimensionScore) -> DimensionSc
     ds
 }
 
+/// A yes/no feature of the level model.
+fn yes(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
 /// Counts enter the level model on a log scale: the first mention matters more than the tenth.
 fn ln1p(x: f64) -> f64 {
     x.max(0.0).ln_1p()
 }
 
-/// The level the fitted model (`bank/levels.toml`) gives these features. A dimension with no
-/// fitted model is judged novice, which `scenarios validate` reports.
+/// The level the fitted model (`bank/levels.toml`) gives these features. The built-in bank has a
+/// model for every dimension and a user's bank can only replace one, so the novice fallback is
+/// for a bank loaded without the built-in layer.
 fn fitted_level(l: &Ledger<'_>, d: Dimension, feats: &[(&'static str, f64)]) -> Level {
     let Some(m) = l.k.bank.levels.iter().find(|m| m.id == d) else {
         return Level::Novice;
@@ -1049,10 +1060,7 @@ fn score_requirements(l: &Ledger<'_>) -> DimensionScore {
         ("edge_topics", ln1p(edge.len() as f64)),
         ("all_topics", ln1p(all_topics.len() as f64)),
         ("requirement_concepts", ln1p(re_sum)),
-        (
-            "questions_only",
-            f64::from(u8::from(l.first_design_turn.is_none())),
-        ),
+        ("questions_only", yes(l.first_design_turn.is_none())),
     ];
     let fitted = fitted_level(l, d, &feats);
     let (level, strength, why) = if fitted == Level::Expert {
@@ -1149,15 +1157,12 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
     let single = comps.len() <= 1 && n < 2;
     let feats = vec![
         ("layers", ln1p(layers.len() as f64)),
-        ("multipath", f64::from(u8::from(multipath))),
+        ("multipath", yes(multipath)),
         ("reasoned", ln1p(reasoned as f64)),
         ("architecture_concepts", ln1p(n as f64)),
         ("components", ln1p(comps.len() as f64)),
-        ("single_tool", f64::from(u8::from(single))),
-        (
-            "under_engineered",
-            f64::from(u8::from(l.under_engineered())),
-        ),
+        ("single_tool", yes(single)),
+        ("under_engineered", yes(l.under_engineered())),
     ];
     let fitted = fitted_level(l, d, &feats);
     let (level, strength, why) = if fitted == Level::Novice && single {
@@ -1276,10 +1281,7 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
         ("internals", ln1p(internals.len() as f64)),
         ("components", ln1p(comps.len() as f64)),
         ("reasoned", ln1p(l.reasoned_sentences as f64)),
-        (
-            "over_engineered",
-            f64::from(u8::from(l.over_engineered().is_some())),
-        ),
+        ("over_engineered", yes(l.over_engineered().is_some())),
     ];
     let fitted = fitted_level(l, d, &feats);
     // The tools chosen are evidence of the selection whatever the level.
@@ -1304,10 +1306,14 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
         (
             Level::Expert,
             ((compared + internals.len()) as f64 / 8.0).min(1.0),
-            format!(
-                "Compared options with trade-offs and showed how the tools work inside ({})",
-                names.join(", ")
-            ),
+            if names.is_empty() {
+                "Compared options with trade-offs and showed how the tools work inside".to_string()
+            } else {
+                format!(
+                    "Compared options with trade-offs and showed how the tools work inside ({})",
+                    names.join(", ")
+                )
+            },
         )
     } else if fitted == Level::Intermediate {
         (
@@ -1395,7 +1401,7 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
         ("full_answers", ln1p(full_answers as f64)),
         ("good_answers", ln1p(good_answers as f64)),
         ("failure_concepts", ln1p(n as f64)),
-        ("answered_well", f64::from(u8::from(answered_well))),
+        ("answered_well", yes(answered_well)),
     ];
     let fitted = fitted_level(l, d, &feats);
     let (level, strength, why) = if fitted == Level::Expert {
@@ -1482,15 +1488,9 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
     let feats = vec![
         ("advanced", ln1p(adv.len() as f64)),
         ("scaling_concepts", ln1p(n as f64)),
-        ("reasoned_advanced", f64::from(u8::from(reasoned_adv))),
-        (
-            "wrong_estimate",
-            f64::from(u8::from(!l.wrong_estimates.is_empty())),
-        ),
-        (
-            "over_engineered",
-            f64::from(u8::from(l.over_engineered().is_some())),
-        ),
+        ("reasoned_advanced", yes(reasoned_adv)),
+        ("wrong_estimate", yes(!l.wrong_estimates.is_empty())),
+        ("over_engineered", yes(l.over_engineered().is_some())),
     ];
     let fitted = fitted_level(l, d, &feats);
     let (mut level, strength, mut why) = if fitted == Level::Expert {
@@ -1594,7 +1594,7 @@ fn score_cost(l: &Ledger<'_>) -> DimensionScore {
     let feats = vec![
         ("specific_levers", ln1p(specific.len() as f64)),
         ("levers", ln1p(opt.len() as f64)),
-        ("numbers", f64::from(u8::from(numbers))),
+        ("numbers", yes(numbers)),
         ("cost_sentences", ln1p(talked as f64)),
     ];
     let fitted = fitted_level(l, d, &feats);

@@ -36,20 +36,7 @@ const SHORT_ANSWERS: &[u8] =
 fn resume_of_an_interview_killed_before_it_was_marked_finished_shows_its_scorecard() {
     let sb = Sandbox::new();
     let db = sb.home().join("p.db");
-    let run = sb.run_stdin(
-        &[
-            "--db",
-            s(&db),
-            "practice",
-            "--scenario",
-            "clickstream-analytics",
-            "--seed",
-            "5",
-            "--answers",
-            "-",
-        ],
-        SHORT_ANSWERS,
-    );
+    let run = sb.run_stdin(&scripted_run(s(&db)), SHORT_ANSWERS);
     run.expect_code(0);
     let id = session_id(&run.stderr);
     let card = &run.stdout[run.stdout.find("## Scorecard").expect("a scorecard")..];
@@ -358,22 +345,24 @@ fn a_database_from_an_older_pipeprep_is_read_as_it_is_and_marked_at_the_first_wr
     );
 }
 
+/// The arguments of a scripted clickstream interview (seed 5, answers on stdin) into `db`.
+fn scripted_run(db: &str) -> [&str; 9] {
+    [
+        "--db",
+        db,
+        "practice",
+        "--scenario",
+        "clickstream-analytics",
+        "--seed",
+        "5",
+        "--answers",
+        "-",
+    ]
+}
+
 /// Runs one practice interview to the end in the sandbox's default database.
 fn finished_interview(sb: &Sandbox, db: &Path) -> String {
-    let run = sb.run_stdin(
-        &[
-            "--db",
-            s(db),
-            "practice",
-            "--scenario",
-            "clickstream-analytics",
-            "--seed",
-            "5",
-            "--answers",
-            "-",
-        ],
-        SHORT_ANSWERS,
-    );
+    let run = sb.run_stdin(&scripted_run(s(db)), SHORT_ANSWERS);
     run.expect_code(0);
     session_id(&run.stderr)
 }
@@ -586,17 +575,7 @@ fn on_a_full_disk_reading_works_and_writing_says_the_disk_is_full() {
     };
     let db = ns.dir.join("p.db");
     let dbs = s(&db);
-    let args = [
-        "--db",
-        dbs,
-        "practice",
-        "--scenario",
-        "clickstream-analytics",
-        "--seed",
-        "5",
-        "--answers",
-        "-",
-    ];
+    let args = scripted_run(dbs);
     ns.pipeprep(&sb, &args, SHORT_ANSWERS).expect_code(0);
     ns.pipeprep(&sb, &args, b"What is the peak?\n---\n/quit\n")
         .expect_code(0);
@@ -732,17 +711,7 @@ fn on_a_read_only_file_system_reading_works_and_writing_says_it_cannot_write() {
     };
     let db = ns.dir.join("p.db");
     let dbs = s(&db);
-    let args = [
-        "--db",
-        dbs,
-        "practice",
-        "--scenario",
-        "clickstream-analytics",
-        "--seed",
-        "5",
-        "--answers",
-        "-",
-    ];
+    let args = scripted_run(dbs);
     ns.pipeprep(&sb, &args, SHORT_ANSWERS).expect_code(0);
     ns.sh(&format!("mount -o remount,ro '{}'", ns.dir.display()));
     let history = ns.pipeprep(&sb, &["--db", dbs, "history"], b"");
