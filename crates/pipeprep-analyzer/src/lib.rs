@@ -12,6 +12,7 @@ pub mod semantic;
 pub mod text;
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use pipeprep_design::{Catalog, DesignGraph};
 use regex::{Regex, RegexSet};
@@ -32,7 +33,9 @@ pub struct ConceptSpec {
     pub patterns: Vec<String>,
 }
 
-/// A known false claim and the patterns that recognise it in one sentence.
+/// A known false claim and the patterns that recognise it in one sentence: complete
+/// `regex::bytes` sources, matched against the bytes of the lowercased sentence (the bank says
+/// how they are written: `pipeprep_bank::misconception_pattern`).
 #[derive(Debug, Clone)]
 pub struct MisconceptionSpec {
     pub id: String,
@@ -225,6 +228,13 @@ impl PhraseIndex {
     }
 }
 
+/// One concept's example phrasings as vectors, with their normalised mean for screening.
+struct ConceptMeaning {
+    concept: usize,
+    centroid: Vec<f32>,
+    examples: Vec<Vec<f32>>,
+}
+
 /// The analyzer, built once per bank.
 pub struct Analyzer {
     stem: Stem,
@@ -243,13 +253,18 @@ pub struct Analyzer {
     catalog: Catalog,
     misconception_ids: Vec<String>,
     /// One pattern per entry; `misconception_owner[i]` is the entry of pattern `i`.
-    misconception_set: RegexSet,
+    misconception_sources: Vec<String>,
+    /// Compiled on the first analysis, not at start-up (the greeting needs none of it); `None`
+    /// if the patterns together exceed the size limit.
+    misconception_set: OnceLock<Option<regex::bytes::RegexSet>>,
     misconception_owner: Vec<usize>,
     /// Sentences that refute or distance themselves from a claim rather than state it.
     refutation: Regex,
-    /// Concept meaning: (concept index, centroid, example vectors), and the similarity a sentence
-    /// needs to an example to show the concept.
-    semantic: Vec<(usize, Vec<f32>, Vec<Vec<f32>>)>,
+    /// Each concept's example phrasings (by concept index), and below the similarity a sentence
+    /// needs to one of them to show the concept.
+    semantic_examples: Vec<(usize, Vec<String>)>,
+    /// Embedded on the first analysis, like the misconception set.
+    semantic: OnceLock<Vec<ConceptMeaning>>,
     semantic_min: f32,
 }
 
@@ -527,10 +542,12 @@ impl Analyzer {
             topics,
             catalog: catalog.clone(),
             misconception_ids: Vec::new(),
-            misconception_set: RegexSet::empty(),
+            misconception_sources: Vec::new(),
+            misconception_set: OnceLock::new(),
             misconception_owner: Vec::new(),
             refutation: Regex::new(REFUTATION).expect("a fixed, valid regex"),
-            semantic: Vec::new(),
+            semantic_examples: Vec::new(),
+            semantic: OnceLock::new(),
             semantic_min: 1.0,
         })
     }
@@ -543,43 +560,57 @@ impl Analyzer {
         examples: &[(String, Vec<String>)],
         min_similarity: f32,
     ) -> Self {
-        let table = semantic::table();
         for (id, phrases) in examples {
-            let Some(ci) = self.concept_ids.iter().position(|c| c == id) else {
-                continue;
-            };
-            let vecs: Vec<Vec<f32>> = phrases.iter().map(|p| table.embed(p)).collect();
-            if vecs.is_empty() {
-                continue;
+            if let Some(ci) = self.concept_ids.iter().position(|c| c == id)
+                && !phrases.is_empty()
+            {
+                self.semantic_examples.push((ci, phrases.clone()));
             }
-            let mut centroid = vec![0f32; table.dim()];
-            for v in &vecs {
-                centroid.iter_mut().zip(v).for_each(|(c, x)| *c += x);
-            }
-            semantic::normalise(&mut centroid);
-            self.semantic.push((ci, centroid, vecs));
         }
         self.semantic_min = min_similarity;
         self
     }
 
+    /// The examples' vectors and each concept's centroid, computed once.
+    fn semantic(&self) -> &[ConceptMeaning] {
+        self.semantic.get_or_init(|| {
+            let table = semantic::table();
+            self.semantic_examples
+                .iter()
+                .map(|(ci, phrases)| {
+                    let vecs: Vec<Vec<f32>> = phrases.iter().map(|p| table.embed(p)).collect();
+                    let mut centroid = vec![0f32; table.dim()];
+                    for v in &vecs {
+                        centroid.iter_mut().zip(v).for_each(|(c, x)| *c += x);
+                    }
+                    semantic::normalise(&mut centroid);
+                    ConceptMeaning {
+                        concept: *ci,
+                        centroid,
+                        examples: vecs,
+                    }
+                })
+                .collect()
+        })
+    }
+
     /// The concept a sentence means, if one is near enough: the best example similarity, with
     /// concepts screened by their centroid first so a sentence costs a few hundred dot products.
     fn concept_by_meaning(&self, sentence: &str) -> Option<(usize, f32)> {
-        if self.semantic.is_empty() {
+        if self.semantic_examples.is_empty() {
             return None;
         }
         let v = semantic::table().embed(sentence);
         let screen = self.semantic_min - 0.2;
         let mut best: Option<(usize, f32)> = None;
-        for (ci, centroid, examples) in &self.semantic {
-            if semantic::dot(&v, centroid) < screen {
+        for m in self.semantic() {
+            if semantic::dot(&v, &m.centroid) < screen {
                 continue;
             }
-            for e in examples {
+            for e in &m.examples {
                 let sim = semantic::dot(&v, e);
                 if sim >= self.semantic_min && best.is_none_or(|(_, b)| sim > b) {
-                    best = Some((*ci, sim));
+                    best = Some((m.concept, sim));
                 }
             }
         }
@@ -595,25 +626,21 @@ impl Analyzer {
         let mut owner = Vec::new();
         for (i, m) in specs.iter().enumerate() {
             for p in &m.patterns {
-                sources.push(format!("(?i){p}"));
+                sources.push(p.clone());
                 owner.push(i);
             }
         }
-        // `.{0,80}` gaps over Unicode make big automata; the limit is raised rather than the
-        // patterns made vaguer. Only when the set fails is each pattern compiled, to name it.
-        self.misconception_set = regex::RegexSetBuilder::new(&sources)
-            .size_limit(256 << 20)
-            .build()
-            .map_err(|e| {
-                let bad = sources.iter().position(|src| Regex::new(src).is_err());
-                AnalyzerError::BadMisconception {
-                    id: bad.map_or_else(
-                        || "(all patterns together)".to_string(),
-                        |i| specs[owner[i]].id.clone(),
-                    ),
+        // A syntax check now (cheap, names the entry); the automaton is built on first use.
+        let mut parser = regex_syntax::ParserBuilder::new().utf8(false).build();
+        for (src, i) in sources.iter().zip(&owner) {
+            if let Err(e) = parser.parse(src) {
+                return Err(AnalyzerError::BadMisconception {
+                    id: specs[*i].id.clone(),
                     reason: e.to_string(),
-                }
-            })?;
+                });
+            }
+        }
+        self.misconception_sources = sources;
         self.misconception_owner = owner;
         self.misconception_ids = specs.iter().map(|m| m.id.clone()).collect();
         Ok(self)
@@ -751,7 +778,14 @@ impl Analyzer {
                 }
             }
             if !s.is_question && !unsure && !refuted {
-                for pi in self.misconception_set.matches(&lower).iter() {
+                let set = self.misconception_set.get_or_init(|| {
+                    regex::bytes::RegexSetBuilder::new(&self.misconception_sources)
+                        .size_limit(64 << 20)
+                        .build()
+                        .ok()
+                });
+                let hits = set.as_ref().map(|set| set.matches(lower.as_bytes()));
+                for pi in hits.iter().flat_map(|m| m.iter()) {
                     let id = &self.misconception_ids[self.misconception_owner[pi]];
                     if !a
                         .misconceptions

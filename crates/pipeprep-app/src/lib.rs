@@ -15,7 +15,7 @@ pub mod voice;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use pipeprep_bank::{Bank, BankFile, load_layers};
+use pipeprep_bank::{Bank, BankFile};
 use pipeprep_core::Knowledge;
 
 /// An error in what the user gave us (a file, an id, a flag): exit code 2, one line.
@@ -85,11 +85,8 @@ pub fn read_bank_dir(dir: &Path) -> Result<Vec<BankFile>> {
 
 /// The embedded bank, with the user's directory merged over it when given.
 pub fn load_bank(overlay: Option<&Path>) -> Result<Bank> {
-    let mut layers = vec![pipeprep_bank::embedded_files()];
-    if let Some(dir) = overlay {
-        layers.push(read_bank_dir(dir)?);
-    }
-    load_layers(&layers).map_err(|p| bad(p.to_string()))
+    let user = overlay.map(read_bank_dir).transpose()?;
+    pipeprep_bank::load_over_embedded(user).map_err(|p| bad(p.to_string()))
 }
 
 pub fn knowledge(bank: Bank) -> Result<Knowledge> {

@@ -176,6 +176,16 @@ impl<T> Default for Entries<T> {
 struct Collector<'a> {
     files: Vec<&'a BankFile>,
     problems: Vec<Problem>,
+    /// Files before this index are the embedded bank, which the test suite and `scenarios
+    /// validate` check in full; only the compile-level regex checks are skipped for them.
+    trusted: usize,
+}
+
+impl Collector<'_> {
+    /// Whether the costly checks (compiling patterns, matching claims) run for this file.
+    fn deep(&self, file: usize) -> bool {
+        file >= self.trusted
+    }
 }
 
 /// Counts bytes, so an offset inside a multi-byte character cannot panic.
@@ -416,11 +426,28 @@ pub fn load(files: &[BankFile]) -> Result<Bank, Problems> {
 }
 
 /// Loads several bank layers, later layers overriding earlier ones entry by entry (same id).
+/// Every check runs on every layer.
 pub fn load_layers(layers: &[Vec<BankFile>]) -> Result<Bank, Problems> {
+    load_checked(layers, 0)
+}
+
+/// The embedded bank with the user's own layer over it, as every command starts: the embedded
+/// files are not compiled pattern by pattern again (their tests did that, and it cost most of the
+/// start-up), the user's layer is checked in full.
+pub fn load_over_embedded(user: Option<Vec<BankFile>>) -> Result<Bank, Problems> {
+    let embedded = crate::embedded_files();
+    let trusted = embedded.len();
+    let mut layers = vec![embedded];
+    layers.extend(user);
+    load_checked(&layers, trusted)
+}
+
+fn load_checked(layers: &[Vec<BankFile>], trusted: usize) -> Result<Bank, Problems> {
     let all: Vec<&BankFile> = layers.iter().flatten().collect();
     let mut c = Collector {
         files: all,
         problems: Vec::new(),
+        trusted,
     };
     let mut merged = Layer::default();
     let mut start = 0;
@@ -582,7 +609,8 @@ fn check(c: &mut Collector<'_>, m: &Layer) {
             // compile, which is what finds a pattern too large for the regex size limit (the
             // analyzer would fail on it later with no file or line).
             let pattern = format!("(?i){p}");
-            if regex_syntax::Parser::new().parse(&pattern).is_ok()
+            if c.deep(*f)
+                && regex_syntax::Parser::new().parse(&pattern).is_ok()
                 && let Err(regex::Error::CompiledTooBig(limit)) = Regex::new(&pattern)
             {
                 let line = c.line_of(*f, p);
@@ -797,9 +825,12 @@ fn check_misconception(c: &mut Collector<'_>, k: &Misconception, f: usize) {
         );
         return;
     }
+    if !c.deep(f) {
+        return;
+    }
     let mut compiled = Vec::new();
     for p in &k.patterns {
-        match regex::RegexBuilder::new(&format!("(?i){p}"))
+        match regex::bytes::RegexBuilder::new(&crate::model::misconception_pattern(p))
             .size_limit(1 << 20)
             .build()
         {
@@ -822,7 +853,11 @@ fn check_misconception(c: &mut Collector<'_>, k: &Misconception, f: usize) {
     if compiled.len() != k.patterns.len() {
         return;
     }
-    let hit = |t: &str| compiled.iter().any(|re| re.is_match(&t.to_lowercase()));
+    let hit = |t: &str| {
+        compiled
+            .iter()
+            .any(|re| re.is_match(t.to_lowercase().as_bytes()))
+    };
     for claim in k.claims.iter().filter(|t| !hit(t)) {
         let line = c.line_of_value(f, claim);
         c.push(

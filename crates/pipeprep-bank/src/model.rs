@@ -128,6 +128,14 @@ pub struct SemanticSettings {
     pub min_similarity: f32,
 }
 
+/// How a misconception pattern is compiled, in validation and in the analyzer alike: over the
+/// bytes of a lowercased sentence, with ASCII word boundaries and classes. Unicode `\b` and
+/// `.{0,80}` gaps made automata of hundreds of megabytes and a start-up of most of a second; the
+/// patterns are English, so ASCII semantics mean the same and compile in milliseconds.
+pub fn misconception_pattern(p: &str) -> String {
+    format!("(?i-u){p}")
+}
+
 /// A claim candidates make with confidence that is false. Recognising it caps the dimension it
 /// touches and puts a short correction on the scorecard: fluency must not earn what substance
 /// would not.

@@ -120,7 +120,11 @@ impl Knowledge {
             .iter()
             .map(|m| MisconceptionSpec {
                 id: m.id.clone(),
-                patterns: m.patterns.clone(),
+                patterns: m
+                    .patterns
+                    .iter()
+                    .map(|p| pipeprep_bank::misconception_pattern(p))
+                    .collect(),
             })
             .collect();
         let analyzer = Analyzer::new(&specs, &bank.catalog, &topics)
