@@ -116,7 +116,8 @@ pub struct PracticeArgs {
     pub answers: Option<String>,
     /// Voice the interviewer with an LLM: openai:MODEL, anthropic:MODEL, ollama:MODEL or
     /// openai-compatible:MODEL@http://host:port/v1. Keys come from OPENAI_API_KEY /
-    /// ANTHROPIC_API_KEY or `llm_key` in the config file; also settable as `llm = "..."` there.
+    /// ANTHROPIC_API_KEY (sent only to that provider's own host) or `llm_key` in the config file;
+    /// a server named by @URL gets PIPEPREP_LLM_KEY or `llm_key`. Also settable as `llm = "..."`.
     /// The engine still runs the interview and the score; replies stream in a sentence at a
     /// time through a guard, and without an answer the interview goes on offline.
     #[arg(long, value_name = "SPEC")]
