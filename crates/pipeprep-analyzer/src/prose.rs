@@ -1,10 +1,12 @@
-//! Designs described in prose: "Kafka feeds Flink, which writes to Redis".
+//! Designs described in prose: "Kafka feeds Flink, which writes to Redis", or in plain words:
+//! "devices publish into a durable append-only log; a streaming job reads the log and writes
+//! one-minute summaries to a fast column-oriented database".
 
-use pipeprep_design::{Catalog, DesignGraph};
+use pipeprep_design::{Catalog, DesignGraph, NodeId};
 
 use crate::Analysis;
 
-/// Words between two component mentions that mean data flows from the first to the second.
+/// Words between two mentions that mean data flows from the first to the second.
 const FLOW: &[&str] = &[
     "feeds",
     "feed",
@@ -32,13 +34,12 @@ const FLOW: &[&str] = &[
     "sink",
     "loads",
     "load",
-    "reads",
     "consumed",
-    "consumes",
     "forwards",
     "emits",
     "outputs",
     "output",
+    "for",
     "->",
     "→",
     "which",
@@ -51,81 +52,343 @@ const REVERSE: &[&str] = &[
     "reads from",
     "consumes from",
     "pulls from",
-    "consumes",
     "reading from",
     "consuming from",
+    "subscribes to",
+    "reads",
+    "consumes",
+    "pulls",
+    "queries",
+    "polls",
 ];
 
-/// Builds a graph from the components named in each sentence: consecutive components joined by a
-/// flow word become an edge. Sentences that dismiss a component are skipped.
+/// Words that set two mentions side by side rather than in a flow.
+const COMPARE: &[&str] = &[
+    "or",
+    "and",
+    "vs",
+    "versus",
+    "over",
+    "instead",
+    "rather",
+    "than",
+    "unlike",
+    "compared",
+    "alternatively",
+    "either",
+    "nor",
+];
+
+/// Verbs that make a sentence describe the design (its boxes are drawn even without a flow).
+const DESIGN_VERBS: &[&str] = &[
+    "publish",
+    "publishes",
+    "land",
+    "lands",
+    "write",
+    "writes",
+    "store",
+    "stores",
+    "stored",
+    "send",
+    "sends",
+    "stream",
+    "streams",
+    "feed",
+    "feeds",
+    "read",
+    "reads",
+    "ingest",
+    "ingests",
+    "consume",
+    "consumes",
+    "load",
+    "loads",
+    "sink",
+    "sinks",
+    "serve",
+    "serves",
+    "keep",
+    "kept",
+    "push",
+    "pushes",
+    "goes",
+    "go",
+];
+
+/// Where data comes from, when a candidate names no product: "devices publish into …".
+const SOURCES: &[&str] = &[
+    "devices",
+    "sensors",
+    "meters",
+    "trailers",
+    "vehicles",
+    "phones",
+    "mobile apps",
+    "apps",
+    "clients",
+    "producers",
+    "services",
+    "microservices",
+    "web servers",
+    "the website",
+    "the web site",
+    "the app",
+    "partners",
+    "merchants",
+];
+
+/// "the log", "the queue": a later mention of a box named earlier, by its head noun.
+const HEADS: &[&str] = &[
+    "log",
+    "queue",
+    "stream",
+    "topic",
+    "job",
+    "database",
+    "warehouse",
+    "lake",
+    "cache",
+    "store",
+    "storage",
+    "bucket",
+];
+
+/// One mention of a box in a sentence: its byte span in the lowercased sentence, and the box.
+struct Mention {
+    start: usize,
+    end: usize,
+    what: Box_,
+}
+
+/// A box not drawn yet (drawn when it joins a flow or the sentence describes the design), or one
+/// already in the graph.
+#[derive(Clone)]
+enum Box_ {
+    New {
+        name: String,
+        component: Option<String>,
+    },
+    Drawn(NodeId),
+}
+
+impl Box_ {
+    fn draw(&self, g: &mut DesignGraph) -> NodeId {
+        match self {
+            Box_::Drawn(id) => *id,
+            Box_::New { name, component } => {
+                let id = g.add_node(name, None);
+                if component.is_some() {
+                    g.set_component(id, component.clone());
+                }
+                id
+            }
+        }
+    }
+
+    fn same(&self, other: &Box_) -> bool {
+        match (self, other) {
+            (Box_::Drawn(a), Box_::Drawn(b)) => a == b,
+            (Box_::New { name: a, .. }, Box_::New { name: b, .. }) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        }
+    }
+}
+
+/// Builds a graph from the boxes mentioned in each sentence: products and plain-language boxes
+/// from the catalog, sources such as "devices", and "the log" meaning the log named before.
+/// Consecutive mentions joined by a flow word become an edge; in a sentence that describes the
+/// design, the boxes are drawn even without one. Sentences that dismiss a component or ask a
+/// question are skipped.
 pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
     let mut g = DesignGraph::new();
+    // Boxes named so far in this answer, with the head noun of their name.
+    let mut named: Vec<(String, NodeId)> = Vec::new();
     for (si, sentence) in a.sentences.iter().enumerate() {
         if sentence.contains("->") || sentence.contains('→') || sentence.contains("=>") {
             continue; // arrow lines are handled by the arrow extractor
         }
+        if a.questions.iter().any(|q| q.sentence == si) {
+            continue;
+        }
+        let lower = sentence.to_lowercase();
+        // Lowercasing can change byte lengths outside ASCII; offsets then come from the
+        // lowercase text. Equal total lengths are not enough (`İẞ` grows by one byte and shrinks
+        // by one), so every character must keep its length for the offsets to carry over.
+        let same_offsets = sentence
+            .chars()
+            .all(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8());
+        let src: &str = if same_offsets { sentence } else { &lower };
+        let mut mentions: Vec<Mention> = Vec::new();
+        let mut cursor = 0;
         let hits: Vec<_> = a
             .components
             .iter()
             .filter(|h| h.sentence == si && !h.negated)
             .collect();
-        if hits.len() < 2 {
-            continue;
-        }
-        let lower = sentence.to_lowercase();
-        let mut cursor = 0;
-        let mut positions = Vec::new();
         for h in &hits {
             let m = h.matched.to_lowercase();
-            if let Some(p) = lower[cursor..].find(&m) {
-                positions.push((cursor + p, cursor + p + m.len(), h));
-                cursor += p + m.len();
-            }
-        }
-        for w in positions.windows(2) {
-            let (_, a_end, a_hit) = w[0];
-            let (b_start, _, b_hit) = w[1];
-            if a_hit.id == b_hit.id || b_start < a_end {
+            if m.is_empty() {
                 continue;
             }
-            let between = &lower[a_end..b_start];
-            if between.len() > 60 {
+            if let Some(p) = lower[cursor..].find(&m) {
+                let (start, end) = (cursor + p, cursor + p + m.len());
+                mentions.push(Mention {
+                    start,
+                    end,
+                    what: Box_::New {
+                        name: src[start..end].to_string(),
+                        component: catalog.get(&h.id).map(|c| c.id.clone()),
+                    },
+                });
+                cursor = end;
+            }
+        }
+        let designing = lower
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|w| DESIGN_VERBS.contains(&w));
+        if designing {
+            // "Devices publish into …": a source named in plain words, before a flow word.
+            for s in SOURCES {
+                if let Some(p) = find_word(&lower, s)
+                    && !mentions.iter().any(|m| p < m.end && m.start < p + s.len())
+                    && starts_flow(&lower[p + s.len()..])
+                {
+                    let name = capitalise(src[p..p + s.len()].trim_start_matches("the "));
+                    mentions.push(Mention {
+                        start: p,
+                        end: p + s.len(),
+                        what: Box_::New {
+                            name,
+                            component: None,
+                        },
+                    });
+                    break;
+                }
+            }
+            // "the log", "the queue": the box of that kind named earlier in the answer.
+            for head in HEADS {
+                let phrase = format!("the {head}");
+                let Some(p) = find_word(&lower, &phrase) else {
+                    continue;
+                };
+                if mentions
+                    .iter()
+                    .any(|m| p < m.end && m.start < p + phrase.len())
+                {
+                    continue;
+                }
+                if let Some((_, node)) = named.iter().rev().find(|(h, _)| h == head) {
+                    mentions.push(Mention {
+                        start: p,
+                        end: p + phrase.len(),
+                        what: Box_::Drawn(*node),
+                    });
+                }
+            }
+        }
+        mentions.sort_by_key(|m| m.start);
+        if mentions.is_empty() {
+            continue;
+        }
+        // The box the flow is at: after "A reads B" it stays at A, the reader.
+        let mut at: Option<NodeId> = None;
+        let mut drawn: Vec<Option<NodeId>> = vec![None; mentions.len()];
+        for i in 1..mentions.len() {
+            let (x, y) = (&mentions[i - 1], &mentions[i]);
+            if x.what.same(&y.what) || y.start < x.end {
+                continue;
+            }
+            let between = &lower[x.end..y.start];
+            if between.len() > 140 {
+                at = None;
                 continue;
             }
             let words: Vec<&str> = between
                 .split(|c: char| !c.is_alphanumeric() && c != '>' && c != '-')
                 .filter(|w| !w.is_empty())
                 .collect();
-            if words
-                .iter()
-                .any(|w| *w == "or" || *w == "and" || *w == "vs" || *w == "versus" || *w == "over")
-                && !words.iter().any(|w| FLOW.contains(w) && *w != "to")
-            {
+            let flow_word = words.iter().any(|w| FLOW.contains(w) && *w != "to");
+            if words.iter().any(|w| COMPARE.contains(w)) && !flow_word {
                 continue;
             }
-            let reverse = REVERSE.iter().any(|r| between.contains(r));
+            let reverse = REVERSE.iter().any(|r| find_word(between, r).is_some());
             let flows = reverse || words.iter().any(|w| FLOW.contains(w));
             if !flows {
+                at = None;
                 continue;
             }
-            // Nodes carry the words the candidate typed, so they merge with their arrow lines.
-            // Lowercasing can change byte lengths outside ASCII; fall back to the lowercase text.
-            // Equal total lengths are not enough (`İẞ` grows by one byte and shrinks by one), so
-            // every character must keep its length for the offsets to carry over.
-            let same_offsets = sentence
-                .chars()
-                .all(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8());
-            let src: &str = if same_offsets { sentence } else { &lower };
-            let x = g.add_node(&src[w[0].0..a_end], None);
-            let y = g.add_node(&src[b_start..w[1].1], None);
-            g.set_component(x, catalog.get(&a_hit.id).map(|c| c.id.clone()));
-            g.set_component(y, catalog.get(&b_hit.id).map(|c| c.id.clone()));
+            let xn = *drawn[i - 1].get_or_insert_with(|| x.what.draw(&mut g));
+            let yn = *drawn[i].get_or_insert_with(|| y.what.draw(&mut g));
             if reverse {
-                g.add_edge(y, x);
+                // "x reads y": y flows into x, and the sentence carries on from x.
+                g.add_edge(yn, xn);
+                at = Some(xn);
             } else {
-                g.add_edge(x, y);
+                let from = at.filter(|a| *a != yn).unwrap_or(xn);
+                g.add_edge(from, yn);
+                at = Some(yn);
+            }
+        }
+        if designing {
+            // A sentence that describes the design draws its boxes even without a flow.
+            for (i, m) in mentions.iter().enumerate() {
+                if drawn[i].is_none() {
+                    drawn[i] = Some(m.what.draw(&mut g));
+                }
+            }
+        }
+        for (i, m) in mentions.iter().enumerate() {
+            if let (Some(node), Box_::New { name, .. }) = (drawn[i], &m.what)
+                && let Some(head) = name.to_lowercase().split_whitespace().last()
+            {
+                named.push((head.trim_end_matches('s').to_string(), node));
             }
         }
     }
     g
+}
+
+/// Whether text right after a source name starts with a flow: "publish into", "send to".
+fn starts_flow(after: &str) -> bool {
+    let words: Vec<&str> = after
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .collect();
+    words
+        .iter()
+        .any(|w| FLOW.contains(w) || DESIGN_VERBS.contains(w))
+}
+
+/// Byte offset of `needle` in `hay` at word boundaries.
+fn find_word(hay: &str, needle: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(pos) = hay[from..].find(needle) {
+        let at = from + pos;
+        let end = at + needle.len();
+        let before = hay[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after = hay[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
+        if before && after {
+            return Some(at);
+        }
+        from = end;
+        if from >= hay.len() {
+            break;
+        }
+    }
+    None
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
 }

@@ -17,6 +17,7 @@ fn comp(id: &str, name: &str, aliases: &[&str], layer: Layer) -> Component {
         durable_log: false,
         batch: false,
         limits: vec![],
+        generic: false,
     }
 }
 

@@ -258,6 +258,14 @@ fn act_purpose(act: Act) -> &'static str {
         Act::InjectFailure => "describe a failure and ask how the design copes",
         Act::FollowUpFailure => "follow up on the failure",
         Act::WrapUp => "wrap up the interview",
+        Act::ExplainConcept => {
+            "explain the concept the candidate asked about, in two to four sentences, and end with the question that ties it to their design"
+        }
+        Act::Nudge => {
+            "answer the request for your opinion with a question that helps the candidate reason it out, without giving the answer"
+        }
+        Act::Redirect => "answer the remark in one line and return to the open question",
+        Act::FollowUp => "say which parts the answer covered and ask only for what is missing",
     }
 }
 

@@ -86,6 +86,10 @@ pub struct Topic {
     pub id: String,
     pub name: String,
     pub keywords: Vec<String>,
+    /// A sensible assumption the interviewer offers when a scenario does not say: "a team of
+    /// four or five engineers who know SQL and Python".
+    #[serde(default)]
+    pub assume: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -12,6 +12,7 @@ use pipeprep_design::DesignGraph;
 use pipeprep_design::lint::{LintContext, Severity};
 use serde::{Deserialize, Serialize};
 
+use crate::dialogue::{self, DialogueAct, MetaKind};
 use crate::knowledge::Knowledge;
 use crate::scorer::{Scorecard, score};
 use crate::transcript::{Speaker, Transcript, Turn};
@@ -142,6 +143,14 @@ pub enum Act {
     InjectFailure,
     FollowUpFailure,
     WrapUp,
+    /// Explain a concept the candidate asked about, from the glossary.
+    ExplainConcept,
+    /// A question back in answer to "what would you do?".
+    Nudge,
+    /// A one-line answer to an off-topic or meta remark; nothing moves.
+    Redirect,
+    /// Acknowledge what an answer covered and ask only for what is missing.
+    FollowUp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -206,11 +215,22 @@ pub struct Interview {
     lint_probed: BTreeSet<String>,
     twist_given: bool,
     failures: Vec<usize>,
-    followed_up: bool,
-    /// Concepts credited in the answers to the current failure.
-    failure_concepts: BTreeSet<String>,
     war_story_told: bool,
     challenged: bool,
+    /// The question on the table and what a complete answer covers.
+    table: Table,
+    /// The question on the table in words, for "can you repeat the question?".
+    table_text: String,
+    /// The previous candidate message and when it arrived (for continuations).
+    last_candidate: Option<(String, u64)>,
+    /// Architecture follow-ups answered with substance once a design exists.
+    arch_followups: usize,
+    probes_answered: usize,
+    twist_answered: bool,
+    asked_tradeoffs: BTreeSet<String>,
+    asked_layers: BTreeSet<String>,
+    /// Answers in a row in this phase that added nothing.
+    phase_stalls: usize,
     rng: Rng,
     voice: Voice,
 }
@@ -238,6 +258,9 @@ impl Status {
 /// pasted generated chain of thousands would make every reply (diagram, linter, prompts) slow
 /// and says nothing more. The first boxes are kept, and the candidate is told.
 pub const MAX_DESIGN_NODES: usize = 200;
+
+/// After this many answers in a row that add nothing, the interviewer moves to the next phase.
+pub const STALLED_ANSWERS: usize = 3;
 
 pub const HELP: &str = "Commands:\n  /hint       a hint for where you are (each one goes a level deeper)\n  /diagram    your design as I understood it, with the design linter's findings\n  /estimate   capacity and cost, e.g. /estimate --events-per-day 1B --event-size 1KB --peak-factor 3\n              (with no flags it uses the scenario's numbers once you have asked for them)\n  /next       move on to the next phase\n  /end        finish now and show the scorecard\n  /quit       stop and save; resume later with `pipeprep resume`\n  /help       this list";
 
@@ -274,10 +297,17 @@ impl Interview {
             lint_probed: BTreeSet::new(),
             twist_given: false,
             failures: Vec::new(),
-            followed_up: false,
-            failure_concepts: BTreeSet::new(),
             war_story_told: false,
             challenged: false,
+            table: Table::Requirements,
+            table_text: String::new(),
+            last_candidate: None,
+            arch_followups: 0,
+            probes_answered: 0,
+            twist_answered: false,
+            asked_tradeoffs: BTreeSet::new(),
+            asked_layers: BTreeSet::new(),
+            phase_stalls: 0,
             rng,
             voice: Voice::default(),
         })
@@ -421,7 +451,7 @@ impl Interview {
                     text: "/hint".into(),
                     line: 0,
                 });
-                let text = self.hint(k);
+                let text = self.hint(k, &[]);
                 vec![self.say(Act::Hint, text)]
             }
             Command::Diagram => vec![Effect::Show {
@@ -510,9 +540,50 @@ impl Interview {
         )
     }
 
-    fn hint(&mut self, k: &Knowledge) -> String {
-        self.hints_given += 1;
-        // The ladder for the area the candidate is weakest in: the fewest of its concepts credited.
+    /// The hint ladder for what is on the table: the current failure, the probed choice, the
+    /// twist, the open requirements, or (while designing) the area the candidate is weakest in.
+    /// `about` names concepts the candidate said they are stuck on; a ladder about them wins.
+    fn ladder(&self, k: &Knowledge, about: &[String]) -> (String, Vec<String>) {
+        // The scenario's own ladder that shares the most concepts with `concepts` (at least
+        // `min` of them), first in bank order on a tie.
+        let best_ladder = |concepts: &[String], min: usize| {
+            self.scenario
+                .hints
+                .iter()
+                .map(|h| {
+                    let n = h.concepts.iter().filter(|c| concepts.contains(c)).count();
+                    (n, h)
+                })
+                .filter(|(n, _)| *n >= min.max(1))
+                .max_by_key(|(n, h)| (*n, std::cmp::Reverse(h.area.clone())))
+                .map(|(_, h)| (format!("area:{}", h.area), h.levels.clone()))
+        };
+        let scenario_ladder = |concepts: &[String]| best_ladder(concepts, 1);
+        if let Some(l) = scenario_ladder(about) {
+            return l;
+        }
+        match &self.table {
+            Table::Failure { index, covered, .. } => {
+                let f = &self.scenario.failures[*index];
+                let id = format!("failure:{}", f.id);
+                (id, failure_ladder(k, f, covered))
+            }
+            Table::Probe { key, expects, .. } => best_ladder(expects, 2).unwrap_or_else(|| {
+                (
+                    format!("probe:{key}"),
+                    concept_ladder(k, expects, &self.credited),
+                )
+            }),
+            Table::Twist { expects } => {
+                ("twist".into(), concept_ladder(k, expects, &self.credited))
+            }
+            Table::Requirements => ("requirements".into(), self.requirements_ladder(k)),
+            Table::Design | Table::Followup | Table::Closed => self.weakest_area_ladder(),
+        }
+    }
+
+    /// The scenario ladder for the area the candidate is weakest in: the fewest concepts credited.
+    fn weakest_area_ladder(&self) -> (String, Vec<String>) {
         let ladders = &self.scenario.hints;
         let pick = ladders
             .iter()
@@ -523,21 +594,103 @@ impl Interview {
                     .iter()
                     .filter(|c| self.credited.contains(*c))
                     .count();
-                let level = self.hint_levels.get(&h.area).copied().unwrap_or(0);
-                (covered, level >= 4, i)
+                let level = self
+                    .hint_levels
+                    .get(&format!("area:{}", h.area))
+                    .copied()
+                    .unwrap_or(0);
+                (covered, level >= h.levels.len(), i)
             })
             .min_by_key(|(covered, exhausted, i)| (*exhausted, *covered, *i))
             .map(|(_, _, i)| i);
-        let Some(i) = pick else {
-            return "Think about the layers one at a time: how data gets in, how it is processed, where it is stored and who reads it.".into();
+        let all_climbed = pick.is_none_or(|i| {
+            self.hint_levels
+                .get(&format!("area:{}", ladders[i].area))
+                .copied()
+                .unwrap_or(0)
+                >= ladders[i].levels.len()
+        });
+        match pick {
+            Some(i) if !all_climbed => (
+                format!("area:{}", ladders[i].area),
+                ladders[i].levels.clone(),
+            ),
+            _ => (
+                "layers".into(),
+                vec!["Think about the layers one at a time: how data gets in, how it is processed, where it is stored and who reads it.".into()],
+            ),
+        }
+    }
+
+    /// Requirements not asked about yet, most important first.
+    fn requirements_ladder(&self, k: &Knowledge) -> Vec<String> {
+        let open: Vec<String> = self
+            .scenario
+            .requirements
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.revealed.contains(i))
+            .map(|(i, r)| (!r.essential, i))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(|(_, i)| &self.scenario.requirements[i])
+            .map(|r| {
+                k.bank
+                    .topic(&r.topic)
+                    .map_or(r.topic.clone(), |t| t.name.clone())
+            })
+            .collect();
+        if open.is_empty() {
+            return vec!["You have the requirements I can give you. State any assumptions you're making, then sketch the pipeline from the sources to the people who read the data.".into()];
+        }
+        let first = &open[0];
+        let some = open.iter().take(3).cloned().collect::<Vec<_>>();
+        vec![
+            "Which facts would change your design the most if they turned out differently? Ask about those first.".into(),
+            format!("Nobody has told you about {first} yet. What would you want to know there, and why does it matter for the design?"),
+            format!("Worth asking about: {}.", join_and(&some)),
+            format!("Ask about {} before you draw anything; each one decides a layer of the design.", join_and(&open)),
+        ]
+    }
+
+    /// Gives the next level of the ladder for what is on the table (counted as a hint). A ladder
+    /// already climbed to the top gives way to the area the candidate is weakest in.
+    fn hint(&mut self, k: &Knowledge, about: &[String]) -> String {
+        self.hints_given += 1;
+        let climbed = |me: &Self, id: &str, levels: &[String]| {
+            levels.is_empty() || me.hint_levels.get(id).copied().unwrap_or(0) >= levels.len()
         };
-        let area = ladders[i].area.clone();
-        let level = self.hint_levels.entry(area).or_insert(0);
-        *level = (*level + 1).min(4);
-        let text = ladders[i].levels[*level - 1].clone();
-        let _ = k;
+        let (mut id, mut levels) = self.ladder(k, about);
+        if climbed(self, &id, &levels) {
+            (id, levels) = self.weakest_area_ladder();
+        }
+        if climbed(self, &id, &levels) {
+            let t = self.voice.say(&mut self.rng, voice::HINTS_EXHAUSTED, "");
+            return if t.is_empty() {
+                "Take your best guess and we'll work from there.".into()
+            } else {
+                t
+            };
+        }
+        let level = self.hint_levels.entry(id).or_insert(0);
+        *level += 1;
+        let text = levels[*level - 1].clone();
         self.voice
             .say(&mut self.rng, voice::HINT_INTRO, text.trim())
+    }
+
+    /// A Socratic nudge for an opinion request: the first rung of the ladder for what is on the
+    /// table, never the answer, and not counted as a hint.
+    fn nudge(&mut self, k: &Knowledge) -> String {
+        let (id, levels) = self.ladder(k, &[]);
+        let level = self.hint_levels.get(&id).copied().unwrap_or(0);
+        let rung = levels
+            .get(level.min(levels.len().saturating_sub(1)))
+            .cloned()
+            .unwrap_or_default();
+        // Only the question in the rung: the first hint level of every ladder is a question.
+        let question = first_question(&rung).unwrap_or(rung);
+        self.voice.say(&mut self.rng, voice::NUDGE, question.trim())
     }
 
     fn answer(&mut self, k: &Knowledge, raw: &str) -> Vec<Effect> {
@@ -556,11 +709,22 @@ impl Interview {
             line: 0,
         });
         let a = k.analyzer.analyze(raw);
-        let new_concepts: Vec<String> = a
-            .credited()
+        let previous = self.last_candidate.take();
+        let acts = dialogue::acts(
+            &a,
+            &dialogue::Context {
+                previous: previous
+                    .as_ref()
+                    .map(|(t, at)| (t.as_str(), self.now.saturating_sub(*at))),
+                explainable: &k.glossary_ids,
+            },
+        );
+        self.last_candidate = Some((raw.to_string(), self.now));
+        // Sentences that ask rather than state: their concepts are not credited.
+        let asking: BTreeSet<usize> = acts.iter().filter_map(DialogueAct::sentence).collect();
+        let new_concepts: Vec<String> = stated_concepts(&a, &asking)
             .into_iter()
-            .filter(|c| !self.credited.contains(*c))
-            .map(str::to_string)
+            .filter(|c| !self.credited.contains(c))
             .collect();
         self.credited.extend(new_concepts.iter().cloned());
         let left_out = self.design.merge_within(&a.design, MAX_DESIGN_NODES);
@@ -568,65 +732,330 @@ impl Interview {
         if new_concepts.len() >= 3 && reasoned {
             self.strong += 1;
         }
-        if a.struggle || (new_concepts.is_empty() && a.questions.is_empty()) {
+        let answering = acts
+            .iter()
+            .any(|x| matches!(x, DialogueAct::Answer | DialogueAct::Continuation));
+        let only_asking = !acts.is_empty() && !answering;
+        if !only_asking && (a.struggle || (new_concepts.is_empty() && a.questions.is_empty())) {
             self.weak += 1;
             self.misses_in_a_row += 1;
-        } else {
+        } else if !only_asking {
             self.misses_in_a_row = 0;
         }
-        self.phase_exchanges += 1;
-        let mut prefix = String::new();
+        let progress = !new_concepts.is_empty()
+            || !a.questions.is_empty()
+            || !a.design.is_empty()
+            || (a.content_words >= 15 && !a.struggle);
+        if progress {
+            self.phase_stalls = 0;
+        } else if !only_asking {
+            self.phase_stalls += 1;
+        }
+        let mut replies: Vec<String> = Vec::new();
         if a.ignored_bytes > 0 {
             let kb = format!("{} KB", pipeprep_analyzer::MAX_ANALYZED_BYTES / 1024);
-            prefix = self.voice.say(&mut self.rng, voice::IGNORED_INPUT, &kb);
-            prefix.push(' ');
+            replies.push(self.voice.say(&mut self.rng, voice::IGNORED_INPUT, &kb));
         }
         if left_out > 0 {
             let kept = format!("{MAX_DESIGN_NODES} boxes");
-            prefix.push_str(&self.voice.say(&mut self.rng, voice::DESIGN_CAPPED, &kept));
-            prefix.push(' ');
+            replies.push(self.voice.say(&mut self.rng, voice::DESIGN_CAPPED, &kept));
         }
-        let struggling = a.struggle && a.words <= 12;
-        if a.asked_hint || (struggling && self.phase != Phase::Failures) {
-            let text = format!("{prefix}{}", self.hint(k));
-            let mut out = vec![self.say(Act::Hint, text)];
-            if self.over_budget() {
-                out.extend(self.move_on(k, String::new()));
+        let mut first_act: Option<Act> = None;
+        let note = |act: Act, first: &mut Option<Act>| {
+            if first.is_none() {
+                *first = Some(act);
             }
-            return out;
-        }
-        let mut out = match self.phase {
-            Phase::Requirements => self.requirements(k, &a, prefix),
-            Phase::Architecture => self.architecture(k, &a, prefix),
-            Phase::DeepDive => self.deep_dive(k, &a, prefix),
-            Phase::Failures => self.failures_turn(k, &a, prefix),
-            Phase::Done => Vec::new(),
         };
-        // A struggling candidate who keeps missing gets a nudge without asking.
-        if (self.misses_in_a_row >= 2 || struggling)
+        // 1. About the interview itself, and anything off topic: one line each, nothing moves.
+        let mut redirected = false;
+        for x in &acts {
+            match x {
+                DialogueAct::Meta { kind, .. } => {
+                    let t = self.meta_reply(*kind);
+                    replies.push(t);
+                    note(Act::Redirect, &mut first_act);
+                }
+                DialogueAct::OffTopic { .. } if !redirected => {
+                    redirected = true;
+                    let t = self.voice.say(&mut self.rng, voice::OFF_TOPIC, "");
+                    replies.push(t);
+                    note(Act::Redirect, &mut first_act);
+                }
+                _ => {}
+            }
+        }
+        // 2. Every requirement question in the message, answered together.
+        let asked: Vec<&pipeprep_analyzer::Question> = acts
+            .iter()
+            .filter_map(|x| match x {
+                DialogueAct::RequirementQuestion { sentence, .. } => {
+                    a.questions.iter().find(|q| q.sentence == *sentence)
+                }
+                _ => None,
+            })
+            .collect();
+        let mut revealed_any = false;
+        if !asked.is_empty() {
+            let (text, revealed) = self.answer_requirements(k, &asked);
+            revealed_any = revealed;
+            if !text.is_empty() {
+                replies.push(text);
+            }
+            note(
+                if revealed {
+                    Act::RevealRequirement
+                } else {
+                    Act::AssumeReasonable
+                },
+                &mut first_act,
+            );
+        }
+        // 3. Concepts the candidate asked about, explained from the glossary (two at most).
+        let mut explained: Vec<&str> = Vec::new();
+        for x in &acts {
+            if let DialogueAct::ConceptQuestion { concept, .. } = x
+                && !explained.contains(&concept.as_str())
+                && explained.len() < 2
+                && let Some(g) = k.concept(concept).and_then(|c| c.glossary.as_deref())
+            {
+                explained.push(concept);
+                replies.push(g.trim().to_string());
+                note(Act::ExplainConcept, &mut first_act);
+            }
+        }
+        // 4. "What would you do?": a question back about that part, never the answer.
+        let opinion = acts
+            .iter()
+            .any(|x| matches!(x, DialogueAct::OpinionRequest { .. }));
+        // 5. Stuck, or a hint asked for in words: the ladder for what is on the table.
+        let stuck: Option<Vec<String>> = acts.iter().find_map(|x| match x {
+            DialogueAct::Stuck { concepts, .. } => Some(concepts.clone()),
+            _ => None,
+        });
+        let struggling = a.struggle && a.words <= 12 && acts.is_empty();
+        // Asked for in words, always; offered to a candidate who is struggling, until they have
+        // stalled long enough that moving on serves them better.
+        let wants_hint =
+            stuck.is_some() || a.asked_hint || (struggling && self.phase_stalls < STALLED_ANSWERS);
+        if wants_hint {
+            let about = stuck.unwrap_or_default();
+            replies.push(self.hint(k, &about));
+            note(Act::Hint, &mut first_act);
+            // A hint never comes with a phase change: the candidate gets to use it first.
+            let text = replies.join(" ");
+            return vec![self.say(Act::Hint, text)];
+        }
+        if opinion {
+            replies.push(self.nudge(k));
+            note(Act::Nudge, &mut first_act);
+        }
+        let prefix = {
+            let mut p = replies.join(" ");
+            if !p.is_empty() {
+                p.push(' ');
+            }
+            p
+        };
+        let in_requirements = self.phase == Phase::Requirements;
+        if !answering && !(in_requirements && !asked.is_empty()) {
+            // Only questions or remarks: they are answered above and the question on the table
+            // stays. Repeat it when nothing else in the reply asks something.
+            let mut text = prefix.trim().to_string();
+            if text.is_empty() {
+                return self.by_phase(k, &a, &acts, String::new(), revealed_any);
+            }
+            if !text.ends_with('?') && !self.table_text.is_empty() {
+                let back = self.voice.say(&mut self.rng, voice::BACK_TO, "");
+                text = format!("{text} {back} {}", self.table_text);
+            }
+            let act = first_act.unwrap_or(Act::Acknowledge);
+            return vec![self.say(act, text)];
+        }
+        let phase_before = self.phase;
+        let asked_before = self.table_text.clone();
+        let mut out = self.by_phase(k, &a, &acts, prefix, revealed_any);
+        // A candidate who keeps missing gets a nudge without asking, unless the reply just put a
+        // new question on the table (it deserves an answer first) or moved the phase.
+        if self.misses_in_a_row >= 2
+            && self.phase == phase_before
+            && self.table_text == asked_before
             && self.phase != Phase::Done
             && self.phase != Phase::Requirements
         {
             self.misses_in_a_row = 0;
-            let text = self.hint(k);
+            let text = self.hint(k, &[]);
             out.push(self.say(Act::Hint, text));
         }
         out
     }
 
-    fn over_budget(&self) -> bool {
-        self.now.saturating_sub(self.phase_started) > self.phase.budget_min() * 60_000
-            || self.phase_exchanges >= self.phase.max_exchanges()
+    fn by_phase(
+        &mut self,
+        k: &Knowledge,
+        a: &Analysis,
+        acts: &[DialogueAct],
+        prefix: String,
+        revealed_any: bool,
+    ) -> Vec<Effect> {
+        // Three answers in a row that add nothing: the interviewer moves things along rather
+        // than circling, and in the requirements phase hands over the facts that matter.
+        if self.phase_stalls >= STALLED_ANSWERS && self.phase != Phase::Done {
+            return self.move_along(k, prefix);
+        }
+        match self.phase {
+            Phase::Requirements => self.requirements(k, a, acts, prefix, revealed_any),
+            Phase::Architecture => self.architecture(k, a, prefix),
+            Phase::DeepDive => self.deep_dive(k, a, prefix),
+            Phase::Failures => self.failures_turn(k, a, prefix),
+            Phase::Done => Vec::new(),
+        }
     }
 
-    /// Moves on when a phase's time or answers run out: phase 4 first injects its second failure.
-    fn move_on(&mut self, k: &Knowledge, prefix: String) -> Vec<Effect> {
-        if self.phase == Phase::Failures && self.failures.len() < 2 {
-            let f = self.inject_failure();
-            let text = self.voice.say(&mut self.rng, voice::NEXT_FAILURE, &f);
-            return vec![self.say(Act::InjectFailure, format!("{prefix}{text}"))];
+    /// A one-line answer about the interview itself.
+    fn meta_reply(&mut self, kind: MetaKind) -> String {
+        match kind {
+            MetaKind::TimeLeft => {
+                let s = self.status();
+                let phase_min = s.phase_elapsed_ms / 60_000;
+                let total_min = s.total_elapsed_ms / 60_000;
+                format!(
+                    "We're about {phase_min} min into the {} part, which usually takes around {} min, and {total_min} min into the hour overall.",
+                    self.phase.title().to_lowercase(),
+                    self.phase.budget_min()
+                )
+            }
+            MetaKind::HowAmIDoing => self.voice.say(&mut self.rng, voice::HOW_AM_I_DOING, ""),
+            MetaKind::Repeat => {
+                if self.table_text.is_empty() {
+                    "There's no open question right now; tell me where you'd like to go next."
+                        .into()
+                } else {
+                    format!("Sure. {}", self.table_text)
+                }
+            }
         }
-        self.advance(k, prefix)
+    }
+
+    /// Answers every requirement question asked, at once. A question the scenario cannot answer
+    /// gets one sentence with a sensible assumption, never beside a "don't know" for an answered
+    /// one on the same topic.
+    fn answer_requirements(
+        &mut self,
+        k: &Knowledge,
+        asked: &[&pipeprep_analyzer::Question],
+    ) -> (String, bool) {
+        let mut fresh: Vec<usize> = Vec::new();
+        let mut again: Vec<usize> = Vec::new();
+        let mut unknown_topics: Vec<String> = Vec::new();
+        let mut unknown_plain = false;
+        for q in asked {
+            self.questions_asked += 1;
+            let mut matched = false;
+            for (i, r) in self.scenario.requirements.iter().enumerate() {
+                if q.topics.iter().any(|t| r.all_topics().any(|rt| rt == t)) {
+                    matched = true;
+                    if self.revealed.contains(&i) {
+                        if !again.contains(&i) && !fresh.contains(&i) {
+                            again.push(i);
+                        }
+                    } else if !fresh.contains(&i) {
+                        fresh.push(i);
+                    }
+                }
+            }
+            if !matched {
+                if q.topics.is_empty() {
+                    unknown_plain = true;
+                } else {
+                    for t in &q.topics {
+                        if !unknown_topics.contains(t) {
+                            unknown_topics.push(t.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let mut parts: Vec<String> = Vec::new();
+        if !fresh.is_empty() {
+            let body: Vec<String> = fresh
+                .iter()
+                .map(|&i| self.scenario.requirements[i].value.trim().to_string())
+                .collect();
+            for &i in &fresh {
+                self.revealed.insert(i);
+            }
+            parts.push(
+                self.voice
+                    .say(&mut self.rng, voice::REVEAL, &body.join(" ")),
+            );
+        }
+        if !again.is_empty() {
+            // Asked again: the gist once more (its first sentence), not a pointer upwards.
+            let body: Vec<String> = again
+                .iter()
+                .map(|&i| {
+                    let v = self.scenario.requirements[i].value.trim();
+                    let first = crate::voice::first_sentence(v);
+                    lower_first(first.trim_end_matches('.'))
+                })
+                .collect();
+            parts.push(format!("As I mentioned, {}.", body.join("; ")));
+        }
+        for t in &unknown_topics {
+            let (name, assume) = match k.bank.topic(t) {
+                Some(topic) => (topic.name.clone(), topic.assume.clone()),
+                None => (t.clone(), None),
+            };
+            let line = match assume {
+                Some(x) => format!(
+                    "We haven't pinned down {name}; assume {} and tell me if your design depends on it.",
+                    x.trim().trim_end_matches('.')
+                ),
+                None => format!(
+                    "We haven't pinned down {name}; make a sensible assumption and say it out loud."
+                ),
+            };
+            parts.push(line);
+        }
+        if unknown_plain && fresh.is_empty() && again.is_empty() && unknown_topics.is_empty() {
+            parts.push(self.voice.say(&mut self.rng, voice::UNKNOWN, ""));
+        }
+        (parts.join(" "), !fresh.is_empty())
+    }
+
+    /// Moves past a phase the candidate is stuck in, saying so kindly.
+    fn move_along(&mut self, k: &Knowledge, prefix: String) -> Vec<Effect> {
+        let mut text = prefix;
+        if self.phase == Phase::Requirements {
+            let facts: Vec<String> = self
+                .scenario
+                .requirements
+                .iter()
+                .enumerate()
+                .filter(|(i, r)| r.essential && !self.revealed.contains(i))
+                .map(|(_, r)| r.value.trim().to_string())
+                .collect();
+            let idx: Vec<usize> = (0..self.scenario.requirements.len())
+                .filter(|&i| self.scenario.requirements[i].essential)
+                .collect();
+            self.revealed.extend(idx);
+            if !facts.is_empty() {
+                let t = self
+                    .voice
+                    .say(&mut self.rng, voice::HAND_OVER_FACTS, &facts.join(" "));
+                text.push_str(&t);
+                text.push(' ');
+            }
+        } else {
+            let t = self.voice.say(&mut self.rng, voice::MOVE_ALONG, "");
+            text.push_str(&t);
+            text.push(' ');
+        }
+        self.advance(k, text)
+    }
+
+    fn well_past_budget(&self) -> bool {
+        self.now.saturating_sub(self.phase_started) > self.phase.budget_min() * 60_000 * 3 / 2
     }
 
     /// Moves to the next phase and says its opening act. `prefix` is said first.
@@ -634,9 +1063,20 @@ impl Interview {
         self.phase = self.phase.next();
         self.phase_started = self.now;
         self.phase_exchanges = 0;
+        self.phase_stalls = 0;
+        self.misses_in_a_row = 0;
+        self.table = Table::Closed;
+        self.table_text.clear();
         match self.phase {
             Phase::Architecture => {
-                let ask = self.voice.say(&mut self.rng, voice::ASK_DESIGN, "");
+                let phrasing = if self.questions_asked > 0 {
+                    voice::ASK_DESIGN
+                } else {
+                    voice::ASK_DESIGN_NO_QUESTIONS
+                };
+                let ask = self.voice.say(&mut self.rng, phrasing, "");
+                self.table = Table::Design;
+                self.table_text = "Walk me through your design, from ingestion to serving.".into();
                 vec![self.say(Act::AskDesign, format!("{prefix}{ask}"))]
             }
             Phase::DeepDive => {
@@ -661,33 +1101,18 @@ impl Interview {
         }
     }
 
-    fn requirements(&mut self, k: &Knowledge, a: &Analysis, prefix: String) -> Vec<Effect> {
-        let mut parts: Vec<String> = Vec::new();
-        let mut revealed_any = false;
-        let mut unknown = false;
-        let mut repeated: Vec<String> = Vec::new();
-        for q in &a.questions {
-            self.questions_asked += 1;
-            let mut matched = false;
-            for (i, r) in self.scenario.requirements.iter().enumerate() {
-                if q.topics.iter().any(|t| r.all_topics().any(|rt| rt == t)) {
-                    matched = true;
-                    if self.revealed.insert(i) {
-                        parts.push(r.value.trim().to_string());
-                        revealed_any = true;
-                    } else {
-                        repeated.push(
-                            k.bank
-                                .topic(&r.topic)
-                                .map_or(r.topic.clone(), |t| t.name.clone()),
-                        );
-                    }
-                }
-            }
-            if !matched {
-                unknown = true;
-            }
-        }
+    fn requirements(
+        &mut self,
+        k: &Knowledge,
+        a: &Analysis,
+        acts: &[DialogueAct],
+        prefix: String,
+        revealed_any: bool,
+    ) -> Vec<Effect> {
+        self.phase_exchanges += 1;
+        let asked = acts
+            .iter()
+            .any(|x| matches!(x, DialogueAct::RequirementQuestion { .. }));
         let designing = a.design.edges().len() >= 2 || a.named_components().len() >= 3;
         if designing && self.questions_asked == 0 && !self.steered_back {
             self.steered_back = true;
@@ -695,30 +1120,12 @@ impl Interview {
             return vec![self.say(Act::SteerBack, format!("{prefix}{t}"))];
         }
         if designing && self.questions_asked > 0 && !revealed_any {
-            // They are ready to design: treat this answer as the start of the architecture.
+            // They are ready to design: this answer starts the architecture.
             self.phase = Phase::Architecture;
             self.phase_started = self.now;
             self.phase_exchanges = 0;
+            self.table = Table::Design;
             return self.architecture(k, a, prefix);
-        }
-        let mut text = prefix;
-        if revealed_any {
-            let body = parts.join(" ");
-            text.push_str(&self.voice.say(&mut self.rng, voice::REVEAL, &body));
-            text.push(' ');
-        }
-        if unknown {
-            text.push_str(&self.voice.say(&mut self.rng, voice::UNKNOWN, ""));
-            text.push(' ');
-        }
-        if !repeated.is_empty() && !revealed_any {
-            repeated.dedup();
-            text.push_str(&self.voice.say(
-                &mut self.rng,
-                voice::ALREADY_REVEALED,
-                &repeated.join(" and "),
-            ));
-            text.push(' ');
         }
         let essentials_done = self
             .scenario
@@ -727,20 +1134,33 @@ impl Interview {
             .enumerate()
             .filter(|(_, r)| r.essential)
             .all(|(i, _)| self.revealed.contains(&i));
-        if self.over_budget() || (essentials_done && self.phase_exchanges >= 2) {
+        let mut text = prefix;
+        // Covered, and this message asked nothing new: on to the design.
+        if (essentials_done && !asked && self.questions_asked > 0) || self.well_past_budget() {
+            if !asked && !designing && a.words > 3 {
+                let t = self.voice.say(&mut self.rng, voice::ACKNOWLEDGE, "");
+                text.push_str(&t);
+                text.push(' ');
+            }
             return self.advance(k, text);
         }
-        if a.questions.is_empty() {
+        if !asked {
             // A statement, not a question: invite questions without lecturing.
             let t = self.voice.say(&mut self.rng, voice::ACKNOWLEDGE, "");
             text.push_str(&t);
             text.push(' ');
         }
-        let more = self.voice.say(&mut self.rng, voice::REVEAL_MORE, "");
+        let more = if essentials_done {
+            self.voice.say(&mut self.rng, voice::ESSENTIALS_DONE, "")
+        } else {
+            self.voice.say(&mut self.rng, voice::REVEAL_MORE, "")
+        };
         text.push_str(&more);
+        self.table = Table::Requirements;
+        self.table_text = "What else would you like to know before designing?".into();
         let act = if revealed_any {
             Act::RevealRequirement
-        } else if unknown {
+        } else if asked {
             Act::AssumeReasonable
         } else {
             Act::Acknowledge
@@ -748,49 +1168,119 @@ impl Interview {
         vec![self.say(act, text)]
     }
 
-    fn design_summary(&self) -> String {
+    /// The design in a sentence: what takes the data in, what processes it, where it is kept and
+    /// what serves it, by the candidate's names.
+    fn design_summary(&self, k: &Knowledge) -> String {
+        use pipeprep_design::Layer;
         let g = &self.design;
-        let mut chains: Vec<String> = Vec::new();
-        for e in g.edges().iter().take(8) {
-            chains.push(format!(
-                "{} → {}",
-                g.node(e.from).display(),
-                g.node(e.to).display()
+        // 0 sources, 1 ingestion, 2 processing, 3 storage, 4 serving.
+        let mut slots: [Vec<String>; 6] = Default::default();
+        let mut seen: Vec<String> = Vec::new();
+        for (id, n) in g.nodes().iter().enumerate() {
+            let layer = n
+                .component
+                .as_deref()
+                .and_then(|c| k.bank.catalog.get(c))
+                .map(|c| c.layer);
+            let fed = g.predecessors(id).next().is_some();
+            let slot = match layer {
+                Some(Layer::Ingestion) => 1,
+                Some(Layer::Processing) | Some(Layer::Orchestration) => 2,
+                Some(Layer::Storage) => 3,
+                Some(Layer::Serving) => 4,
+                // A box the catalog does not know: a source when nothing flows into it, else
+                // where the data ends up.
+                Some(Layer::Source) | None if !fed => 0,
+                None => 5,
+                Some(_) => continue,
+            };
+            // One name per component: "Spark Streaming" and "Spark Structured Streaming" are one.
+            let key = n
+                .component
+                .clone()
+                .unwrap_or_else(|| n.name.trim().to_lowercase());
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            // Plain words read as a phrase: "the durable append-only log".
+            let name = n.name.trim();
+            let name = if name.starts_with(char::is_lowercase) {
+                format!("the {name}")
+            } else {
+                name.to_string()
+            };
+            if slots[slot].len() < 3 {
+                slots[slot].push(name);
+            }
+        }
+        // Several boxes, or a source in plain words such as "Devices".
+        let plural = |v: &Vec<String>| v.len() > 1;
+        let sources_plural =
+            slots[0].len() > 1 || slots[0].first().is_some_and(|n| n.ends_with('s'));
+        let mut clauses: Vec<String> = Vec::new();
+        match (slots[0].is_empty(), slots[1].is_empty()) {
+            (false, false) => clauses.push(format!(
+                "{} come{} in through {}",
+                join_and(&slots[0]),
+                if sources_plural { "" } else { "s" },
+                join_and(&slots[1])
+            )),
+            (true, false) => clauses.push(format!(
+                "{} take{} the data in",
+                join_and(&slots[1]),
+                if plural(&slots[1]) { "" } else { "s" }
+            )),
+            (false, true) => clauses.push(format!("the data starts at {}", join_and(&slots[0]))),
+            (true, true) => {}
+        }
+        for (slot, verb) in [(2, "process"), (3, "keep"), (4, "serve")] {
+            let v = &slots[slot];
+            if v.is_empty() {
+                continue;
+            }
+            let obj = if slot == 2 { "it" } else { "the results" };
+            clauses.push(format!(
+                "{} {verb}{} {obj}",
+                join_and(v),
+                if plural(v) { "" } else { "es" }
+                    .replace("es", if verb.ends_with('s') { "es" } else { "s" })
             ));
         }
-        if chains.is_empty() {
-            let names: Vec<String> = g.nodes().iter().take(6).map(|n| n.display()).collect();
-            return names.join(", ");
+        if !slots[5].is_empty() {
+            clauses.push(format!("the data ends up in {}", join_and(&slots[5])));
         }
-        chains.join(", ")
+        join_and(&clauses)
     }
 
     /// A wrong estimate in this answer, as a challenge sentence.
     fn estimate_challenge(&self, a: &Analysis) -> Option<String> {
-        if let Some(w) = pipeprep_analyzer::wrong_conversions(&a.sentences)
+        let w = pipeprep_analyzer::wrong_conversions(&a.sentences)
             .into_iter()
-            .next()
-        {
-            return Some(format!(
-                "{} works out to about {} per second on average, not {}.",
-                w.from,
-                thousands(w.per_sec),
-                w.claimed
-            ));
-        }
+            .next()?;
         // Only arithmetic that is demonstrably wrong is challenged: a number the candidate
         // chose on purpose (a 10x what-if, a headroom factor) is theirs to choose.
-        None
+        Some(format!(
+            "{} works out to about {} per second on average, not {}.",
+            w.from,
+            thousands(w.per_sec),
+            w.claimed
+        ))
     }
 
     fn architecture(&mut self, k: &Knowledge, a: &Analysis, prefix: String) -> Vec<Effect> {
+        self.phase_exchanges += 1;
+        let substance = !stated_concepts(a, &BTreeSet::new()).is_empty() || a.words >= 15;
+        if matches!(self.table, Table::Followup) && substance {
+            self.arch_followups += 1;
+        }
         let mut text = prefix;
         if !self.design.is_empty() && !a.design.is_empty() {
-            let summary = self.design_summary();
+            let summary = self.design_summary(k);
             text.push_str(&self.voice.say(&mut self.rng, voice::ACK_DESIGN, &summary));
             text.push(' ');
         }
-        if self.over_budget() {
+        if self.well_past_budget() {
             return self.advance(k, text);
         }
         if let Some(ch) = self.estimate_challenge(a).filter(|_| !self.challenged) {
@@ -800,19 +1290,49 @@ impl Interview {
                     .voice
                     .say(&mut self.rng, voice::CHALLENGE_ESTIMATE, &ch),
             );
+            self.table = Table::Followup;
+            self.table_text = ch;
             return vec![self.say(Act::ChallengeEstimate, text)];
+        }
+        let missing = self.missing_layer(k);
+        if missing.is_none() && self.arch_followups >= 2 {
+            return self.advance(k, text);
         }
         if let Some(q) = self.lint_question(k) {
             text.push_str(&self.voice.say(&mut self.rng, voice::LINT_PROBE, &q));
+            self.table = Table::Followup;
+            self.table_text = q;
             return vec![self.say(Act::LintProbe, text)];
         }
-        let missing = self.missing_layer(k);
-        let t = match missing {
-            Some(layer) => self.voice.say(&mut self.rng, voice::ASK_LAYER, layer),
-            None => self.voice.say(&mut self.rng, voice::ASK_STORAGE_DEPTH, ""),
+        // A missing layer is asked about once; after that the conversation goes elsewhere.
+        let t = match missing.filter(|l| !self.asked_layers.contains(*l)) {
+            Some(layer) => {
+                self.asked_layers.insert(layer.to_string());
+                self.voice.say(&mut self.rng, voice::ASK_LAYER, layer)
+            }
+            None => self.depth_question(),
         };
         text.push_str(&t);
+        self.table = Table::Followup;
+        self.table_text = t.clone();
         vec![self.say(Act::Acknowledge, text)]
+    }
+
+    /// A question about the design as a whole, once each: a trade-off the scenario is known
+    /// for, then layout, retention, replay and monitoring.
+    fn depth_question(&mut self) -> String {
+        let tradeoff = self
+            .scenario
+            .tradeoffs
+            .iter()
+            .find(|t| !self.asked_tradeoffs.contains(&t.decision))
+            .map(|t| t.decision.clone());
+        if let Some(d) = tradeoff {
+            self.asked_tradeoffs.insert(d.clone());
+            let d = lower_first(d.trim().trim_end_matches('.'));
+            return self.voice.say(&mut self.rng, voice::ASK_TRADEOFF, &d);
+        }
+        self.voice.say(&mut self.rng, voice::ASK_STORAGE_DEPTH, "")
     }
 
     fn missing_layer(&self, k: &Knowledge) -> Option<&'static str> {
@@ -859,14 +1379,17 @@ impl Interview {
             .filter(|f| f.severity != Severity::Info && !self.lint_probed.contains(f.rule))
             .min_by_key(|f| (f.severity != Severity::Error, f.rule))?;
         self.lint_probed.insert(f.rule.to_string());
-        let msg = f.message.trim().trim_end_matches('.');
+        // Sources belong on the scorecard and in /estimate, not in the middle of a sentence.
+        let msg = strip_sources(f.message.trim());
+        let msg = msg.trim().trim_end_matches('.');
         let mut chars = msg.chars();
         let msg = chars.next().map_or(String::new(), |c| {
             c.to_uppercase().collect::<String>() + chars.as_str()
         });
-        Some(format!("{msg}. How would you address that?"))
+        Some(format!("{msg}."))
     }
 
+    /// Asks about one of the candidate's own choices (never a tool they did not pick).
     fn probe(&mut self, k: &Knowledge) -> String {
         let mine: Vec<String> = self
             .design
@@ -880,22 +1403,31 @@ impl Interview {
             .probes
             .iter()
             .find(|p| mine.contains(&p.key) && !self.probed.contains(&p.key))
-            .map(|p| (p.key.clone(), p.question.clone()));
-        if let Some((key, q)) = bank_probe {
-            self.probed.insert(key.clone());
-            let q = self.voice.fresh(q.trim());
+            .cloned();
+        if let Some(p) = bank_probe {
+            self.probed.insert(p.key.clone());
+            let q = self.voice.fresh(p.question.trim());
             // Make sure the question says which of their choices it is about.
-            let comp = k.bank.catalog.get(&key);
+            let comp = k.bank.catalog.get(&p.key);
             let lower = q.to_lowercase();
             let named = comp.is_some_and(|c| {
                 std::iter::once(&c.name)
                     .chain(c.aliases.iter())
                     .any(|n| lower.contains(&n.to_lowercase()))
             });
-            return match comp {
+            let q = match comp {
                 Some(c) if !named => format!("About your choice of {}: {q}", c.name),
                 _ => q,
             };
+            self.table = Table::Probe {
+                key: p.key.clone(),
+                parts: parts_asked(&p.question),
+                covered: Vec::new(),
+                expects: p.expects.clone(),
+                followed_up: false,
+            };
+            self.table_text = q.clone();
+            return q;
         }
         // Otherwise ask about their most interesting choice against the catalog's alternatives.
         for id in &mine {
@@ -915,25 +1447,110 @@ impl Interview {
                     .map(|a| a.name.clone())
                     .collect();
                 let what = format!("{} (over, say, {})", c.name, alts.join(" or "));
-                return self.voice.say(&mut self.rng, voice::PROBE_GENERIC, &what);
+                let q = self.voice.say(&mut self.rng, voice::PROBE_GENERIC, &what);
+                self.table = Table::Probe {
+                    key: id.clone(),
+                    parts: vec![Part::Reason],
+                    covered: Vec::new(),
+                    expects: vec!["tool-comparison".into()],
+                    followed_up: false,
+                };
+                self.table_text = q.clone();
+                return q;
             }
         }
-        // No design to probe: a decision probe from the bank.
-        if let Some(p) = self
-            .scenario
-            .probes
-            .iter()
-            .find(|p| !self.probed.contains(&p.key))
-            .cloned()
-        {
-            self.probed.insert(p.key.clone());
-            return self.voice.fresh(p.question.trim());
+        // No choice of theirs left to probe: a decision the scenario is known for.
+        let q = self.depth_question();
+        self.table = Table::Probe {
+            key: "design".into(),
+            parts: vec![Part::Reason],
+            covered: Vec::new(),
+            expects: Vec::new(),
+            followed_up: false,
+        };
+        self.table_text = q.clone();
+        q
+    }
+
+    /// What this answer covers of the parts on the table, with the candidate's words for each.
+    fn covered_parts(
+        &self,
+        k: &Knowledge,
+        a: &Analysis,
+        parts: &[Part],
+        failure: Option<&pipeprep_bank::Failure>,
+    ) -> Vec<(Part, String)> {
+        let mut out = Vec::new();
+        for &p in parts {
+            let concepts: Vec<&str> = match (p, failure) {
+                (Part::Detection, Some(f)) => f
+                    .detection
+                    .iter()
+                    .map(String::as_str)
+                    .chain(k.detection.iter().map(String::as_str))
+                    .collect(),
+                (Part::Recovery, Some(f)) => f
+                    .recovery
+                    .iter()
+                    .map(String::as_str)
+                    .chain(k.recovery.iter().map(String::as_str))
+                    .collect(),
+                (Part::Prevention, Some(f)) => f
+                    .prevention
+                    .iter()
+                    .map(String::as_str)
+                    .chain(k.prevention.iter().map(String::as_str))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if let Some(words) = dialogue::part_evidence(a, p, &concepts) {
+                out.push((p, words));
+            }
         }
-        self.voice.say(&mut self.rng, voice::ASK_STORAGE_DEPTH, "")
+        out
     }
 
     fn deep_dive(&mut self, k: &Knowledge, a: &Analysis, prefix: String) -> Vec<Effect> {
+        self.phase_exchanges += 1;
         let mut text = prefix;
+        // What the answer did for the question on the table.
+        match self.table.clone() {
+            Table::Probe {
+                key,
+                parts,
+                mut covered,
+                expects,
+                followed_up,
+            } => {
+                let now = self.covered_parts(k, a, &parts, None);
+                for (p, _) in &now {
+                    if !covered.contains(p) {
+                        covered.push(*p);
+                    }
+                }
+                let missing: Vec<Part> = parts
+                    .iter()
+                    .copied()
+                    .filter(|p| !covered.contains(p))
+                    .collect();
+                if !missing.is_empty() && !followed_up && !now.is_empty() {
+                    let ask = follow_up_text(&mut self.voice, &mut self.rng, &now, &missing);
+                    self.table = Table::Probe {
+                        key,
+                        parts,
+                        covered,
+                        expects,
+                        followed_up: true,
+                    };
+                    self.table_text = ask.clone();
+                    text.push_str(&ask);
+                    return vec![self.say(Act::FollowUp, text)];
+                }
+                self.probes_answered += 1;
+            }
+            Table::Twist { .. } => self.twist_answered = true,
+            _ => {}
+        }
         if let Some(ch) = self.estimate_challenge(a).filter(|_| !self.challenged) {
             self.challenged = true;
             text.push_str(
@@ -941,39 +1558,17 @@ impl Interview {
                     .voice
                     .say(&mut self.rng, voice::CHALLENGE_ESTIMATE, &ch),
             );
+            self.table = Table::Followup;
+            self.table_text = ch;
             return vec![self.say(Act::ChallengeEstimate, text)];
         }
-        if self.twist_given && self.over_budget() {
+        let goals = self.twist_answered && self.probes_answered >= 1;
+        if goals || self.well_past_budget() {
             return self.advance(k, text);
         }
-        if !self.twist_given && (self.phase_exchanges >= 1 || self.over_budget()) {
+        if !self.twist_given && self.probes_answered >= 1 {
             self.twist_given = true;
-            // The scale twist: growth, a tighter SLA or a budget cut before any other kind.
-            let kinds = ["scale", "sla", "budget"];
-            let pool: Vec<usize> = (0..self.scenario.twists.len())
-                .filter(|&i| kinds.contains(&self.scenario.twists[i].kind.as_str()))
-                .collect();
-            let idx = if pool.is_empty() {
-                self.rng.below(self.scenario.twists.len().max(1))
-            } else {
-                pool[self.rng.below(pool.len())]
-            };
-            let twist = self
-                .scenario
-                .twists
-                .get(idx)
-                .map(|t| t.prompt.trim().to_string())
-                .unwrap_or_else(|| {
-                    "Traffic just grew tenfold and the latency target halved. What changes first?"
-                        .to_string()
-                });
-            let body = if self.strong > self.weak {
-                let extra = self.voice.say(&mut self.rng, voice::EXTRA_CONSTRAINT, "");
-                let t = self.voice.say(&mut self.rng, voice::TWIST_STRONG, &twist);
-                format!("{t} {extra}")
-            } else {
-                self.voice.say(&mut self.rng, voice::TWIST_SCAFFOLD, &twist)
-            };
+            let body = self.twist();
             text.push_str(&body);
             return vec![self.say(Act::ScaleTwist, text)];
         }
@@ -982,9 +1577,43 @@ impl Interview {
         vec![self.say(Act::ProbeChoice, text)]
     }
 
+    /// The scale twist: growth, a tighter SLA or a budget cut before any other kind. A strong
+    /// candidate gets it plainly; a struggling one gets it with a first step to take.
+    fn twist(&mut self) -> String {
+        let kinds = ["scale", "sla", "budget"];
+        let pool: Vec<usize> = (0..self.scenario.twists.len())
+            .filter(|&i| kinds.contains(&self.scenario.twists[i].kind.as_str()))
+            .collect();
+        let idx = if pool.is_empty() {
+            self.rng.below(self.scenario.twists.len().max(1))
+        } else {
+            pool[self.rng.below(pool.len())]
+        };
+        let (twist, expects) = self
+            .scenario
+            .twists
+            .get(idx)
+            .map(|t| (t.prompt.trim().to_string(), t.expects.clone()))
+            .unwrap_or_else(|| {
+                (
+                    "Traffic just grew tenfold and the latency target halved. What changes first?"
+                        .to_string(),
+                    Vec::new(),
+                )
+            });
+        self.table = Table::Twist { expects };
+        self.table_text = twist.clone();
+        if self.strong > self.weak {
+            self.voice.say(&mut self.rng, voice::TWIST_STRONG, &twist)
+        } else {
+            self.voice.say(&mut self.rng, voice::TWIST_SCAFFOLD, &twist)
+        }
+    }
+
     fn inject_failure(&mut self) -> String {
         let n = self.scenario.failures.len();
         if n == 0 {
+            self.table = Table::Closed;
             return "A broker disappears during peak traffic. What do you see, and what do you do?"
                 .into();
         }
@@ -998,71 +1627,376 @@ impl Interview {
             .find(|i| !self.failures.contains(i))
             .unwrap_or(0);
         self.failures.push(idx);
-        self.followed_up = false;
-        self.failure_concepts.clear();
-        self.scenario.failures[idx].prompt.trim().to_string()
+        self.table = Table::Failure {
+            index: idx,
+            covered: Vec::new(),
+            followed_up: false,
+        };
+        let prompt = self.scenario.failures[idx].prompt.trim().to_string();
+        self.table_text = prompt.clone();
+        prompt
     }
 
     fn failures_turn(&mut self, k: &Knowledge, a: &Analysis, prefix: String) -> Vec<Effect> {
+        self.phase_exchanges += 1;
         let mut text = prefix;
-        let current = self.failures.last().copied();
-        let missing: Vec<&'static str> = match current.map(|i| &self.scenario.failures[i]) {
-            Some(f) => {
-                let answered: BTreeSet<&str> = self
-                    .failure_concepts
-                    .iter()
-                    .map(String::as_str)
-                    .chain(a.credited())
-                    .collect();
-                let has = |set: &[String], general: &BTreeSet<String>| {
-                    set.iter().any(|c| answered.contains(c.as_str()))
-                        || answered.iter().any(|c| general.contains(*c))
-                };
-                let mut m = Vec::new();
-                if !has(&f.detection, &k.detection) {
-                    m.push("detect it before a customer tells you");
-                }
-                if !has(&f.recovery, &k.recovery) {
-                    m.push("recover the data that was affected");
-                }
-                if !has(&f.prevention, &k.prevention) {
-                    m.push("prevent it from happening again");
-                }
-                m
-            }
-            None => Vec::new(),
-        };
-        self.failure_concepts
-            .extend(a.credited().into_iter().map(str::to_string));
-        if self.failures.len() >= 2
-            && (self.phase_exchanges >= self.phase.max_exchanges()
-                || missing.is_empty()
-                || self.followed_up)
+        if let Table::Failure {
+            index,
+            mut covered,
+            followed_up,
+        } = self.table.clone()
         {
-            if !self.war_story_told
-                && let Some(story) = self.scenario.war_stories.first().cloned()
-            {
-                self.war_story_told = true;
-                let s = self
-                    .voice
-                    .say(&mut self.rng, voice::WAR_STORY, story.trim());
+            let f = self.scenario.failures[index].clone();
+            let parts = [Part::Detection, Part::Recovery, Part::Prevention];
+            let now = self.covered_parts(k, a, &parts, Some(&f));
+            for (p, _) in &now {
+                if !covered.contains(p) {
+                    covered.push(*p);
+                }
+            }
+            let missing: Vec<Part> = parts
+                .iter()
+                .copied()
+                .filter(|p| !covered.contains(p))
+                .collect();
+            if !missing.is_empty() && !followed_up && !self.well_past_budget() {
+                let ask = follow_up_text(&mut self.voice, &mut self.rng, &now, &missing);
+                self.table = Table::Failure {
+                    index,
+                    covered,
+                    followed_up: true,
+                };
+                self.table_text = ask.clone();
+                text.push_str(&ask);
+                return vec![self.say(Act::FollowUpFailure, text)];
+            }
+        }
+        if self.failures.len() >= 2 || self.well_past_budget() {
+            if let Some(story) = self.war_story(k) {
+                let s = self.voice.say(&mut self.rng, voice::WAR_STORY, &story);
                 text.push_str(&s);
                 text.push(' ');
             }
             return self.advance(k, text);
         }
-        // Past the second answer with one failure injected, the second failure comes first.
-        let second_due = self.failures.len() < 2 && self.phase_exchanges >= 2;
-        if !missing.is_empty() && !self.followed_up && !second_due {
-            self.followed_up = true;
-            let what = missing.join(", and ");
-            text.push_str(&self.voice.say(&mut self.rng, voice::FOLLOW_UP, &what));
-            return vec![self.say(Act::FollowUpFailure, text)];
-        }
         let f = self.inject_failure();
         text.push_str(&self.voice.say(&mut self.rng, voice::NEXT_FAILURE, &f));
         vec![self.say(Act::InjectFailure, text)]
     }
+
+    /// A war story that does not retell an incident of this interview: the one sharing the
+    /// fewest words with the failures injected, and only if it shares few.
+    fn war_story(&mut self, k: &Knowledge) -> Option<String> {
+        if self.war_story_told {
+            return None;
+        }
+        let injected: BTreeSet<String> = self
+            .failures
+            .iter()
+            .flat_map(|&i| content_stems(k, &self.scenario.failures[i].prompt))
+            .collect();
+        let best = self
+            .scenario
+            .war_stories
+            .iter()
+            .map(|s| {
+                let overlap = content_stems(k, s)
+                    .iter()
+                    .filter(|w| injected.contains(*w))
+                    .count();
+                (overlap, s.trim().to_string())
+            })
+            .min_by_key(|(o, _)| *o)?;
+        if best.0 > 3 {
+            return None;
+        }
+        self.war_story_told = true;
+        Some(best.1)
+    }
+}
+
+/// The kinds of point a complete answer to the question on the table covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    Detection,
+    Recovery,
+    Prevention,
+    /// A number: how many partitions, shards, nodes.
+    Count,
+    /// What to key or partition by.
+    Key,
+    /// Why: a reason or a trade-off.
+    Reason,
+}
+
+impl Part {
+    fn name(self) -> &'static str {
+        match self {
+            Part::Detection => "detection",
+            Part::Recovery => "recovery",
+            Part::Prevention => "prevention",
+            Part::Count => "the number",
+            Part::Key => "the key",
+            Part::Reason => "the reasoning",
+        }
+    }
+
+    fn ask(self) -> &'static str {
+        match self {
+            Part::Detection => {
+                "what would tell you it was happening before anyone downstream noticed"
+            }
+            Part::Recovery => "how would you put the affected data right",
+            Part::Prevention => "what would stop it from happening again",
+            Part::Count => "how many would you start with, and from what arithmetic",
+            Part::Key => "what would you key it by",
+            Part::Reason => "what makes that the right call for this workload",
+        }
+    }
+}
+
+/// What is on the table: the last question the interviewer asked and what a full answer covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Table {
+    /// Before the design: "what would you like to know?"
+    Requirements,
+    /// "Walk me through your design": the four layers.
+    Design,
+    /// A question about the design: a missing layer, a linter finding, an estimate, a trade-off.
+    Followup,
+    /// A probe of one of the candidate's choices.
+    Probe {
+        key: String,
+        parts: Vec<Part>,
+        covered: Vec<Part>,
+        expects: Vec<String>,
+        followed_up: bool,
+    },
+    Twist {
+        expects: Vec<String>,
+    },
+    Failure {
+        index: usize,
+        covered: Vec<Part>,
+        followed_up: bool,
+    },
+    Closed,
+}
+
+/// The parts a probe question asks for, read from its wording.
+fn parts_asked(question: &str) -> Vec<Part> {
+    let q = question.to_lowercase();
+    let mut out = Vec::new();
+    if q.contains("how many") || q.contains("how big") || q.contains("what size") {
+        out.push(Part::Count);
+    }
+    if q.contains(" key ")
+        || q.contains("key it")
+        || q.contains(" keyed")
+        || q.contains("partition it by")
+        || q.contains("partition by")
+    {
+        out.push(Part::Key);
+    }
+    if q.contains("why") || q.contains("what made") {
+        out.push(Part::Reason);
+    }
+    out
+}
+
+/// "Your “replay from the checkpoint” covers recovery. What would tell you …, and what would
+/// stop it from happening again?" The framing goes through the voice, so no sentence repeats.
+fn follow_up_text(
+    voice: &mut Voice,
+    rng: &mut Rng,
+    now: &[(Part, String)],
+    missing: &[Part],
+) -> String {
+    let mut out = String::new();
+    if !now.is_empty() {
+        let mut said: Vec<String> = Vec::new();
+        for (p, words) in now.iter().take(3) {
+            said.push(format!("“{words}” covers {}", p.name()));
+        }
+        out.push_str(&capitalise(&join_and(&said)));
+        out.push_str(". ");
+    }
+    let asks: Vec<String> = missing.iter().map(|p| p.ask().to_string()).collect();
+    let asks = match asks.len() {
+        0 | 1 => asks.join(""),
+        n => format!("{}, and {}", asks[..n - 1].join(", "), asks[n - 1]),
+    };
+    let phrasings = if now.is_empty() {
+        voice::FOLLOW_UP_NOTHING
+    } else {
+        voice::FOLLOW_UP_MISSING
+    };
+    out.push_str(&voice.say(rng, phrasings, &asks));
+    out
+}
+
+/// A ladder for one failure from its detection, recovery and prevention concepts, aimed at the
+/// parts not yet covered, recovery first (what to do now), then detection, then prevention.
+fn failure_ladder(k: &Knowledge, f: &pipeprep_bank::Failure, covered: &[Part]) -> Vec<String> {
+    let sets = [
+        (Part::Recovery, &f.recovery),
+        (Part::Detection, &f.detection),
+        (Part::Prevention, &f.prevention),
+    ];
+    let open: Vec<(Part, &Vec<String>)> = sets
+        .iter()
+        .filter(|(p, s)| !covered.contains(p) && !s.is_empty())
+        .map(|(p, s)| (*p, *s))
+        .collect();
+    let open = if open.is_empty() {
+        sets.iter()
+            .filter(|(_, s)| !s.is_empty())
+            .copied()
+            .collect()
+    } else {
+        open
+    };
+    let Some(first) = open.first().copied() else {
+        return vec![format!(
+            "Take the incident in three parts: how you'd notice it, how you'd put the data right, and how you'd stop it recurring. {}?",
+            capitalise(Part::Recovery.ask())
+        )];
+    };
+    let explain = |id: &str| {
+        k.concept(id)
+            .map(|c| c.explain.trim().to_string())
+            .unwrap_or_else(|| k.concept_name(id))
+    };
+    let l1 = format!(
+        "Think about {} first. One idea to pull on: {}",
+        first.0.name(),
+        explain(&first.1[0])
+    );
+    let named: Vec<String> = open
+        .iter()
+        .map(|(p, s)| format!("for {}, {}", p.name(), k.concept_name(&s[0])))
+        .collect();
+    let l2 = format!("Some places to look: {}.", named.join("; "));
+    let l3: Vec<String> = open
+        .iter()
+        .map(|(p, s)| {
+            let more: Vec<String> = s
+                .iter()
+                .skip(1)
+                .take(1)
+                .map(|c| k.concept_name(c))
+                .collect();
+            let also = if more.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} helps too)", more.join(", "))
+            };
+            format!("{}: {}{also}", capitalise(p.name()), explain(&s[0]))
+        })
+        .collect();
+    vec![l1, l2, l3.join(" ")]
+}
+
+/// A ladder from the concepts a question expects, skipping those already credited.
+fn concept_ladder(k: &Knowledge, expects: &[String], credited: &BTreeSet<String>) -> Vec<String> {
+    let open: Vec<&String> = expects.iter().filter(|c| !credited.contains(*c)).collect();
+    let open: Vec<&String> = if open.is_empty() {
+        expects.iter().collect()
+    } else {
+        open
+    };
+    let Some(first) = open.first() else {
+        return Vec::new();
+    };
+    let explain = |id: &str| {
+        k.concept(id)
+            .map(|c| c.explain.trim().to_string())
+            .unwrap_or_else(|| k.concept_name(id))
+    };
+    let names: Vec<String> = open.iter().take(2).map(|c| k.concept_name(c)).collect();
+    vec![
+        "Start from the numbers you have: what does this workload ask of that part of your design, at the peak and on a bad day?".into(),
+        format!("One idea to pull on: {}", explain(first)),
+        format!("Two things worth covering here: {}.", join_and(&names)),
+        open.iter().take(2).map(|c| explain(c)).collect::<Vec<_>>().join(" "),
+    ]
+}
+
+/// Concepts credited in sentences that state rather than ask, without repeats, in order.
+fn stated_concepts(a: &Analysis, asking: &BTreeSet<usize>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for h in a.concepts.iter().filter(|h| h.counts()) {
+        if asking.contains(&h.sentence) || a.questions.iter().any(|q| q.sentence == h.sentence) {
+            continue;
+        }
+        if !out.contains(&h.id) {
+            out.push(h.id.clone());
+        }
+    }
+    out
+}
+
+fn content_stems(k: &Knowledge, text: &str) -> BTreeSet<String> {
+    let _ = k;
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() >= 5)
+        .map(|w| {
+            let w = w.to_lowercase();
+            w.trim_end_matches('s').to_string()
+        })
+        .collect()
+}
+
+/// "a", "a and b", "a, b and c".
+pub(crate) fn join_and(items: &[String]) -> String {
+    match items.len() {
+        0 => String::new(),
+        1 => items[0].clone(),
+        n => format!("{} and {}", items[..n - 1].join(", "), items[n - 1]),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or(String::new(), |f| {
+        f.to_uppercase().collect::<String>() + c.as_str()
+    })
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if c.clone().next().is_some_and(char::is_lowercase) => {
+            f.to_lowercase().collect::<String>() + c.as_str()
+        }
+        Some(f) => f.to_string() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// The first question in a text (a hint rung), if any.
+fn first_question(text: &str) -> Option<String> {
+    let end = text.find('?')?;
+    let start = text[..end].rfind(['.', '!', ':']).map_or(0, |i| i + 1);
+    Some(text[start..=end].trim().to_string())
+}
+
+/// Removes "(source: …)" asides: sources belong on the scorecard and in /estimate.
+fn strip_sources(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("(source") {
+        out.push_str(rest[..i].trim_end());
+        match rest[i..].find(')') {
+            Some(j) => rest = &rest[i + j + 1..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// 11574.07 -> "11,574".

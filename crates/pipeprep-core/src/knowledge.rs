@@ -16,6 +16,8 @@ pub struct Knowledge {
     pub detection: BTreeSet<String>,
     pub recovery: BTreeSet<String>,
     pub prevention: BTreeSet<String>,
+    /// Concepts with a glossary entry: the ones the interviewer can explain when asked.
+    pub glossary_ids: Vec<String>,
 }
 
 impl std::fmt::Debug for Knowledge {
@@ -158,7 +160,14 @@ impl Knowledge {
         detection.retain(|c| known.contains(c));
         recovery.retain(|c| known.contains(c));
         prevention.retain(|c| known.contains(c));
+        let glossary_ids = bank
+            .concepts
+            .iter()
+            .filter(|c| c.glossary.is_some())
+            .map(|c| c.id.clone())
+            .collect();
         Ok(Knowledge {
+            glossary_ids,
             bank,
             analyzer,
             concept_dims,

@@ -5,6 +5,7 @@
 //! performs the effects (terminal, store, LLM) lives in `pipeprep-app`.
 
 pub mod calibration;
+pub mod dialogue;
 pub mod estimate_args;
 pub mod interview;
 pub mod knowledge;

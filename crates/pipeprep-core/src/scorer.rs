@@ -1228,7 +1228,9 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
 
 fn score_tools(l: &Ledger<'_>) -> DimensionScore {
     let d = Dimension::ToolSelection;
-    let comps = l.design_components();
+    // Boxes described in plain words are design, not tool choices.
+    let mut comps = l.design_components();
+    comps.retain(|c| l.k.bank.catalog.get(c).is_none_or(|c| !c.generic));
     let comparisons: Vec<&(usize, String)> = l.tool_comparisons.iter().collect();
     let compared = comparisons.len()
         + usize::from(l.w("tool-comparison") >= 0.6)

@@ -164,7 +164,7 @@ pub const ACK_DESIGN: &[&str] = &[
     "Let me play back what I have so far: {}.",
     "So the flow as I understand it: {}.",
     "Here's my reading of your design: {}.",
-    "Okay, I've got {} on the board.",
+    "Okay, so {}.",
 ];
 
 pub const ASK_LAYER: &[&str] = &[
@@ -182,10 +182,10 @@ pub const ASK_STORAGE_DEPTH: &[&str] = &[
 ];
 
 pub const LINT_PROBE: &[&str] = &[
-    "One thing I'd push on: {}",
-    "Here's something I'd want us to look at: {}",
-    "Let me poke at one spot. {}",
-    "Something to think about: {}",
+    "One thing I'd push on: {} How would you address that?",
+    "Here's something I'd want us to look at. {} What would you change?",
+    "Let me poke at one spot. {} How would you handle it?",
+    "Something to think about: {} Where in the design would you deal with that?",
 ];
 
 pub const CHALLENGE_ESTIMATE: &[&str] = &[
@@ -214,28 +214,15 @@ pub const TWIST_STRONG: &[&str] = &[
 ];
 
 pub const TWIST_SCAFFOLD: &[&str] = &[
-    "Let's think about growth together, one step at a time. {} Start with the first component that would feel the pressure.",
+    "Let's think this one through together, one step at a time. {} Start with the first component that would feel the pressure.",
     "Here's a what-if to reason through slowly. {} Which part of the pipeline breaks first?",
     "One more scenario to reason about. {} Just walk me through the first bottleneck you'd expect.",
 ];
 
-pub const EXTRA_CONSTRAINT: &[&str] = &[
-    "And on top of that, finance wants the monthly bill to stay flat.",
-    "Oh, and the team that runs it is only two people, so it has to be simple to operate.",
-    "And we just learned that one key customer accounts for a fifth of all traffic.",
-];
-
 pub const MOVE_FAILURES: &[&str] = &[
-    "Let's break things. It's 3 AM and you're on call.",
+    "Let's break things. Imagine you're on call when this happens.",
     "Now for my favourite part: failure scenarios. Imagine you're on call this week.",
     "Time to see how this design behaves on a bad day.",
-];
-
-pub const FOLLOW_UP: &[&str] = &[
-    "Good start. How would you {}?",
-    "Let's complete the picture: how would you {}?",
-    "One more angle on this incident: how would you {}?",
-    "And how would you {}?",
 ];
 
 pub const NEXT_FAILURE: &[&str] = &[
@@ -257,12 +244,6 @@ pub const WRAP_UP: &[&str] = &[
     "That's time. Thank you, this was a real design conversation, and it's the kind of practice that pays off. Here's my assessment.",
     "Let's stop there. Thanks for working through this with me. Below is my scorecard, with what you said quoted so you can see where each rating comes from.",
     "We're at the end. Thanks, I enjoyed this. Here's the scorecard, grounded in your own words.",
-];
-
-pub const ALREADY_REVEALED: &[&str] = &[
-    "We covered {} earlier, so scroll up for the numbers.",
-    "That one's already on the table: see my earlier answer on {}.",
-    "I answered {} a little earlier; the numbers still stand.",
 ];
 
 pub const ACKNOWLEDGE: &[&str] = &[
@@ -295,4 +276,96 @@ pub const AFTER_END: &[&str] = &[
     "The interview is over and the scorecard is above. Start a new one with `pipeprep practice` whenever you like.",
     "We're done with this one. Run `pipeprep practice` for another round.",
     "This session has ended; the scorecard stands above.",
+];
+
+/// The design invitation when the candidate asked no questions first.
+pub const ASK_DESIGN_NO_QUESTIONS: &[&str] = &[
+    "Let's get to the design, then. Walk me through it layer by layer: ingestion, processing, storage and serving. Arrow notation like `A -> B -> C` works fine, and so do plain words.",
+    "Alright, let's design it. Take me from the sources through processing and storage to whoever reads the data; arrows or prose, whichever you like.",
+];
+
+/// The essential requirements are all on the table.
+pub const ESSENTIALS_DONE: &[&str] = &[
+    "That covers the essentials. Anything else you'd want to know, or shall we move to the design?",
+    "You have the main constraints now. Any last question before you sketch the pipeline?",
+    "That's the core of it. Is there anything else you'd check before designing?",
+];
+
+/// Answering "what would you do?" with a question about that part.
+pub const NUDGE: &[&str] = &[
+    "I'd rather hear your reasoning first, and then I'll react to it. {}",
+    "You'll get my view once I've heard yours. {}",
+    "Let's work it out together rather than me handing you my answer. {}",
+];
+
+/// Off topic: one line, then back to the question on the table.
+pub const OFF_TOPIC: &[&str] = &[
+    "That one's outside what I can speak to here; the recruiter is the right person for it.",
+    "I'll leave that to the recruiter; today I'm only here for the pipeline.",
+    "Fair question, but not one for this session.",
+];
+
+/// Returning to the question on the table.
+pub const BACK_TO: &[&str] = &[
+    "Back to where we were:",
+    "To pick up the thread:",
+    "So, back to it:",
+];
+
+/// "How am I doing?" — no verdict before the end.
+pub const HOW_AM_I_DOING: &[&str] = &[
+    "I keep the verdict for the scorecard at the end, so it reflects the whole conversation rather than one answer.",
+    "You'll get a full scorecard at the end, with your own words quoted; I'd rather not grade single answers along the way.",
+];
+
+/// A trade-off the scenario is known for, asked as an open question.
+pub const ASK_TRADEOFF: &[&str] = &[
+    "One decision I'd like to hear you reason through: {}. Which way would you go here, and what would change your mind?",
+    "Let's weigh one choice explicitly: {}. What would you pick, and what do you give up?",
+    "A decision people often get wrong here: {}. How would you make it?",
+];
+
+/// Handing over the key facts when the candidate is not asking.
+pub const HAND_OVER_FACTS: &[&str] = &[
+    "Let's keep moving, and I'll give you the facts that matter most. {}",
+    "Let me put the key numbers on the table so we can design. {}",
+];
+
+/// Moving on from a phase that is not going anywhere.
+pub const MOVE_ALONG: &[&str] = &[
+    "We can come back to that later.",
+    "I'll leave that one with you for now.",
+];
+
+/// The first sentence of a text.
+pub fn first_sentence(text: &str) -> &str {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (n, &(i, c)) in chars.iter().enumerate() {
+        if matches!(c, '.' | '?' | '!') && chars.get(n + 1).is_none_or(|(_, d)| d.is_whitespace()) {
+            return &text[..i + c.len_utf8()];
+        }
+    }
+    text
+}
+
+/// Asking only for the parts an answer did not cover ({} is "what would …, and how would …").
+pub const FOLLOW_UP_MISSING: &[&str] = &[
+    "So {}?",
+    "What I haven't heard yet: {}?",
+    "To complete it: {}?",
+    "And {}?",
+];
+
+/// The answer covered none of the parts: one at a time.
+pub const FOLLOW_UP_NOTHING: &[&str] = &[
+    "Let's take it one part at a time: {}?",
+    "Let's break it down: {}?",
+    "Step by step, then: {}?",
+];
+
+/// Every hint for this part has been given.
+pub const HINTS_EXHAUSTED: &[&str] = &[
+    "I've given you everything I'd give in a real interview for this part. Take your best shot, and we'll look at it together.",
+    "That's all the help I have on this one. Make a call, say why, and we'll go from there.",
+    "No more hints here, I'm afraid. Commit to something and we'll test it together.",
 ];

@@ -395,8 +395,11 @@ fn run(text: &str, mode: Mode) -> Result<DesignGraph, ArrowError> {
     let mut g = DesignGraph::new();
     let mut prev: Option<Vec<Placed>> = None;
     let mut pending: Option<Pending> = None;
+    // Indented branches: (indent, last node) of the lines above, innermost last.
+    let mut outline: Vec<(usize, NodeId)> = Vec::new();
+    let all: Vec<&str> = text.lines().collect();
 
-    for (idx, raw) in text.lines().enumerate() {
+    for (idx, raw) in all.iter().copied().enumerate() {
         let line_no = idx + 1;
         let mut chars = columns(raw);
         if !strict {
@@ -407,6 +410,17 @@ fn run(text: &str, mode: Mode) -> Result<DesignGraph, ArrowError> {
             continue;
         }
         let shown: String = chars.iter().map(|c| c.c).collect();
+        let indent = chars
+            .iter()
+            .find(|c| !c.c.is_whitespace())
+            .map_or(0, |c| c.col);
+        // Drop outline entries this line is not nested in.
+        let parent = |outline: &mut Vec<(usize, NodeId)>| {
+            while outline.last().is_some_and(|(i, _)| *i >= indent) {
+                outline.pop();
+            }
+            outline.last().map(|(_, id)| *id)
+        };
 
         // A `|` continuation line.
         if chars
@@ -469,6 +483,24 @@ fn run(text: &str, mode: Mode) -> Result<DesignGraph, ArrowError> {
             Err(_) => lex(chars, mode, false).unwrap_or_default(),
         };
 
+        if segs.len() < 2 && pending.is_none() && next_is_branch(&all, idx, indent) {
+            // A lone box that the indented `-> …` lines below branch from.
+            let text = clean_prose_segment(&segs[0].text, !strict, true);
+            if let Ok((name, label)) = split_node(&colon_label(&text), mode)
+                && (strict || name.chars().count() <= MAX_LENIENT_NAME)
+            {
+                let id = g.add_node(&name, label.as_deref());
+                parent(&mut outline);
+                outline.push((indent, id));
+                prev = Some(vec![Placed {
+                    id,
+                    start: segs[0].start,
+                    end: segs[0].end,
+                }]);
+                continue;
+            }
+        }
+
         if segs.len() < 2 {
             // No arrow: only the single node right below a `|` is allowed.
             let Some(p) = pending.take() else {
@@ -506,13 +538,31 @@ fn run(text: &str, mode: Mode) -> Result<DesignGraph, ArrowError> {
             continue;
         }
 
+        // `  -> Flink -> Redis` or `  |-> S3` under a line: a branch from the last box of the
+        // nearest line above that is indented less.
+        let head = segs[0].text.trim();
+        let branch_from = if head.chars().all(is_branch_glyph) {
+            parent(&mut outline)
+        } else {
+            None
+        };
+        let segs: &[Seg] = if branch_from.is_some() {
+            &segs[1..]
+        } else {
+            &segs
+        };
         let n = segs.len();
         let mut placed: Vec<Placed> = Vec::with_capacity(n);
         for (i, seg) in segs.iter().enumerate() {
             let text = if strict {
                 seg.text.clone()
             } else {
-                clean_prose_segment(&seg.text, i == 0, i + 1 == n)
+                clean_prose_segment(&seg.text, i == 0 && branch_from.is_none(), i + 1 == n)
+            };
+            let text = if branch_from.is_some() && i == 0 {
+                colon_label(&text)
+            } else {
+                text
             };
             if strict && seg.text.is_empty() {
                 let message = if i == 0 {
@@ -563,6 +613,15 @@ fn run(text: &str, mode: Mode) -> Result<DesignGraph, ArrowError> {
         {
             g.add_edge(p.from, first.id);
         }
+        if let (Some(from), Some(first)) = (branch_from, placed.first()) {
+            g.add_edge(from, first.id);
+        }
+        if let Some(last) = placed.last() {
+            if branch_from.is_none() {
+                parent(&mut outline);
+            }
+            outline.push((indent, last.id));
+        }
         if !placed.is_empty() {
             prev = Some(placed);
         }
@@ -576,6 +635,54 @@ fn run(text: &str, mode: Mode) -> Result<DesignGraph, ArrowError> {
             );
     }
     Ok(g)
+}
+
+/// Characters that draw a branch before an arrow: `|->`, `├──>`, `└─>`, `+->`, `\->`.
+fn is_branch_glyph(c: char) -> bool {
+    matches!(
+        c,
+        '|' | '│' | '├' | '└' | '╰' | '+' | '\\' | '`' | '─' | ' '
+    )
+}
+
+/// Whether the next non-blank line is indented more than `indent` and starts with an arrow.
+fn next_is_branch(all: &[&str], idx: usize, indent: usize) -> bool {
+    let Some(next) = all[idx + 1..].iter().find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    let cols = columns(next);
+    let Some(first) = cols.iter().find(|c| !c.c.is_whitespace()) else {
+        return false;
+    };
+    if first.col <= indent {
+        return false;
+    }
+    let rest: String = cols
+        .iter()
+        .map(|c| c.c)
+        .skip_while(|c| is_branch_glyph(*c) || c.is_whitespace())
+        .collect();
+    ["->", "=>", "→", "─>", "─▶", "▶", "⟶", "➔", "⇒"]
+        .iter()
+        .any(|a| rest.starts_with(a))
+}
+
+/// `Flink: 5 s windows` as a box: `Flink (5 s windows)` when the part before the colon is a short
+/// name and there is no label yet.
+fn colon_label(text: &str) -> String {
+    if text.contains('(') {
+        return text.to_string();
+    }
+    match text.split_once(": ") {
+        Some((name, rest))
+            if !name.trim().is_empty()
+                && name.split_whitespace().count() <= 3
+                && !rest.trim().is_empty() =>
+        {
+            format!("{} ({})", name.trim(), rest.trim())
+        }
+        _ => text.to_string(),
+    }
 }
 
 fn node_message(e: &NodeError, text: &str) -> String {
@@ -657,6 +764,38 @@ mod tests {
         // Under the arrow between Bee and C: Bee's end is 1 column away, C is 2.
         let g = parse("A -> Bee -> C\n        |\n  D -> E\n").unwrap();
         assert!(edges(&g).contains(&"Bee -> D".to_string()));
+    }
+
+    #[test]
+    fn indented_arrow_lines_branch_from_the_line_above() {
+        // The tree style people paste: a box, then its branches indented under it.
+        let g = parse("Kafka\n  -> Flink -> Redis\n  -> S3 -> Athena\n").unwrap();
+        assert_eq!(
+            edges(&g),
+            [
+                "Flink -> Redis",
+                "Kafka -> Flink",
+                "S3 -> Athena",
+                "Kafka -> S3"
+            ]
+        );
+        // `|->` continuation lines, with a `Name: what it does` box, read leniently.
+        let g = extract(
+            "Devices -> MQTT broker -> Kafka\n   |-> Flink: 5 s event-time windows -> Redis\n   |-> S3 (raw) -> Spark (hourly)\n",
+        );
+        let e = edges(&g);
+        assert!(
+            e.contains(&"Kafka -> Flink (5 s event-time windows)".to_string()),
+            "{e:?}"
+        );
+        assert!(e.contains(&"Kafka -> S3 (raw)".to_string()), "{e:?}");
+        assert!(g.nodes().iter().all(|n| !n.name.contains('|')), "{e:?}");
+        // Deeper indentation nests: the branch under Flink comes from Flink.
+        let g = parse("Kafka\n  -> Flink\n      -> Redis\n  -> S3\n").unwrap();
+        assert_eq!(
+            edges(&g),
+            ["Kafka -> Flink", "Flink -> Redis", "Kafka -> S3"]
+        );
     }
 
     #[test]

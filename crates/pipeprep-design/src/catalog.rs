@@ -138,6 +138,10 @@ pub struct Component {
     pub batch: bool,
     #[serde(default, rename = "limit")]
     pub limits: Vec<Limit>,
+    /// A kind of box described in plain words ("a durable append-only log"), not a product:
+    /// it places the candidate's box in a layer but is never probed or credited as a tool.
+    #[serde(default)]
+    pub generic: bool,
 }
 
 impl Component {
@@ -257,6 +261,7 @@ mod tests {
             durable_log: false,
             batch: false,
             limits: vec![],
+            generic: false,
         }
     }
 

@@ -90,7 +90,21 @@ fn weak_middling_and_strong_candidates_in_three_scenarios() {
         for profile in ["weak", "middling", "strong"] {
             let name = format!("{prefix}-{profile}");
             let r = run(scenario, 12, &fixture(&name));
-            assert_complete(&r, &name);
+            if profile != "strong" {
+                // Pacing is by coverage and time: ten answers that cover little take 15 virtual
+                // minutes, and the interviewer moves along after three that add nothing, so a
+                // weak or middling candidate gets past the requirements but not necessarily
+                // through every phase in ten answers.
+                let p = phases(&r);
+                assert!(
+                    p.len() >= 2 && p.windows(2).all(|w| w[0] < w[1]),
+                    "{name}: {p:?}"
+                );
+                assert!(r.card.is_some(), "{name}: a scorecard at the end");
+                no_sentence_repeated(&r);
+            } else {
+                assert_complete(&r, &name);
+            }
             let card = r.card.as_ref().unwrap();
             if profile == "strong" {
                 // A requirement was revealed when asked.

@@ -1,0 +1,484 @@
+//! Dialogue understanding: what a candidate's message does, sentence by sentence.
+//!
+//! A message can hold several acts at once — "What's the peak? Also, can you explain
+//! watermarks? I'd start with Kafka." asks a requirement, asks about a concept and begins an
+//! answer. The engine replies to every act before it moves the interview on. Everything here is
+//! pure: the analysis of the message, its text and a little context in; acts out.
+
+use std::sync::OnceLock;
+
+use pipeprep_analyzer::Analysis;
+use regex::Regex;
+use serde::Serialize;
+
+/// What one part of a candidate message does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "act", rename_all = "snake_case")]
+pub enum DialogueAct {
+    /// A question about the scenario's requirements; `topics` may be empty (not recognised).
+    RequirementQuestion {
+        sentence: usize,
+        topics: Vec<String>,
+    },
+    /// "What is a watermark?", "I'm not sure what backpressure means".
+    ConceptQuestion { sentence: usize, concept: String },
+    /// "What would you do here?", "Is Kafka or Kinesis better?".
+    OpinionRequest { sentence: usize },
+    /// "I'm stuck on the hot product", a request for a hint; `concepts` name what it is about.
+    Stuck {
+        sentence: usize,
+        concepts: Vec<String>,
+    },
+    /// Salary, the weather, "are you a bot": not the interview.
+    OffTopic { sentence: usize },
+    /// About the interview itself: time left, how it is going, repeat the question.
+    Meta { sentence: usize, kind: MetaKind },
+    /// Content that answers (part of) the question on the table.
+    Answer,
+    /// The rest of the previous message, sent separately.
+    Continuation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetaKind {
+    TimeLeft,
+    HowAmIDoing,
+    Repeat,
+}
+
+/// What the classifier needs to know besides the message.
+#[derive(Debug, Clone, Default)]
+pub struct Context<'a> {
+    /// The previous candidate message and how long ago it was sent, if any.
+    pub previous: Option<(&'a str, u64)>,
+    /// Concept ids that have a glossary entry (only those can be explained).
+    pub explainable: &'a [String],
+}
+
+fn re(cell: &'static OnceLock<Regex>, src: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(src).expect("dialogue patterns are valid"))
+}
+
+/// Asking what something is or means (a stronger cue than a bare "what is").
+fn explain_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(explain|what do you mean by|what does [a-z0-9_ '-]{1,40} mean|what('s| is| are) (a|an|the idea of|meant by)\b|meaning of|define|definition of|remind me what|how do(es)? [a-z0-9_ '-]{1,40} work|not (sure|familiar|clear) (what|with|about what|on what)|never heard of|don'?t (know|understand) what|what exactly (is|are)|tell me (what|about)|walk me through what|heard of)",
+    )
+}
+
+fn what_is() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"(?-u)\bwhat('s| is| are)\b")
+}
+
+fn opinion_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(what would you (do|pick|choose|use|recommend|go with|suggest|prefer)|what do you (think|recommend|suggest|prefer|usually see)|your (opinion|recommendation|take|preference|view)|which (one )?would you|would you (recommend|go with|use|pick|choose|prefer)|is it (better|worth|a good idea)|which is better|should (i|we) (use|go|pick|choose|prefer)|what'?s the (right|best|correct|expected|ideal) (answer|approach|choice|design|way)|how would you (do|solve|approach|design|build) (it|this|that)|what are you looking for|what is the answer|do you (agree|prefer|think))",
+    )
+}
+
+fn stuck_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b((i'?m|i am|i feel|feeling) (stuck|lost|blanking|blocked)|stuck on|no idea (how|what|where)|(don'?t|do not) know (how|where to)|not sure how (to|i'?d|i would)|can you help|help me|(a|another|one more) hint|give me a (hint|clue|nudge)|need a (hint|clue|nudge)|what do i do about|how do i (deal|handle|fix))",
+    )
+}
+
+fn off_topic_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(salary|salaries|compensation|pay band|pay range|equity|stock options|bonus|benefits|vacation|holidays? (policy|allowance)|pto|work from home|remote work|relocat\w*|visa|sponsorship|lunch|weather|your name|are you (a |an )?(bot|ai|robot|human|real|person|llm)|who (made|built|wrote) you|tell me a joke|favou?rite (food|movie|color|colour|team)|hiring process|next round|(this|the) (role|job|position) (is )?(remote|hybrid|on-?site|based)|is (this|the) (role|job|position)|work remotely|how many rounds|recruiter|team culture|dress code|sports?|football)\b",
+    )
+}
+
+fn meta_time() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(how much time|time (is )?left|minutes left|how long (do|have) we (got|have)|are we (running )?(out of|over) time)\b",
+    )
+}
+
+fn meta_doing() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(how am i doing|how('?m| am) i doing|am i on (the right )?track|is this (what you want|ok|okay|good|right)|was that (ok|okay|good|right|enough)|did i (pass|do ok|do well))\b",
+    )
+}
+
+fn meta_repeat() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(repeat the question|can you repeat|say that again|what was the question|what('?s| is) the question|where were we|sorry,? what\?|come again)\b",
+    )
+}
+
+/// A proposal phrased as a question: "Maybe retry?", "Perhaps a bigger cluster?".
+fn tentative() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"^\W*(maybe|perhaps|probably|possibly|i guess|just)\b[^?]*\?\s*$",
+    )
+}
+
+/// Words that open a message that carries on the previous one.
+fn continuation_start() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)^\s*(and|also|plus|then|oh,? and|continuing|cont'?d|\.\.\.|…|->|\||=>|to continue|part \d|\(\d/\d\)|\d/\d\b)",
+    )
+}
+
+/// A candidate message within this long after the previous one may be its continuation.
+pub const CONTINUATION_WINDOW_MS: u64 = 45_000;
+
+/// Splits a message into its acts. `Answer` appears at most once, after the questions, when the
+/// message also says something of substance; `Continuation` replaces it when the message carries
+/// on the previous one.
+pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
+    let mut out = Vec::new();
+    let mut handled: Vec<usize> = Vec::new();
+    for (si, sentence) in a.sentences.iter().enumerate() {
+        let lower = sentence.to_lowercase();
+        // "Maybe retry?" is a tentative answer, not a question.
+        let is_question =
+            a.questions.iter().any(|q| q.sentence == si) && !tentative().is_match(&lower);
+        let topics: Vec<String> = a
+            .questions
+            .iter()
+            .find(|q| q.sentence == si)
+            .map(|q| q.topics.clone())
+            .unwrap_or_default();
+        let concepts_here: Vec<&str> = a
+            .concepts
+            .iter()
+            .filter(|h| h.sentence == si && !h.semantic)
+            .map(|h| h.id.as_str())
+            .collect();
+        let components_here = a.components.iter().any(|h| h.sentence == si);
+        if meta_time().is_match(&lower) {
+            out.push(DialogueAct::Meta {
+                sentence: si,
+                kind: MetaKind::TimeLeft,
+            });
+            handled.push(si);
+            continue;
+        }
+        if meta_doing().is_match(&lower) {
+            out.push(DialogueAct::Meta {
+                sentence: si,
+                kind: MetaKind::HowAmIDoing,
+            });
+            handled.push(si);
+            continue;
+        }
+        if meta_repeat().is_match(&lower) {
+            out.push(DialogueAct::Meta {
+                sentence: si,
+                kind: MetaKind::Repeat,
+            });
+            handled.push(si);
+            continue;
+        }
+        if off_topic_cue().is_match(&lower)
+            && topics.is_empty()
+            && concepts_here.is_empty()
+            && !components_here
+        {
+            out.push(DialogueAct::OffTopic { sentence: si });
+            handled.push(si);
+            continue;
+        }
+        if stuck_cue().is_match(&lower) {
+            out.push(DialogueAct::Stuck {
+                sentence: si,
+                concepts: concepts_here.iter().map(|c| c.to_string()).collect(),
+            });
+            handled.push(si);
+            continue;
+        }
+        if opinion_cue().is_match(&lower) && (is_question || lower.contains('?')) {
+            out.push(DialogueAct::OpinionRequest { sentence: si });
+            handled.push(si);
+            continue;
+        }
+        let explainable: Vec<&str> = concepts_here
+            .iter()
+            .copied()
+            .filter(|c| ctx.explainable.iter().any(|e| e == c))
+            .collect();
+        let strong = explain_cue().is_match(&lower);
+        let weak = what_is().is_match(&lower) && topics.is_empty();
+        if let Some(c) = explainable.first()
+            && (strong || (weak && is_question))
+        {
+            out.push(DialogueAct::ConceptQuestion {
+                sentence: si,
+                concept: c.to_string(),
+            });
+            handled.push(si);
+            continue;
+        }
+        if is_question {
+            out.push(DialogueAct::RequirementQuestion {
+                sentence: si,
+                topics,
+            });
+            handled.push(si);
+        }
+    }
+    if has_substance(a, &handled) {
+        let continuing = ctx.previous.is_some_and(|(prev, ago)| {
+            ago <= CONTINUATION_WINDOW_MS
+                && (ends_mid_thought(prev)
+                    || continuation_start().is_match(&a.sentences.join(" ").to_lowercase()))
+        });
+        out.push(if continuing {
+            DialogueAct::Continuation
+        } else {
+            DialogueAct::Answer
+        });
+    }
+    out
+}
+
+/// The previous message stopped in the middle: a colon, a comma, a dangling arrow or no
+/// sentence end.
+fn ends_mid_thought(prev: &str) -> bool {
+    let t = prev.trim_end();
+    let Some(last) = t.chars().last() else {
+        return false;
+    };
+    matches!(last, ':' | ',' | ';' | '-' | '>' | '|' | '(' | '…')
+        || t.ends_with("->")
+        || t.ends_with("...")
+        || (last.is_alphanumeric() && t.split_whitespace().count() >= 8)
+}
+
+/// Whether the sentences not taken by questions or requests say something: a concept, a
+/// component, a number, a reason, a design, or a dozen meaningful words.
+fn has_substance(a: &Analysis, handled: &[usize]) -> bool {
+    let rest: Vec<usize> = (0..a.sentences.len())
+        .filter(|i| !handled.contains(i))
+        .collect();
+    if rest.is_empty() {
+        return false;
+    }
+    if !a.design.edges().is_empty() {
+        return true;
+    }
+    let words: usize = rest
+        .iter()
+        .map(|&i| a.sentences[i].split_whitespace().count())
+        .sum();
+    let concept = a
+        .concepts
+        .iter()
+        .any(|h| rest.contains(&h.sentence) && h.counts());
+    let component = a
+        .components
+        .iter()
+        .any(|h| rest.contains(&h.sentence) && !h.negated);
+    concept || component || words >= 6 || rest.iter().any(|i| a.reasoning.contains(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_that_stops_on_a_colon_is_mid_thought() {
+        assert!(ends_mid_thought("My design has three parts:"));
+        assert!(ends_mid_thought("Kafka ->"));
+        assert!(!ends_mid_thought("That's my design."));
+        assert!(!ends_mid_thought("ok"));
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        for r in [
+            explain_cue(),
+            what_is(),
+            opinion_cue(),
+            stuck_cue(),
+            off_topic_cue(),
+            meta_time(),
+            meta_doing(),
+            meta_repeat(),
+            tentative(),
+            continuation_start(),
+            detection_cue(),
+            recovery_cue(),
+            prevention_cue(),
+            key_cue(),
+            count_cue(),
+        ] {
+            assert!(!r.is_match("zzzz"));
+        }
+    }
+
+    #[test]
+    fn cues_are_whole_phrases() {
+        assert!(opinion_cue().is_match("honestly, what would you do here?"));
+        assert!(stuck_cue().is_match("i'm stuck on the celebrity product thing"));
+        assert!(off_topic_cue().is_match("what's the salary band?"));
+        assert!(!off_topic_cue().is_match("we keep the raw events"));
+        assert!(explain_cue().is_match("can you explain watermarks to me?"));
+        assert!(meta_repeat().is_match("sorry, can you repeat the question?"));
+    }
+}
+
+impl DialogueAct {
+    /// The sentence a question or request act was read from.
+    pub fn sentence(&self) -> Option<usize> {
+        match self {
+            DialogueAct::RequirementQuestion { sentence, .. }
+            | DialogueAct::ConceptQuestion { sentence, .. }
+            | DialogueAct::OpinionRequest { sentence }
+            | DialogueAct::Stuck { sentence, .. }
+            | DialogueAct::OffTopic { sentence }
+            | DialogueAct::Meta { sentence, .. } => Some(*sentence),
+            DialogueAct::Answer | DialogueAct::Continuation => None,
+        }
+    }
+}
+
+fn detection_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(detect\w*|alert\w*|alarm\w*|monitor\w*|pag(e|es|ed|ing) (me|us|the|on-?call|someone)|notic\w+|we'?d see|we would see|would show|would tell|reconcil\w+|compar\w+ (the )?(counts?|totals?|against|with)|lag (metric|graph|alert|alarm)|metrics?|dashboards? (for|on|of) (lag|freshness|errors?)|health ?checks?|canary (checks?|queries)|anomal\w+|freshness (check|sla|monitor\w*)|row counts?|error rates?|observab\w+|we'?d know|find out)\b",
+    )
+}
+
+fn recovery_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(replay\w*|re-?process\w*|backfill\w*|recomput\w+|re-?run\w*|roll(ed|ing)? (it )?back|rollback|restart\w*|restor\w+|catch(es|ing)? up|drain\w*|fail(s|ed|ing)? ?over|failover|re-?deploy\w*|dedup\w*|de-?duplicat\w+|fix (the )?(data|output|counts)|rewind\w*|reset (the )?offsets?|scale (it )?(out|up)|add (more )?(consumers|workers|task ?managers|nodes|partitions)|stale banner|degrad\w+|fall ?back|switch (over|to)|promot\w+|re-?elect\w*|leader election|dead[- ]letter|quarantin\w+|reload\w*|overwrit\w+|upsert\w*|merge into|correct(ing)? the)\b",
+    )
+}
+
+fn prevention_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(prevent\w*|going forward|next time|in (the )?future|so (that )?(it|this) (doesn'?t|does not|won'?t|can'?t|never)|never happen\w*|canary|canaries|load[- ]test\w*|chaos|post-?mortem\w*|runbook\w*|guard ?rails?|contract tests?|in ci\b|ci checks?|add(ing)? (a )?tests?|replication factor|min\.?insync|min[. ]in[- ]sync|acks ?= ?all|idempoten\w+|schema registry|compatib\w+ (check|mode|rules?)|headroom|auto-?scal\w+|rate[- ]limit\w*|salt\w*|circuit breaker\w*|blue[- ]green|staged rollout|feature flags?|multi[- ]az|more partitions up front|over-?provision\w*|capacity plan\w*|review\w* (the )?(deploy|process|change))\b",
+    )
+}
+
+fn key_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(key(ed)? (it |them |the \w+ )?(by|on)|partition(ed)? (it |them )?(by|on)|hash(ed)? (of|on|by)|(by|on) (the )?(user|device|customer|order|session|product|account|event|driver|merchant|restaurant|card|tenant)[_ ]?id|keys? (is|are|would be|=)|keying|as the key|the key)\b",
+    )
+}
+
+fn count_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)(\b\d[\d,.]*\s*k?\s*(partitions?|shards?|nodes?|brokers?|executors?|workers?|instances?|consumers?|replicas?|task ?slots?|cores?|vcpus?|machines?|servers?|pods?|tasks?|subtasks?|parallelism)\b|\b(partitions?|shards?|parallelism|nodes?|brokers?)\s*(of|to|=|:|at|around|about)?\s*~?\d)",
+    )
+}
+
+fn label_cue(part: Part) -> &'static str {
+    match part {
+        Part::Detection => "detection:",
+        Part::Recovery => "recovery:",
+        Part::Prevention => "prevention:",
+        _ => "\u{0}",
+    }
+}
+
+use crate::interview::Part;
+
+/// Whether an answer covers one part of the question on the table, and the candidate's words
+/// that cover it (a few, for a specific acknowledgement). Only statements count; `concepts` are
+/// lexicon concepts that count for the part (a failure's detection set, say).
+pub fn part_evidence(a: &Analysis, part: Part, concepts: &[&str]) -> Option<String> {
+    let asked: Vec<usize> = a.questions.iter().map(|q| q.sentence).collect();
+    for h in &a.concepts {
+        if h.counts() && !asked.contains(&h.sentence) && concepts.contains(&h.id.as_str()) {
+            let words = if h.semantic {
+                clip(&h.matched, 0, 7)
+            } else {
+                h.matched.trim().to_string()
+            };
+            return Some(words);
+        }
+    }
+    for (si, s) in a.sentences.iter().enumerate() {
+        if asked.contains(&si) {
+            continue;
+        }
+        let lower = s.to_lowercase();
+        if let Some(i) = lower.find(label_cue(part)) {
+            let after = &s[i + label_cue(part).len()..];
+            if after.split_whitespace().count() >= 2 {
+                return Some(clip(after, 0, 7));
+            }
+        }
+        let cue = match part {
+            Part::Detection => detection_cue(),
+            Part::Recovery => recovery_cue(),
+            Part::Prevention => prevention_cue(),
+            Part::Key => key_cue(),
+            Part::Count => count_cue(),
+            Part::Reason => {
+                if a.is_reasoned(si) {
+                    return Some(clip(s, 0, 7));
+                }
+                continue;
+            }
+        };
+        // A negated mention ("we don't monitor it") is not coverage.
+        if let Some(m) = cue.find(&lower)
+            && !negated_before(&lower, m.start())
+        {
+            return Some(clip(s, m.start(), 6));
+        }
+    }
+    None
+}
+
+/// A "not", "no", "don't" or "without" within the three words before `at`.
+fn negated_before(lower: &str, at: usize) -> bool {
+    let mut cut = at.min(lower.len());
+    while !lower.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    lower[..cut].split_whitespace().rev().take(3).any(|w| {
+        matches!(
+            w,
+            "not" | "no" | "don't" | "dont" | "never" | "without" | "won't" | "can't"
+        )
+    })
+}
+
+/// Up to `n` words of `s` starting at byte `from` (moved to a char boundary), without trailing
+/// punctuation.
+fn clip(s: &str, from: usize, n: usize) -> String {
+    let mut from = from.min(s.len());
+    while !s.is_char_boundary(from) {
+        from -= 1;
+    }
+    let words: Vec<&str> = s[from..].split_whitespace().take(n).collect();
+    words
+        .join(" ")
+        .trim_end_matches(|c: char| !c.is_alphanumeric())
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .to_string()
+}
