@@ -143,6 +143,10 @@ fn continuation_start() -> &'static Regex {
 /// A candidate message within this long after the previous one may be its continuation.
 pub const CONTINUATION_WINDOW_MS: u64 = 45_000;
 
+/// Nobody reads a reply and writes a new answer this fast: a message this soon after the
+/// previous one is the rest of it (a long answer pasted or sent in parts).
+pub const PASTE_WINDOW_MS: u64 = 10_000;
+
 /// Splits a message into its acts. `Answer` appears at most once, after the questions, when the
 /// message also says something of substance; `Continuation` replaces it when the message carries
 /// on the previous one.
@@ -240,9 +244,10 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
     }
     if has_substance(a, &handled) {
         let continuing = ctx.previous.is_some_and(|(prev, ago)| {
-            ago <= CONTINUATION_WINDOW_MS
-                && (ends_mid_thought(prev)
-                    || continuation_start().is_match(&a.sentences.join(" ").to_lowercase()))
+            ago <= PASTE_WINDOW_MS
+                || ago <= CONTINUATION_WINDOW_MS
+                    && (ends_mid_thought(prev)
+                        || continuation_start().is_match(&a.sentences.join(" ").to_lowercase()))
         });
         out.push(if continuing {
             DialogueAct::Continuation

@@ -231,6 +231,8 @@ pub struct Interview {
     asked_layers: BTreeSet<String>,
     /// Answers in a row in this phase that added nothing.
     phase_stalls: usize,
+    /// The message being handled carries on the previous one.
+    continuing: bool,
     rng: Rng,
     voice: Voice,
 }
@@ -308,6 +310,7 @@ impl Interview {
             asked_tradeoffs: BTreeSet::new(),
             asked_layers: BTreeSet::new(),
             phase_stalls: 0,
+            continuing: false,
             rng,
             voice: Voice::default(),
         })
@@ -735,6 +738,7 @@ impl Interview {
         let answering = acts
             .iter()
             .any(|x| matches!(x, DialogueAct::Answer | DialogueAct::Continuation));
+        self.continuing = acts.contains(&DialogueAct::Continuation);
         let only_asking = !acts.is_empty() && !answering;
         if !only_asking && (a.struggle || (new_concepts.is_empty() && a.questions.is_empty())) {
             self.weak += 1;
@@ -1253,6 +1257,15 @@ impl Interview {
         join_and(&clauses)
     }
 
+    /// The rest of an earlier answer arrived after a new question was asked: note it and put
+    /// the question back on the table.
+    fn restate(&mut self, prefix: String) -> Vec<Effect> {
+        let t = self.voice.say(&mut self.rng, voice::NOTED_CONTINUATION, "");
+        let q = self.table_text.clone();
+        let text = format!("{prefix}{t} {q}");
+        vec![self.say(Act::Acknowledge, text)]
+    }
+
     /// A wrong estimate in this answer, as a challenge sentence.
     fn estimate_challenge(&self, a: &Analysis) -> Option<String> {
         let w = pipeprep_analyzer::wrong_conversions(&a.sentences)
@@ -1271,7 +1284,7 @@ impl Interview {
     fn architecture(&mut self, k: &Knowledge, a: &Analysis, prefix: String) -> Vec<Effect> {
         self.phase_exchanges += 1;
         let substance = !stated_concepts(a, &BTreeSet::new()).is_empty() || a.words >= 15;
-        if matches!(self.table, Table::Followup) && substance {
+        if matches!(self.table, Table::Followup) && substance && !self.continuing {
             self.arch_followups += 1;
         }
         let mut text = prefix;
@@ -1523,6 +1536,10 @@ impl Interview {
                 followed_up,
             } => {
                 let now = self.covered_parts(k, a, &parts, None);
+                if self.continuing && now.is_empty() && !parts.is_empty() {
+                    // The rest of the previous answer, not an answer to this question.
+                    return self.restate(text);
+                }
                 for (p, _) in &now {
                     if !covered.contains(p) {
                         covered.push(*p);
@@ -1649,6 +1666,9 @@ impl Interview {
             let f = self.scenario.failures[index].clone();
             let parts = [Part::Detection, Part::Recovery, Part::Prevention];
             let now = self.covered_parts(k, a, &parts, Some(&f));
+            if self.continuing && now.is_empty() {
+                return self.restate(text);
+            }
             for (p, _) in &now {
                 if !covered.contains(p) {
                     covered.push(*p);

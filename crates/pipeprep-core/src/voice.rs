@@ -369,3 +369,10 @@ pub const HINTS_EXHAUSTED: &[&str] = &[
     "That's all the help I have on this one. Make a call, say why, and we'll go from there.",
     "No more hints here, I'm afraid. Commit to something and we'll test it together.",
 ];
+
+/// The rest of an earlier answer arrived after the next question was asked.
+pub const NOTED_CONTINUATION: &[&str] = &[
+    "Got it, I've added that to your earlier answer. The question still open:",
+    "Thanks, that completes what you were saying. Still on the table:",
+    "Noted, and folded into your previous answer. Back to my question:",
+];
