@@ -131,6 +131,14 @@ fn tentative() -> &'static Regex {
     )
 }
 
+fn unsure() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(not sure|no idea|don'?t know|do not know|no clue|not certain|never heard)\b",
+    )
+}
+
 /// Words that open a message that carries on the previous one.
 fn continuation_start() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -146,6 +154,35 @@ pub const CONTINUATION_WINDOW_MS: u64 = 45_000;
 /// Nobody reads a reply and writes a new answer this fast: a message this soon after the
 /// previous one is the rest of it (a long answer pasted or sent in parts).
 pub const PASTE_WINDOW_MS: u64 = 10_000;
+
+fn ready_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(let me (sketch|draw|design|start|propose)|ready to (design|draw|sketch|start)|i (have|got) (the|a|enough of a|a good) (picture|idea)|enough to (start|go on|design)|let'?s (design|start designing|draw|sketch|move on|get (to|into) the design)|i'?ll start (with )?the design|(move|go) (on )?to the design|start designing)\b",
+    )
+}
+
+/// The candidate says they are ready to move from questions to the design.
+pub fn ready_to_design(sentences: &[String]) -> bool {
+    sentences
+        .iter()
+        .any(|s| ready_cue().is_match(&s.to_lowercase()))
+}
+
+/// What a "stuck" sentence says the candidate is stuck on: the words after the cue, up to the
+/// next comma or question mark ("where to keep seven years of data").
+pub fn stuck_on(sentence: &str) -> String {
+    let lower = sentence.to_lowercase();
+    if let Some(m) = stuck_cue().find(&lower) {
+        let rest = &sentence[m.end().min(sentence.len())..];
+        let rest = rest.split([',', '?', ';']).next().unwrap_or("").trim();
+        if rest.split_whitespace().count() >= 2 {
+            return rest.to_string();
+        }
+    }
+    sentence.to_string()
+}
 
 /// Splits a message into its acts. `Answer` appears at most once, after the questions, when the
 /// message also says something of substance; `Continuation` replaces it when the message carries
@@ -242,7 +279,11 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
             handled.push(si);
         }
     }
-    if has_substance(a, &handled) {
+    let pasted = ctx.previous.is_some_and(|(_, ago)| ago <= PASTE_WINDOW_MS);
+    if pasted && out.is_empty() {
+        // Seconds after the previous message: its rest, even when it says little.
+        out.push(DialogueAct::Continuation);
+    } else if has_substance(a, &handled) {
         let continuing = ctx.previous.is_some_and(|(prev, ago)| {
             ago <= PASTE_WINDOW_MS
                 || ago <= CONTINUATION_WINDOW_MS
@@ -283,8 +324,10 @@ fn has_substance(a: &Analysis, handled: &[usize]) -> bool {
     if !a.design.edges().is_empty() {
         return true;
     }
+    // "I heard it in a course but I'm not sure" is not an answer.
     let words: usize = rest
         .iter()
+        .filter(|&&i| !unsure().is_match(&a.sentences[i].to_lowercase()))
         .map(|&i| a.sentences[i].split_whitespace().count())
         .sum();
     let concept = a
@@ -295,7 +338,7 @@ fn has_substance(a: &Analysis, handled: &[usize]) -> bool {
         .components
         .iter()
         .any(|h| rest.contains(&h.sentence) && !h.negated);
-    concept || component || words >= 6 || rest.iter().any(|i| a.reasoning.contains(i))
+    concept || component || words >= 8 || rest.iter().any(|i| a.reasoning.contains(i))
 }
 
 #[cfg(test)]
@@ -328,6 +371,8 @@ mod tests {
             prevention_cue(),
             key_cue(),
             count_cue(),
+            ready_cue(),
+            unsure(),
         ] {
             assert!(!r.is_match("zzzz"));
         }
@@ -363,7 +408,7 @@ fn detection_cue() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b(detect\w*|alert\w*|alarm\w*|monitor\w*|pag(e|es|ed|ing) (me|us|the|on-?call|someone)|notic\w+|we'?d see|we would see|would show|would tell|reconcil\w+|compar\w+ (the )?(counts?|totals?|against|with)|lag (metric|graph|alert|alarm)|metrics?|dashboards? (for|on|of) (lag|freshness|errors?)|health ?checks?|canary (checks?|queries)|anomal\w+|freshness (check|sla|monitor\w*)|row counts?|error rates?|observab\w+|we'?d know|find out)\b",
+        r"(?-u)\b(detect\w*|alert\w*|alarm\w*|monitor\w*|pag(e|es|ed|ing) (me|us|the|on-?call|someone)|notic\w+|we'?d see|we would see|(would|could|should) (have )?(told|tell|shown|show|caught|catch|flagged|flag|spotted|spot)|(daily|hourly|regular) checks?|checks? on|reconcil\w+|compar\w+ (the )?(counts?|totals?|against|with)|lag (metric|graph|alert|alarm)|metrics?|dashboards? (for|on|of) (lag|freshness|errors?)|health ?checks?|canary (checks?|queries)|anomal\w+|freshness (check|sla|monitor\w*)|row counts?|error rates?|observab\w+|we'?d know|find out)\b",
     )
 }
 
@@ -415,16 +460,26 @@ use crate::interview::Part;
 /// lexicon concepts that count for the part (a failure's detection set, say).
 pub fn part_evidence(a: &Analysis, part: Part, concepts: &[&str]) -> Option<String> {
     let asked: Vec<usize> = a.questions.iter().map(|q| q.sentence).collect();
-    for h in &a.concepts {
-        if h.counts() && !asked.contains(&h.sentence) && concepts.contains(&h.id.as_str()) {
-            let words = if h.semantic {
-                clip(&h.matched, 0, 7)
-            } else {
-                h.matched.trim().to_string()
-            };
-            return Some(words);
-        }
+    // The candidate's own term for it first, then a cue phrase, then a sentence that means it.
+    let hit = |semantic: bool| {
+        a.concepts.iter().find(|h| {
+            h.counts()
+                && h.semantic == semantic
+                && !asked.contains(&h.sentence)
+                && concepts.contains(&h.id.as_str())
+        })
+    };
+    if let Some(h) = hit(false) {
+        return Some(h.matched.trim().to_string());
     }
+    if let Some(words) = cue_evidence(a, part, &asked) {
+        return Some(words);
+    }
+    hit(true).map(|h| clip(&h.matched, 0, 7))
+}
+
+/// Coverage of a part by the cue phrases alone.
+fn cue_evidence(a: &Analysis, part: Part, asked: &[usize]) -> Option<String> {
     for (si, s) in a.sentences.iter().enumerate() {
         if asked.contains(&si) {
             continue;

@@ -233,6 +233,10 @@ pub struct Interview {
     phase_stalls: usize,
     /// The message being handled carries on the previous one.
     continuing: bool,
+    /// The message being handled added flows or boxes to the design.
+    design_grew: bool,
+    /// The sentence in which the candidate said what they are stuck on, for this message.
+    stuck_words: Option<String>,
     rng: Rng,
     voice: Voice,
 }
@@ -311,6 +315,8 @@ impl Interview {
             asked_layers: BTreeSet::new(),
             phase_stalls: 0,
             continuing: false,
+            design_grew: false,
+            stuck_words: None,
             rng,
             voice: Voice::default(),
         })
@@ -565,6 +571,13 @@ impl Interview {
         if let Some(l) = scenario_ladder(about) {
             return l;
         }
+        // "Stuck on where to keep seven years of data": the scenario ladder closest in meaning.
+        if let Some(words) = &self.stuck_words
+            && let Some(i) = self.ladder_by_meaning(words)
+        {
+            let h = &self.scenario.hints[i];
+            return (format!("area:{}", h.area), h.levels.clone());
+        }
         match &self.table {
             Table::Failure { index, covered, .. } => {
                 let f = &self.scenario.failures[*index];
@@ -583,6 +596,33 @@ impl Interview {
             Table::Requirements => ("requirements".into(), self.requirements_ladder(k)),
             Table::Design | Table::Followup | Table::Closed => self.weakest_area_ladder(),
         }
+    }
+
+    /// The scenario ladder whose first rungs are closest in meaning to what the candidate said
+    /// they are stuck on, when one is clearly closest.
+    fn ladder_by_meaning(&self, words: &str) -> Option<usize> {
+        let t = pipeprep_analyzer::semantic::table();
+        let q = t.embed(words);
+        let mut scores: Vec<(f32, usize)> = self
+            .scenario
+            .hints
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let best = h
+                    .levels
+                    .iter()
+                    .take(2)
+                    .flat_map(|l| l.split(". "))
+                    .map(|s| pipeprep_analyzer::semantic::dot(&q, &t.embed(s)))
+                    .fold(f32::MIN, f32::max);
+                (best, i)
+            })
+            .collect();
+        scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (best, i) = *scores.first()?;
+        let second = scores.get(1).map_or(0.0, |s| s.0);
+        (best >= 0.5 && best - second >= 0.04).then_some(i)
     }
 
     /// The scenario ladder for the area the candidate is weakest in: the fewest concepts credited.
@@ -730,7 +770,11 @@ impl Interview {
             .filter(|c| !self.credited.contains(c))
             .collect();
         self.credited.extend(new_concepts.iter().cloned());
+        let (nodes_before, edges_before) = (self.design.nodes().len(), self.design.edges().len());
         let left_out = self.design.merge_within(&a.design, MAX_DESIGN_NODES);
+        // Worth a play-back: the design grew by a flow or by two boxes.
+        self.design_grew = self.design.edges().len() > edges_before
+            || self.design.nodes().len() >= nodes_before + 2;
         let reasoned = !a.reasoning.is_empty() || !a.tradeoffs.is_empty();
         if new_concepts.len() >= 3 && reasoned {
             self.strong += 1;
@@ -739,6 +783,7 @@ impl Interview {
             .iter()
             .any(|x| matches!(x, DialogueAct::Answer | DialogueAct::Continuation));
         self.continuing = acts.contains(&DialogueAct::Continuation);
+        self.stuck_words = None;
         let only_asking = !acts.is_empty() && !answering;
         if !only_asking && (a.struggle || (new_concepts.is_empty() && a.questions.is_empty())) {
             self.weak += 1;
@@ -843,6 +888,12 @@ impl Interview {
             stuck.is_some() || a.asked_hint || (struggling && self.phase_stalls < STALLED_ANSWERS);
         if wants_hint {
             let about = stuck.unwrap_or_default();
+            self.stuck_words = acts.iter().find_map(|x| match x {
+                DialogueAct::Stuck { sentence, .. } => {
+                    a.sentences.get(*sentence).map(|s| dialogue::stuck_on(s))
+                }
+                _ => None,
+            });
             replies.push(self.hint(k, &about));
             note(Act::Hint, &mut first_act);
             // A hint never comes with a phase change: the candidate gets to use it first.
@@ -861,7 +912,7 @@ impl Interview {
             p
         };
         let in_requirements = self.phase == Phase::Requirements;
-        if !answering && !(in_requirements && !asked.is_empty()) {
+        if !answering && (!in_requirements || asked.is_empty()) {
             // Only questions or remarks: they are answered above and the question on the table
             // stays. Repeat it when nothing else in the reply asks something.
             let mut text = prefix.trim().to_string();
@@ -875,22 +926,18 @@ impl Interview {
             let act = first_act.unwrap_or(Act::Acknowledge);
             return vec![self.say(act, text)];
         }
-        let phase_before = self.phase;
-        let asked_before = self.table_text.clone();
-        let mut out = self.by_phase(k, &a, &acts, prefix, revealed_any);
-        // A candidate who keeps missing gets a nudge without asking, unless the reply just put a
-        // new question on the table (it deserves an answer first) or moved the phase.
+        // Two answers in a row that miss: help with the question on the table instead of
+        // piling another question on top (unless it is time to move on altogether).
         if self.misses_in_a_row >= 2
-            && self.phase == phase_before
-            && self.table_text == asked_before
-            && self.phase != Phase::Done
             && self.phase != Phase::Requirements
+            && self.phase_stalls < STALLED_ANSWERS
+            && !self.continuing
         {
             self.misses_in_a_row = 0;
-            let text = self.hint(k, &[]);
-            out.push(self.say(Act::Hint, text));
+            let text = format!("{prefix}{}", self.hint(k, &[]));
+            return vec![self.say(Act::Hint, text)];
         }
-        out
+        self.by_phase(k, &a, &acts, prefix, revealed_any)
     }
 
     fn by_phase(
@@ -957,6 +1004,20 @@ impl Interview {
             let mut matched = false;
             for (i, r) in self.scenario.requirements.iter().enumerate() {
                 if q.topics.iter().any(|t| r.all_topics().any(|rt| rt == t)) {
+                    matched = true;
+                    if self.revealed.contains(&i) {
+                        if !again.contains(&i) && !fresh.contains(&i) {
+                            again.push(i);
+                        }
+                    } else if !fresh.contains(&i) {
+                        fresh.push(i);
+                    }
+                }
+            }
+            if !matched && q.topics.is_empty() {
+                // No topic word: the requirement whose wording is closest in meaning, when it
+                // is clearly closest.
+                if let Some(i) = self.requirement_by_meaning(&q.text) {
                     matched = true;
                     if self.revealed.contains(&i) {
                         if !again.contains(&i) && !fresh.contains(&i) {
@@ -1058,6 +1119,32 @@ impl Interview {
         self.advance(k, text)
     }
 
+    /// The requirement a topic-less question is about, by meaning: the best match at cosine
+    /// ≥ 0.55 that beats the runner-up by 0.12 (static embeddings are coarse; a near tie is
+    /// treated as not understood rather than answered wrongly).
+    fn requirement_by_meaning(&self, question: &str) -> Option<usize> {
+        let t = pipeprep_analyzer::semantic::table();
+        let q = t.embed(question);
+        let mut scores: Vec<(f32, usize)> = self
+            .scenario
+            .requirements
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let best = r
+                    .value
+                    .split(". ")
+                    .map(|s| pipeprep_analyzer::semantic::dot(&q, &t.embed(s)))
+                    .fold(f32::MIN, f32::max);
+                (best, i)
+            })
+            .collect();
+        scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (best, i) = *scores.first()?;
+        let second = scores.get(1).map_or(0.0, |s| s.0);
+        (best >= 0.55 && best - second >= 0.12).then_some(i)
+    }
+
     fn well_past_budget(&self) -> bool {
         self.now.saturating_sub(self.phase_started) > self.phase.budget_min() * 60_000 * 3 / 2
     }
@@ -1139,9 +1226,14 @@ impl Interview {
             .filter(|(_, r)| r.essential)
             .all(|(i, _)| self.revealed.contains(&i));
         let mut text = prefix;
-        // Covered, and this message asked nothing new: on to the design.
-        if (essentials_done && !asked && self.questions_asked > 0) || self.well_past_budget() {
-            if !asked && !designing && a.words > 3 {
+        // Covered, and this message asked nothing new, or the candidate says they are ready
+        // to design: on to the design.
+        let ready = !asked && self.questions_asked > 0 && dialogue::ready_to_design(&a.sentences);
+        if (essentials_done && !asked && self.questions_asked > 0)
+            || ready
+            || self.well_past_budget()
+        {
+            if !asked && !designing && !ready && a.words > 3 {
                 let t = self.voice.say(&mut self.rng, voice::ACKNOWLEDGE, "");
                 text.push_str(&t);
                 text.push(' ');
@@ -1288,7 +1380,7 @@ impl Interview {
             self.arch_followups += 1;
         }
         let mut text = prefix;
-        if !self.design.is_empty() && !a.design.is_empty() {
+        if self.design_grew {
             let summary = self.design_summary(k);
             text.push_str(&self.voice.say(&mut self.rng, voice::ACK_DESIGN, &summary));
             text.push(' ');
@@ -1415,7 +1507,17 @@ impl Interview {
             .scenario
             .probes
             .iter()
-            .find(|p| mine.contains(&p.key) && !self.probed.contains(&p.key))
+            .find(|p| {
+                // A probe whose points the candidate already made is not asked again.
+                let made = p
+                    .expects
+                    .iter()
+                    .filter(|c| self.credited.contains(*c))
+                    .count();
+                mine.contains(&p.key)
+                    && !self.probed.contains(&p.key)
+                    && (p.expects.is_empty() || made * 2 < p.expects.len())
+            })
             .cloned();
         if let Some(p) = bank_probe {
             self.probed.insert(p.key.clone());

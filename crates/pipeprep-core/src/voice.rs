@@ -214,9 +214,9 @@ pub const TWIST_STRONG: &[&str] = &[
 ];
 
 pub const TWIST_SCAFFOLD: &[&str] = &[
-    "Let's think this one through together, one step at a time. {} Start with the first component that would feel the pressure.",
-    "Here's a what-if to reason through slowly. {} Which part of the pipeline breaks first?",
-    "One more scenario to reason about. {} Just walk me through the first bottleneck you'd expect.",
+    "Let's think this one through together, one step at a time. {} Start with the first part of your design it touches.",
+    "Here's a what-if to reason through slowly. {} Just walk me through the first change you'd make.",
+    "One more scenario to reason about. {} Take it one component at a time.",
 ];
 
 pub const MOVE_FAILURES: &[&str] = &[
