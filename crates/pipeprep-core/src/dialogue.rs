@@ -341,54 +341,6 @@ fn has_substance(a: &Analysis, handled: &[usize]) -> bool {
     concept || component || words >= 8 || rest.iter().any(|i| a.reasoning.contains(i))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_message_that_stops_on_a_colon_is_mid_thought() {
-        assert!(ends_mid_thought("My design has three parts:"));
-        assert!(ends_mid_thought("Kafka ->"));
-        assert!(!ends_mid_thought("That's my design."));
-        assert!(!ends_mid_thought("ok"));
-    }
-
-    #[test]
-    fn every_pattern_compiles() {
-        for r in [
-            explain_cue(),
-            what_is(),
-            opinion_cue(),
-            stuck_cue(),
-            off_topic_cue(),
-            meta_time(),
-            meta_doing(),
-            meta_repeat(),
-            tentative(),
-            continuation_start(),
-            detection_cue(),
-            recovery_cue(),
-            prevention_cue(),
-            key_cue(),
-            count_cue(),
-            ready_cue(),
-            unsure(),
-        ] {
-            assert!(!r.is_match("zzzz"));
-        }
-    }
-
-    #[test]
-    fn cues_are_whole_phrases() {
-        assert!(opinion_cue().is_match("honestly, what would you do here?"));
-        assert!(stuck_cue().is_match("i'm stuck on the celebrity product thing"));
-        assert!(off_topic_cue().is_match("what's the salary band?"));
-        assert!(!off_topic_cue().is_match("we keep the raw events"));
-        assert!(explain_cue().is_match("can you explain watermarks to me?"));
-        assert!(meta_repeat().is_match("sorry, can you repeat the question?"));
-    }
-}
-
 impl DialogueAct {
     /// The sentence a question or request act was read from.
     pub fn sentence(&self) -> Option<usize> {
@@ -541,4 +493,52 @@ fn clip(s: &str, from: usize, n: usize) -> String {
         .trim_end_matches(|c: char| !c.is_alphanumeric())
         .trim_start_matches(|c: char| !c.is_alphanumeric())
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_that_stops_on_a_colon_is_mid_thought() {
+        assert!(ends_mid_thought("My design has three parts:"));
+        assert!(ends_mid_thought("Kafka ->"));
+        assert!(!ends_mid_thought("That's my design."));
+        assert!(!ends_mid_thought("ok"));
+    }
+
+    #[test]
+    fn every_pattern_compiles() {
+        for r in [
+            explain_cue(),
+            what_is(),
+            opinion_cue(),
+            stuck_cue(),
+            off_topic_cue(),
+            meta_time(),
+            meta_doing(),
+            meta_repeat(),
+            tentative(),
+            continuation_start(),
+            detection_cue(),
+            recovery_cue(),
+            prevention_cue(),
+            key_cue(),
+            count_cue(),
+            ready_cue(),
+            unsure(),
+        ] {
+            assert!(!r.is_match("zzzz"));
+        }
+    }
+
+    #[test]
+    fn cues_are_whole_phrases() {
+        assert!(opinion_cue().is_match("honestly, what would you do here?"));
+        assert!(stuck_cue().is_match("i'm stuck on the celebrity product thing"));
+        assert!(off_topic_cue().is_match("what's the salary band?"));
+        assert!(!off_topic_cue().is_match("we keep the raw events"));
+        assert!(explain_cue().is_match("can you explain watermarks to me?"));
+        assert!(meta_repeat().is_match("sorry, can you repeat the question?"));
+    }
 }
