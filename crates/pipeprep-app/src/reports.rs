@@ -132,8 +132,13 @@ pub fn progress_chart(rows: &[(Summary, BTreeMap<Dimension, Level>)]) -> String 
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "{} finished interview(s), oldest to newest; ▁ novice, ▄ intermediate, █ expert\n",
-        rows.len()
+        "{} finished {}, oldest to newest; ▁ novice, ▄ intermediate, █ expert\n",
+        rows.len(),
+        if rows.len() == 1 {
+            "interview"
+        } else {
+            "interviews"
+        }
     );
     for d in Dimension::ALL {
         let line: String = rows

@@ -255,7 +255,12 @@ pub fn run(
         if unused > 0 {
             writeln!(
                 err,
-                "note: the interview ended before the answers did; {unused} answer(s) were not used"
+                "note: the interview ended before the answers did; {}",
+                if unused == 1 {
+                    "1 answer was not used".to_string()
+                } else {
+                    format!("{unused} answers were not used")
+                }
             )?;
         }
     }

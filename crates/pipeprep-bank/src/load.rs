@@ -992,8 +992,13 @@ fn check_scenario(
             f,
             line,
             format!(
-                "{} failure injection(s); at least 3 are needed",
-                s.failures.len()
+                "{} failure {}; at least 3 are needed",
+                s.failures.len(),
+                if s.failures.len() == 1 {
+                    "injection"
+                } else {
+                    "injections"
+                }
             ),
             "add [[failure]] entries with prompt, detection, recovery and prevention",
         );
@@ -1005,9 +1010,14 @@ fn check_scenario(
                 f,
                 line,
                 format!(
-                    "hint ladder `{}` has {} level(s); exactly 4 are needed",
+                    "hint ladder `{}` has {} {}; exactly 4 are needed",
                     h.area,
-                    h.levels.len()
+                    h.levels.len(),
+                    if h.levels.len() == 1 {
+                        "level"
+                    } else {
+                        "levels"
+                    }
                 ),
                 "write nudge, direction, partial answer and full walkthrough",
             );

@@ -60,18 +60,6 @@ impl Phase {
         }
     }
 
-    /// After this many candidate answers in a phase, the interview moves on (so a script of ten
-    /// answers reaches the wrap-up): 3 + 2 + 2 + 3.
-    pub fn max_exchanges(self) -> usize {
-        match self {
-            Phase::Requirements => 3,
-            Phase::Architecture => 2,
-            Phase::DeepDive => 2,
-            Phase::Failures => 3,
-            Phase::Done => 0,
-        }
-    }
-
     fn next(self) -> Phase {
         match self {
             Phase::Requirements => Phase::Architecture,

@@ -161,7 +161,8 @@ fn validate(bank: Option<&Path>, dir: Option<&Path>) -> Result<ExitCode> {
             for p in &problems.0 {
                 eprintln!("{p}");
             }
-            eprintln!("{} problem(s) found", problems.0.len());
+            let n = problems.0.len();
+            eprintln!("{n} {} found", if n == 1 { "problem" } else { "problems" });
             Ok(ExitCode::from(2))
         }
     }
