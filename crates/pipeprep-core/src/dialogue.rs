@@ -65,7 +65,7 @@ fn explain_cue() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b(explain|what do you mean by|what does [a-z0-9_ '-]{1,40} mean|what('s| is| are) (a|an|the idea of|meant by)\b|meaning of|define|definition of|remind me what|how do(es)? [a-z0-9_ '-]{1,40} work|not (sure|familiar|clear) (what|with|about what|on what)|never heard of|don'?t (know|understand) what|what exactly (is|are)|tell me (what|about)|walk me through what|heard of)",
+        r"(?-u)\b(explain|what do you mean by|what means|what mean|in plain (terms|words|english)|what'?s that\b|what is that\b|what are those\b|what'?s an? [a-z0-9_-]+\?|what does [a-z0-9_ '-]{1,40} mean|what('s| is| are) (a|an|the idea of|meant by)\b|meaning of|define|definition of|remind me what|how do(es)? [a-z0-9_ '-]{1,40} work|not (sure|familiar|clear) (what|with|about what|on what)|never heard of|don'?t (know|understand) what|what exactly (is|are)|tell me (what|about)|walk me through what|heard of)",
     )
 }
 
@@ -78,7 +78,7 @@ fn opinion_cue() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b(what would you (do|pick|choose|use|recommend|go with|suggest|prefer)|what do you (think|recommend|suggest|prefer|usually see)|your (opinion|recommendation|take|preference|view)|which (one )?would you|would you (recommend|go with|use|pick|choose|prefer)|is it (better|worth|a good idea)|which is better|should (i|we) (use|go|pick|choose|prefer)|what'?s the (right|best|correct|expected|ideal) (answer|approach|choice|design|way)|how would you (do|solve|approach|design|build) (it|this|that)|what are you looking for|what is the answer|do you (agree|prefer|think))",
+        r"(?-u)\b(what would you (do|pick|choose|use|recommend|go with|suggest|prefer)|what do you (think|recommend|suggest|prefer|usually see)|your (opinion|recommendation|take|preference|view)|which (one )?would you|would you (recommend|go with|use|pick|choose|prefer)|is it (better|worth|a good idea)|which is better|should (i|we) (use|go|pick|choose|prefer)|what'?s the (right|best|correct|expected|ideal) (answer|approach|choice|design|way)|how would you (do|solve|approach|design|build) (it|this|that)|what are you looking for|what is the answer|do you (agree|prefer|think)|if you were me|would you (put|run|use|keep|store|go|build)|overkill|is (it|that|this) (ok|okay|fine|enough|a good idea|right|correct|too much|necessary)|would (it|that|this) be (ok|okay|fine|enough|better|a problem)|just tell me|what should (i|we) (use|do|pick|choose)|(or|vs\.?|versus) [a-z0-9 -]{1,30} for (the|this)|better choice|which (one|option|is better|should))",
     )
 }
 
@@ -94,7 +94,16 @@ fn off_topic_cue() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b(salary|salaries|compensation|pay band|pay range|equity|stock options|bonus|benefits|vacation|holidays? (policy|allowance)|pto|work from home|remote work|relocat\w*|visa|sponsorship|lunch|weather|your name|are you (a |an )?(bot|ai|robot|human|real|person|llm)|who (made|built|wrote) you|tell me a joke|favou?rite (food|movie|color|colour|team)|hiring process|next round|(this|the) (role|job|position) (is )?(remote|hybrid|on-?site|based)|is (this|the) (role|job|position)|work remotely|how many rounds|recruiter|team culture|dress code|sports?|football)\b",
+        r"(?-u)\b(salary|salaries|compensation|pay band|pay range|equity|stock options|bonus|benefits|vacation|holidays? (policy|allowance)|pto|work from home|remote work|relocat\w*|visa|sponsorship|lunch|weather|your name|are you (a |an )?(bot|ai|robot|human|real|person|llm)|who (made|built|wrote) you|tell me a joke|favou?rite (food|movie|color|colour|team)|hiring process|next round|(this|the) (role|job|position) (is )?(remote|hybrid|on-?site|based)|is (this|the) (role|job|position)|work remotely|how many rounds|recruiter|team culture|dress code|sports?|football|joke|jokes|funny|is this (being )?recorded|are you recording|my cat|the cat|my dog|keyboard|oops|lunch break|coffee)\b",
+    )
+}
+
+/// Off topic whatever else the sentence mentions.
+fn always_off_topic() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(salary|salaries|compensation|pay band|(is|are) (this|the|we|you) ([a-z]+ )?(being )?record(ed|ing)|are you (a |an )?(bot|ai|robot|human|llm)|tell me a joke|my cat|my dog)\b",
     )
 }
 
@@ -102,7 +111,7 @@ fn meta_time() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b(how much time|time (is )?left|minutes left|how long (do|have) we (got|have)|are we (running )?(out of|over) time)\b",
+        r"(?-u)\b(how much time (do we have|is left|left|remains|have we got)|time (is )?left|minutes left|how long (do|have) we (got|have)|are we (running )?(out of|over) time)\b",
     )
 }
 
@@ -161,6 +170,24 @@ fn ready_cue() -> &'static Regex {
         &R,
         r"(?-u)\b(let me (sketch|draw|design|start|propose)|ready to (design|draw|sketch|start)|i (have|got) (the|a|enough of a|a good) (picture|idea)|enough to (start|go on|design)|let'?s (design|start designing|draw|sketch|move on|get (to|into) the design)|i'?ll start (with )?the design|(move|go) (on )?to the design|start designing)\b",
     )
+}
+
+fn assumption_cue() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\b(i'?ll assume|i assume|i'?m assuming|assuming|presumably|i guess|i suppose|i'?d guess|let'?s say|probably)\b",
+    )
+}
+
+/// The sentences that state an assumption ("I'll assume devices are always online").
+pub fn assumptions(a: &Analysis) -> Vec<usize> {
+    (0..a.sentences.len())
+        .filter(|&i| {
+            !a.questions.iter().any(|q| q.sentence == i)
+                && assumption_cue().is_match(&a.sentences[i].to_lowercase())
+        })
+        .collect()
 }
 
 /// The candidate says they are ready to move from questions to the design.
@@ -232,10 +259,11 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
             handled.push(si);
             continue;
         }
-        if off_topic_cue().is_match(&lower)
-            && topics.is_empty()
-            && concepts_here.is_empty()
-            && !components_here
+        if always_off_topic().is_match(&lower)
+            || off_topic_cue().is_match(&lower)
+                && topics.is_empty()
+                && concepts_here.is_empty()
+                && !components_here
         {
             out.push(DialogueAct::OffTopic { sentence: si });
             handled.push(si);
@@ -249,17 +277,29 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
             handled.push(si);
             continue;
         }
-        if opinion_cue().is_match(&lower) && (is_question || lower.contains('?')) {
+        if opinion_cue().is_match(&lower) {
             out.push(DialogueAct::OpinionRequest { sentence: si });
             handled.push(si);
             continue;
         }
+        let strong = explain_cue().is_match(&lower);
+        // "Someone mentioned a Bloom filter. In plain terms, what is that?": the concept named
+        // in the sentence before.
+        let named_before: Vec<&str> = if strong && concepts_here.is_empty() && si > 0 {
+            a.concepts
+                .iter()
+                .filter(|h| h.sentence == si - 1 && !h.semantic)
+                .map(|h| h.id.as_str())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let explainable: Vec<&str> = concepts_here
             .iter()
+            .chain(named_before.iter())
             .copied()
             .filter(|c| ctx.explainable.iter().any(|e| e == c))
             .collect();
-        let strong = explain_cue().is_match(&lower);
         let weak = what_is().is_match(&lower) && topics.is_empty();
         if let Some(c) = explainable.first()
             && (strong || (weak && is_question))
@@ -360,7 +400,7 @@ fn detection_cue() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b(detect\w*|alert\w*|alarm\w*|monitor\w*|pag(e|es|ed|ing) (me|us|the|on-?call|someone)|notic\w+|we'?d see|we would see|(would|could|should) (have )?(told|tell|shown|show|caught|catch|flagged|flag|spotted|spot)|(daily|hourly|regular) checks?|checks? on|reconcil\w+|compar\w+ (the )?(counts?|totals?|against|with)|lag (metric|graph|alert|alarm)|metrics?|dashboards? (for|on|of) (lag|freshness|errors?)|health ?checks?|canary (checks?|queries)|anomal\w+|freshness (check|sla|monitor\w*)|row counts?|error rates?|observab\w+|we'?d know|find out)\b",
+        r"(?-u)\b(detect\w*|alert\w*|alarm\w*|monitor\w*|pag(e|es|ed|ing) (me|us|the|on-?call|someone)|notic\w+|we'?d see|we would see|(would|could|should) (have )?(told|tell|shown|show|caught|catch|flagged|flag|spotted|spot)|(daily|hourly|regular) checks?|checks? on|(a|the|an) (check|test|alert|alarm|monitor)s? (that|which|after|on|before|comparing)|would have (shouted|screamed|alerted|fired|caught|flagged|told)|reconcil\w+|compar\w+ (the )?(counts?|totals?|against|with)|lag (metric|graph|alert|alarm)|metrics?|dashboards? (for|on|of) (lag|freshness|errors?)|health ?checks?|canary (checks?|queries)|anomal\w+|freshness (check|sla|monitor\w*)|row counts?|error rates?|observab\w+|we'?d know|find out)\b",
     )
 }
 
@@ -368,7 +408,7 @@ fn recovery_cue() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b(replay\w*|re-?process\w*|backfill\w*|recomput\w+|re-?run\w*|roll(ed|ing)? (it )?back|rollback|restart\w*|restor\w+|catch(es|ing)? up|drain\w*|fail(s|ed|ing)? ?over|failover|re-?deploy\w*|dedup\w*|de-?duplicat\w+|fix (the )?(data|output|counts)|rewind\w*|reset (the )?offsets?|scale (it )?(out|up)|add (more )?(consumers|workers|task ?managers|nodes|partitions)|stale banner|degrad\w+|fall ?back|switch (over|to)|promot\w+|re-?elect\w*|leader election|dead[- ]letter|quarantin\w+|reload\w*|overwrit\w+|upsert\w*|merge into|correct(ing)? the)\b",
+        r"(?-u)\b(replay\w*|re-?process\w*|backfill\w*|recomput\w+|re-?run\w*|roll(ed|ing)? (it )?back|rollback|restart\w*|restor\w+|catch(es|ing)? up|drain\w*|fail(s|ed|ing)? ?over|failover|re-?deploy\w*|dedup\w*|de-?duplicat\w+|fix (the )?(data|output|counts)|rewind\w*|reset (the )?offsets?|scale (it )?(out|up)|add (more )?(consumers|workers|task ?managers|nodes|partitions)|stale banner|degrad\w+|fall ?back|switch (over|to)|promot\w+|re-?elect\w*|leader election|dead[- ]letter|quarantin\w+|reload\w*|rebuild\w*|replac\w+|recreat\w+|redo|re-?load\w*|overwrit\w+|upsert\w*|merge into|correct(ing)? the)\b",
     )
 }
 
@@ -527,6 +567,8 @@ mod tests {
             count_cue(),
             ready_cue(),
             unsure(),
+            always_off_topic(),
+            assumption_cue(),
         ] {
             assert!(!r.is_match("zzzz"));
         }

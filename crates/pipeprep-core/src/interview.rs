@@ -223,6 +223,10 @@ pub struct Interview {
     continuing: bool,
     /// The message being handled added flows or boxes to the design.
     design_grew: bool,
+    /// Whether this message's unanswerable questions get an "unknown" line.
+    unknown_allowed: bool,
+    /// Misconceptions already pushed on.
+    challenged_claims: BTreeSet<String>,
     /// The sentence in which the candidate said what they are stuck on, for this message.
     stuck_words: Option<String>,
     rng: Rng,
@@ -305,6 +309,8 @@ impl Interview {
             continuing: false,
             design_grew: false,
             stuck_words: None,
+            challenged_claims: BTreeSet::new(),
+            unknown_allowed: true,
             rng,
             voice: Voice::default(),
         })
@@ -370,6 +376,8 @@ impl Interview {
                 let greet = self.voice.say(&mut self.rng, voice::GREET, "");
                 let prompt = self.voice.fresh(self.scenario.prompt.trim());
                 let text = format!("{greet}\n\n{prompt}");
+                self.table = Table::Requirements;
+                self.table_text = "What would you like to know before you design anything?".into();
                 vec![self.say(Act::GreetScenario, text)]
             }
             Event::Tick { at_ms } => {
@@ -832,7 +840,56 @@ impl Interview {
             })
             .collect();
         let mut revealed_any = false;
+        // A requirement asked in the same breath as a concept ("what's a watermark, and how late
+        // can mobile events be?"), or an assumption the scenario contradicts ("I'll assume the
+        // devices are always online"): the facts, by their distinctive words.
+        let mut side: Vec<String> = acts
+            .iter()
+            .filter_map(|x| match x {
+                DialogueAct::ConceptQuestion { sentence, .. } => a.sentences.get(*sentence),
+                _ => None,
+            })
+            .flat_map(|s| clauses(s))
+            .collect();
+        if self.phase == Phase::Requirements {
+            side.extend(
+                dialogue::assumptions(&a)
+                    .into_iter()
+                    .filter_map(|i| a.sentences.get(i).cloned()),
+            );
+        }
+        let side_facts: Vec<usize> = side
+            .iter()
+            .filter_map(|c| self.requirement_by_words(c))
+            .filter(|i| !self.revealed.contains(i))
+            .collect::<BTreeSet<usize>>()
+            .into_iter()
+            .collect();
+        if !side_facts.is_empty() {
+            let body: Vec<String> = side_facts
+                .iter()
+                .map(|&i| self.scenario.requirements[i].value.trim().to_string())
+                .collect();
+            self.revealed.extend(side_facts.iter().copied());
+            let t = self
+                .voice
+                .say(&mut self.rng, voice::SIDE_FACT, &body.join(" "));
+            replies.push(t);
+            revealed_any = true;
+            note(Act::RevealRequirement, &mut first_act);
+        }
         if !asked.is_empty() {
+            // After the requirements phase, a question next to a request for help or an
+            // opinion is part of that request, not a requirement to declare unknown.
+            let helped = acts.iter().any(|x| {
+                matches!(
+                    x,
+                    DialogueAct::OpinionRequest { .. }
+                        | DialogueAct::Stuck { .. }
+                        | DialogueAct::ConceptQuestion { .. }
+                )
+            });
+            self.unknown_allowed = self.phase == Phase::Requirements || !helped;
             let (text, revealed) = self.answer_requirements(k, &asked);
             revealed_any = revealed;
             if !text.is_empty() {
@@ -853,10 +910,17 @@ impl Interview {
             if let DialogueAct::ConceptQuestion { concept, .. } = x
                 && !explained.contains(&concept.as_str())
                 && explained.len() < 2
-                && let Some(g) = k.concept(concept).and_then(|c| c.glossary.as_deref())
+                && let Some(c) = k.concept(concept)
             {
                 explained.push(concept);
-                replies.push(g.trim().to_string());
+                let text = match c.glossary.as_deref() {
+                    Some(g) => g.trim().to_string(),
+                    None => format!(
+                        "{} Where would that matter in your design?",
+                        c.explain.trim()
+                    ),
+                };
+                replies.push(text);
                 note(Act::ExplainConcept, &mut first_act);
             }
         }
@@ -914,6 +978,22 @@ impl Interview {
             let act = first_act.unwrap_or(Act::Acknowledge);
             return vec![self.say(act, text)];
         }
+        // A recognised misconception stated as the candidate's own: a senior interviewer pushes
+        // on it before anything else (once per claim), without lecturing.
+        // (A wrong conversion is challenged with its own arithmetic by the phase.)
+        if self.phase != Phase::Requirements
+            && (self.challenged || self.estimate_challenge(&a).is_none())
+            && let Some(m) = a
+                .misconceptions
+                .iter()
+                .find(|m| !self.challenged_claims.contains(&m.id))
+            && let Some(entry) = k.bank.misconceptions.iter().find(|e| e.id == m.id)
+        {
+            self.challenged_claims.insert(m.id.clone());
+            let fact = entry.fact.trim().to_string();
+            let t = self.voice.say(&mut self.rng, voice::CHALLENGE_CLAIM, &fact);
+            return vec![self.say(Act::ChallengeEstimate, format!("{prefix}{t}"))];
+        }
         // Two answers in a row that miss: help with the question on the table instead of
         // piling another question on top (unless it is time to move on altogether).
         if self.misses_in_a_row >= 2
@@ -958,7 +1038,7 @@ impl Interview {
                 let phase_min = s.phase_elapsed_ms / 60_000;
                 let total_min = s.total_elapsed_ms / 60_000;
                 format!(
-                    "We're about {phase_min} min into the {} part, which usually takes around {} min, and {total_min} min into the hour overall.",
+                    "We're about {phase_min} minutes into the {} part, which usually takes around {} minutes, and {total_min} minutes into the hour overall.",
                     self.phase.title().to_lowercase(),
                     self.phase.budget_min()
                 )
@@ -989,7 +1069,21 @@ impl Interview {
         let mut unknown_plain = false;
         for q in asked {
             self.questions_asked += 1;
-            let mut matched = false;
+            let before = fresh.len() + again.len();
+            // Each clause of a compound question is a question of its own: "how long do we keep
+            // the raw data, and what latency do we need?"
+            for clause in clauses(&q.text) {
+                if let Some(i) = self.requirement_by_words(&clause) {
+                    if self.revealed.contains(&i) {
+                        if !again.contains(&i) && !fresh.contains(&i) {
+                            again.push(i);
+                        }
+                    } else if !fresh.contains(&i) {
+                        fresh.push(i);
+                    }
+                }
+            }
+            let mut matched = fresh.len() + again.len() > before;
             for (i, r) in self.scenario.requirements.iter().enumerate() {
                 if q.topics.iter().any(|t| r.all_topics().any(|rt| rt == t)) {
                     matched = true;
@@ -1070,8 +1164,15 @@ impl Interview {
             };
             parts.push(line);
         }
-        if unknown_plain && fresh.is_empty() && again.is_empty() && unknown_topics.is_empty() {
-            parts.push(self.voice.say(&mut self.rng, voice::UNKNOWN, ""));
+        if unknown_plain && self.unknown_allowed {
+            // A genuinely unknown question: once, with a sensible way forward. Before the design
+            // that is an assumption to state; later, the candidate's own call.
+            let phrasings = if self.phase == Phase::Requirements {
+                voice::UNKNOWN
+            } else {
+                voice::UNKNOWN_LATER
+            };
+            parts.push(self.voice.say(&mut self.rng, phrasings, ""));
         }
         (parts.join(" "), !fresh.is_empty())
     }
@@ -1105,6 +1206,45 @@ impl Interview {
             text.push(' ');
         }
         self.advance(k, text)
+    }
+
+    /// The requirement a question's clause is about, by its distinctive words: words of the
+    /// clause that occur in only one or two requirements of this scenario ("replica", "chargeback",
+    /// "idempotency"), with the meaning of the words as the tie-breaker. None when nothing in the
+    /// clause is distinctive, or two requirements tie.
+    fn requirement_by_words(&self, clause: &str) -> Option<usize> {
+        let reqs = &self.scenario.requirements;
+        let words_of = |t: &str| -> BTreeSet<String> {
+            t.split(|c: char| !c.is_alphanumeric())
+                .map(|w| w.to_lowercase())
+                .filter(|w| w.len() >= 4 && !STOP_WORDS.contains(&w.as_str()))
+                .map(|w| stem_lite(&w))
+                .collect()
+        };
+        let per_req: Vec<BTreeSet<String>> = reqs.iter().map(|r| words_of(&r.value)).collect();
+        let mine = words_of(clause);
+        let mut scores: Vec<(f32, usize)> = per_req
+            .iter()
+            .enumerate()
+            .map(|(i, ws)| {
+                let score: f32 = mine
+                    .iter()
+                    .filter(|w| ws.contains(*w))
+                    .map(|w| {
+                        let df = per_req.iter().filter(|o| o.contains(w)).count();
+                        if df <= 2 { 1.0 / df as f32 } else { 0.0 }
+                    })
+                    .sum();
+                (score, i)
+            })
+            .collect();
+        scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (best, i) = *scores.first()?;
+        let second = scores.get(1).map_or(0.0, |s| s.0);
+        if best >= 1.0 && best > second {
+            return Some(i);
+        }
+        None
     }
 
     /// The requirement a topic-less question is about, by meaning: the best match at cosine
@@ -2025,10 +2165,13 @@ fn concept_ladder(k: &Knowledge, expects: &[String], credited: &BTreeSet<String>
     };
     let names: Vec<String> = open.iter().take(2).map(|c| k.concept_name(c)).collect();
     vec![
-        "Start from the numbers you have: what does this workload ask of that part of your design, at the peak and on a bad day?".into(),
         format!("One idea to pull on: {}", explain(first)),
         format!("Two things worth covering here: {}.", join_and(&names)),
-        open.iter().take(2).map(|c| explain(c)).collect::<Vec<_>>().join(" "),
+        open.iter()
+            .take(2)
+            .map(|c| explain(c))
+            .collect::<Vec<_>>()
+            .join(" "),
     ]
 }
 
@@ -2054,6 +2197,39 @@ fn content_stems(k: &Knowledge, text: &str) -> BTreeSet<String> {
             let w = w.to_lowercase();
             w.trim_end_matches('s').to_string()
         })
+        .collect()
+}
+
+/// Words that say nothing about which requirement a question is about.
+const STOP_WORDS: &[&str] = &[
+    "what", "which", "when", "where", "does", "have", "with", "that", "this", "there", "their",
+    "they", "them", "about", "would", "could", "should", "will", "from", "into", "much", "many",
+    "need", "needs", "your", "yours", "ours", "also", "just", "some", "like", "kind", "sort",
+    "data", "events", "event", "time", "thing", "things", "than", "then", "more", "most", "able",
+    "want", "know", "tell", "sorry", "please", "question", "quick", "okay", "going", "every",
+    "each", "only", "such", "been", "were", "being", "over", "under", "much", "here", "long",
+    "fast", "case", "mean", "means",
+];
+
+/// A light stemmer for matching a question's words with a requirement's: plurals and common
+/// endings off ("replicas" → "replica", "retried" → "retri").
+fn stem_lite(w: &str) -> String {
+    for suffix in ["ings", "ing", "ies", "ied", "es", "ed", "s"] {
+        if let Some(stem) = w.strip_suffix(suffix)
+            && stem.len() >= 4
+        {
+            return stem.to_string();
+        }
+    }
+    w.to_string()
+}
+
+/// The clauses of a question: split at "?", ";", " and " and ", ".
+fn clauses(q: &str) -> Vec<String> {
+    q.split(['?', ';', ','])
+        .flat_map(|c| c.split(" and "))
+        .map(|c| c.trim().to_string())
+        .filter(|c| c.split_whitespace().count() >= 2)
         .collect()
 }
 

@@ -160,12 +160,9 @@ impl Knowledge {
         detection.retain(|c| known.contains(c));
         recovery.retain(|c| known.contains(c));
         prevention.retain(|c| known.contains(c));
-        let glossary_ids = bank
-            .concepts
-            .iter()
-            .filter(|c| c.glossary.is_some())
-            .map(|c| c.id.clone())
-            .collect();
+        // Every concept can be explained: from its glossary entry, or from its one-line
+        // explanation with a question that ties it back.
+        let glossary_ids = bank.concepts.iter().map(|c| c.id.clone()).collect();
         Ok(Knowledge {
             glossary_ids,
             bank,

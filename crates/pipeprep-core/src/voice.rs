@@ -376,3 +376,25 @@ pub const NOTED_CONTINUATION: &[&str] = &[
     "Thanks, that completes what you were saying. Still on the table:",
     "Noted, and folded into your previous answer. Back to my question:",
 ];
+
+/// A question the scenario has no answer for, asked after the requirements phase.
+pub const UNKNOWN_LATER: &[&str] = &[
+    "That's not something the scenario pins down, so it's your call: say what you'd assume and why.",
+    "I don't have that one; decide it the way you would at work and tell me your reasoning.",
+    "The scenario doesn't say. Make the call and tell me what it depends on.",
+];
+
+/// Pushing on a claim that is not true ({} is the fact, one or two sentences).
+pub const CHALLENGE_CLAIM: &[&str] = &[
+    "Let me push on one claim before we go on. {} How does that change this part of your design?",
+    "I want to check something you said. {} What would you do differently, knowing that?",
+    "One thing I'd challenge there. {} How would your design account for it?",
+];
+
+/// A fact the candidate touched without asking: a clause next to a concept question, or an
+/// assumption the scenario answers.
+pub const SIDE_FACT: &[&str] = &[
+    "On that point, here's what we know: {}",
+    "Worth knowing here: {}",
+    "For the record: {}",
+];

@@ -56,6 +56,10 @@ struct Situation {
     /// The most interviewer messages the reply may have.
     #[serde(default)]
     max_messages: Option<usize>,
+    /// A situation the interviewer does not handle yet, and why. It is still run: it must still
+    /// fail (when it passes, the marker has to go), and the suite reports how many there are.
+    #[serde(default)]
+    known_gap: Option<String>,
 }
 
 fn one() -> u64 {
@@ -205,11 +209,29 @@ fn situations() -> Vec<(String, Situation)> {
 fn every_situation_gets_the_reply_a_senior_interviewer_would_give() {
     let all = situations();
     let mut failures = Vec::new();
+    let mut gaps = Vec::new();
     for (file, s) in &all {
         let problems = check(s);
-        if !problems.is_empty() {
-            failures.push(format!("{file}: {}:\n  {}", s.name, problems.join("\n  ")));
+        match (&s.known_gap, problems.is_empty()) {
+            (None, false) => {
+                failures.push(format!("{file}: {}:\n  {}", s.name, problems.join("\n  ")))
+            }
+            (Some(_), true) => failures.push(format!(
+                "{file}: {}: passes now; remove its `known_gap` marker",
+                s.name
+            )),
+            (Some(why), false) => gaps.push(format!("{file}: {}: {why}", s.name)),
+            (None, true) => {}
         }
+    }
+    println!(
+        "{} situations: {} pass, {} known gaps",
+        all.len(),
+        all.len() - gaps.len() - failures.len(),
+        gaps.len()
+    );
+    for g in &gaps {
+        println!("  known gap: {g}");
     }
     assert!(
         failures.is_empty(),
