@@ -71,6 +71,10 @@ pub struct DimensionScore {
     /// demonstrated at all); `grade --eval DIR --features` prints it for re-fitting.
     #[serde(skip)]
     pub features: Vec<(&'static str, f64)>,
+    /// What the level rests on, without the gaps the justification also names: the only part a
+    /// strength may repeat (a strength never carries a weakness clause).
+    #[serde(skip)]
+    pub credit: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -298,6 +302,12 @@ struct Ledger<'a> {
     hints_asked: usize,
     /// Concepts credited (weight >= 0.6) in the answers to each injected failure.
     failure_answers: Vec<BTreeSet<String>>,
+    /// The best quote per concept within those answers: failure evidence from the failure phase.
+    failure_credits: BTreeMap<String, Credit>,
+    /// Per injected failure, the kinds of answer (0 detection, 1 recovery, 2 prevention) its
+    /// sentences give in plain words ("we'd page on...", "rerun the day", "from now on..."),
+    /// with the first sentence of each kind.
+    failure_kinds: Vec<[Option<(usize, String)>; 3]>,
     /// Detection, recovery and prevention concepts for this transcript.
     det: BTreeSet<String>,
     rec: BTreeSet<String>,
@@ -416,13 +426,124 @@ fn failure_prompt(text: &str, scenario: Option<&Scenario>) -> FailurePrompt {
         "how would you know",
         "notice",
     ];
-    if INCIDENT.iter().any(|w| lower.contains(w)) {
+    // An incident the interviewer narrates; the weaker words ("duplicate", "missing", "lag")
+    // also appear in plain answers about the requirements, so they need a question with them.
+    const STRONG: &[&str] = &[
+        "here's a failure",
+        "here is a failure",
+        "failure:",
+        "a different night",
+        "another night",
+        "one night",
+        "another failure",
+        "next failure",
+        "new failure",
+        "what happened",
+        "what went wrong",
+        "3 am",
+        "3am",
+        "paged",
+        "incident",
+        "outage",
+        "goes down",
+        "went down",
+        "crash",
+        "on call",
+        "on-call",
+        "corrupt",
+        "poison",
+    ];
+    const MORE: &[&str] = &[
+        "stops updating",
+        "stopped",
+        "drops to zero",
+        "dropped",
+        "froze",
+        "frozen",
+        "falls behind",
+        "fell behind",
+        "timed out",
+        "timeouts",
+        "error rate",
+        "errors",
+        "mismatch",
+        "rebalanc",
+        "evicted",
+        "out of memory",
+        "blind",
+        "stuck",
+        "gone",
+        "deleted",
+    ];
+    let asks = lower.contains('?');
+    if STRONG.iter().any(|w| lower.contains(w))
+        || (asks && INCIDENT.iter().chain(MORE).any(|w| lower.contains(w)))
+    {
         FailurePrompt::New
     } else if FOLLOW.iter().any(|w| lower.contains(w)) {
         FailurePrompt::FollowUp
     } else {
         FailurePrompt::No
     }
+}
+
+/// How many kinds of tool a sentence describes in plain words (a store, a queue, the warehouse,
+/// a stream processor, ...), each counted once.
+fn tool_kinds(lower: &str) -> usize {
+    const KINDS: &[&[&str]] = &[
+        &["database", "databases", "db"],
+        &["store", "stores", "key-value", "in-memory"],
+        &["engine", "engines", "processor", "framework"],
+        &["queue", "queues", "broker", "brokers"],
+        &["log", "logs", "stream", "streams"],
+        &["warehouse", "warehouses"],
+        &["cache", "caches"],
+        &["cluster", "clusters", "machines", "servers"],
+        &["service", "services", "managed", "serverless", "functions"],
+        &["lake", "bucket", "files", "object"],
+        &["scheduler", "orchestrator", "cron"],
+        &["relay", "poller", "polling", "tailing", "reader"],
+        &["job", "jobs", "batch"],
+    ];
+    let words: BTreeSet<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    KINDS
+        .iter()
+        .filter(|kind| kind.iter().any(|w| words.contains(w)))
+        .count()
+}
+
+/// Does a sentence of a failure answer detect (0), recover (1) or prevent (2), in any words? A
+/// labelled answer ("Detection: ...") says so itself; otherwise the verbs of each kind.
+fn answer_kind(sentence: &str, kind: usize) -> bool {
+    const DETECT: &[&str] = &[
+        "detect", "alert", "alarm", "page ", "paged", "pages ", "notice", "monitor", "we'd see",
+        "we would see", "would show", "catch it", "spot it", "how we'd know", "tells us",
+        "compare ", "check the", "lag per", "dashboard shows",
+    ];
+    const RECOVER: &[&str] = &[
+        "recover", "replay", "rerun", "re-run", "recompute", "restore", "roll back", "rollback",
+        "revert", "backfill", "reprocess", "repair", "restart", "fail over", "failover", "drain",
+        "catch up", "re-snapshot", "resume", "overwrite", "rewind", "reset the offset",
+        "skip ahead", "fix the data", "clean up",
+    ];
+    const PREVENT: &[&str] = &[
+        "prevent", "going forward", "for good", "next time", "never again", "from now on",
+        "by default", "can't happen", "cannot happen", "won't happen again", "add a test",
+        "load test", "in ci", "guardrail", "long term", "long-term", "permanent", "root cause",
+        "make it impossible", "so it never",
+    ];
+    let lower = sentence.to_lowercase();
+    let lists = [DETECT, RECOVER, PREVENT];
+    let labels = [
+        ["detection", "detect:", "detecting"],
+        ["recovery", "recover:", "recovering"],
+        ["prevention", "prevent:", "preventing"],
+    ];
+    labels[kind].iter().any(|l| lower.trim_start().starts_with(l))
+        || lists[kind].iter().any(|w| lower.contains(w))
 }
 
 fn better(slot: &mut Option<Credit>, c: Credit) {
@@ -454,6 +575,8 @@ impl<'a> Ledger<'a> {
             misconceptions: Vec::new(),
             hints_asked: 0,
             failure_answers: Vec::new(),
+            failure_credits: BTreeMap::new(),
+            failure_kinds: Vec::new(),
             det: k.detection.clone(),
             rec: k.recovery.clone(),
             prev: k.prevention.clone(),
@@ -472,6 +595,7 @@ impl<'a> Ledger<'a> {
                     FailurePrompt::New if i > 0 => {
                         in_failure = true;
                         l.failure_answers.push(BTreeSet::new());
+                        l.failure_kinds.push([None, None, None]);
                     }
                     FailurePrompt::FollowUp if in_failure => {}
                     _ => in_failure = false,
@@ -524,15 +648,42 @@ impl<'a> Ledger<'a> {
         }
         let injected: BTreeSet<usize> = a.injections.iter().copied().collect();
         if in_failure {
-            let got = a
+            let got: Vec<&pipeprep_analyzer::ConceptHit> = a
                 .concepts
                 .iter()
                 .filter(|h| {
                     h.counts() && !injected.contains(&h.sentence) && weights[h.sentence] >= 0.6
                 })
-                .map(|h| h.id.clone());
+                .collect();
             if let Some(group) = self.failure_answers.last_mut() {
-                group.extend(got);
+                group.extend(got.iter().map(|h| h.id.clone()));
+            }
+            let questions: BTreeSet<usize> = a.questions.iter().map(|q| q.sentence).collect();
+            if let Some(kinds) = self.failure_kinds.last_mut() {
+                for (si, sentence) in a.sentences.iter().enumerate() {
+                    if injected.contains(&si) || questions.contains(&si) || weights[si] < 0.6 {
+                        continue;
+                    }
+                    for (kind, slot) in kinds.iter_mut().enumerate() {
+                        if slot.is_none() && answer_kind(sentence, kind) {
+                            *slot = Some((turn, sentence.clone()));
+                        }
+                    }
+                }
+            }
+            for h in got {
+                let mut slot = self.failure_credits.remove(&h.id);
+                better(
+                    &mut slot,
+                    Credit {
+                        weight: weights[h.sentence],
+                        turn,
+                        quote: a.sentences[h.sentence].clone(),
+                    },
+                );
+                if let Some(s) = slot {
+                    self.failure_credits.insert(h.id.clone(), s);
+                }
             }
         }
         for h in a
@@ -582,6 +733,7 @@ impl<'a> Ledger<'a> {
                     .or_insert((turn, q.text.clone()));
             }
         }
+        let questions_here: BTreeSet<usize> = a.questions.iter().map(|q| q.sentence).collect();
         for (si, sentence) in a.sentences.iter().enumerate() {
             if injected.contains(&si) {
                 continue;
@@ -620,8 +772,53 @@ impl<'a> Ledger<'a> {
             ]
             .iter()
             .any(|m| lower.contains(m));
-            if weighs && (ids.len() >= 2 || (ids.len() == 1 && a.tradeoffs.contains(&si))) {
+            // Tools described rather than named ("an in-memory store with an expiry versus a
+            // merge in the warehouse") compare just as well when the sentence gives a reason.
+            let kinds = tool_kinds(&lower);
+            let described = a.is_reasoned(si) && !questions_here.contains(&si) && kinds + ids.len() >= 2;
+            if weighs
+                && (ids.len() >= 2 || (ids.len() == 1 && a.tradeoffs.contains(&si)) || described)
+            {
                 self.tool_comparisons.push((turn, sentence.clone()));
+            }
+        }
+        // A comparison spread over a turn: options laid out ("two ways", "the other choice") and
+        // one picked with a reason, with at least two kinds of tool described in the turn.
+        if !self.tool_comparisons.iter().any(|(t, _)| *t == turn) {
+            let whole = a.sentences.join(" ").to_lowercase();
+            const OPTIONS: &[&str] = &[
+                "two ways",
+                "two options",
+                "three options",
+                "two choices",
+                "the other choice",
+                "the other option",
+                "either works",
+                "either would work",
+                "option one",
+                "first option",
+            ];
+            const PICK: &[&str] = &[
+                "i'd pick",
+                "i would pick",
+                "i'd choose",
+                "i would choose",
+                "i'd go with",
+                "i would go with",
+                "i'd take",
+                "my pick",
+                "i'd rather",
+            ];
+            let laid_out = OPTIONS.iter().any(|o| whole.contains(o));
+            let picked = a.sentences.iter().enumerate().find(|(si, s)| {
+                let x = s.to_lowercase();
+                !injected.contains(si) && PICK.iter().any(|p| x.contains(p)) && a.is_reasoned(*si)
+            });
+            if laid_out
+                && tool_kinds(&whole) + a.named_components().len() >= 2
+                && let Some((_, s)) = picked
+            {
+                self.tool_comparisons.push((turn, s.clone()));
             }
         }
         for &si in &a.tradeoffs {
@@ -639,7 +836,12 @@ impl<'a> Ledger<'a> {
                 .to_lowercase()
                 .replace("at the cost of", "")
                 .replace("the cost is", "")
-                .replace("cost of complexity", "");
+                .replace("cost of complexity", "")
+                .replace("spend the time", "")
+                .replace("spend most of", "")
+                .replace("spend time", "")
+                .replace("spend our time", "")
+                .replace("spend more time", "");
             let words: Vec<String> = pipeprep_analyzer::text::words(&lower)
                 .map(|(_, _, w)| w.to_string())
                 .collect();
@@ -673,6 +875,23 @@ impl<'a> Ledger<'a> {
                 "worry about cost",
                 "cost doesn't",
                 "costs don't",
+                "haven't looked at",
+                "haven't thought about",
+                "not something i've",
+                "not really something",
+                "leave that to",
+                "leave it to",
+                "leave the cost",
+                "look at the bill",
+                "wouldn't worry",
+                "would not worry",
+                "whatever it costs",
+                "no idea what it costs",
+                "don't know what it costs",
+                "don't know how much",
+                "owns the budget",
+                "not my area",
+                "someone else's problem",
             ]
             .iter()
             .any(|p| lower.contains(p));
@@ -843,6 +1062,16 @@ impl<'a> Ledger<'a> {
         None
     }
 
+    /// Separate paths for different SLAs: named, or a fast and a batch engine both in the design
+    /// with a replayable source or a real chain behind them.
+    fn multipath(&self) -> bool {
+        self.count(AD_MULTIPATH, 0.6) >= 1
+            || (self.has_fast_and_batch()
+                && (self.w("raw-zone") >= 0.6
+                    || self.w("durable-log") >= 0.6
+                    || self.design.edges().len() >= 4))
+    }
+
     fn has_fast_and_batch(&self) -> bool {
         let mut fast = false;
         let mut batch = false;
@@ -891,6 +1120,7 @@ pub fn score(k: &Knowledge, t: &Transcript, hints_used: Option<usize>) -> Scorec
                 evidence: Vec::new(),
                 strength: 0.0,
                 features: Vec::new(),
+                credit: String::new(),
             }
         } else {
             cap_for_misconceptions(&l, score_dim(&l, d))
@@ -932,6 +1162,8 @@ fn cap_for_misconceptions(l: &Ledger<'_>, mut ds: DimensionScore) -> DimensionSc
         if ds.level > cap {
             ds.level = cap;
             ds.strength = ds.strength.min(0.5);
+            // A capped dimension is not praised: the claim is what the scorecard leads with.
+            ds.credit.clear();
             let base = ds.justification.trim_end_matches('.').to_string();
             ds.justification = format!(
                 "{base}; capped at {} by a claim that does not hold ({})",
@@ -996,6 +1228,7 @@ fn not_demonstrated(d: Dimension, what: &str) -> DimensionScore {
         evidence: Vec::new(),
         strength: 0.0,
         features: Vec::new(),
+        credit: String::new(),
     }
 }
 
@@ -1033,7 +1266,15 @@ fn score_requirements(l: &Ledger<'_>) -> DimensionScore {
     let re_concepts = l.dim_concepts(d);
     let re_sum: f64 = re_concepts.iter().map(|(_, c)| c.weight).sum();
     let mut evidence: Vec<Evidence> = Vec::new();
-    for (_, (turn, q)) in &asked {
+    // Quotes from the requirements conversation: questions asked before the design come first,
+    // in the order they were asked, and later ones only when there were none before.
+    let mut by_time: Vec<&(usize, String)> = asked.iter().map(|(_, tq)| *tq).collect();
+    by_time.sort_by_key(|(turn, _)| (!before_design(*turn), *turn));
+    let any_early = by_time.iter().any(|(turn, _)| before_design(*turn));
+    for (turn, q) in by_time
+        .into_iter()
+        .filter(|(turn, _)| !any_early || before_design(*turn))
+    {
         let e = Evidence {
             turn: *turn,
             quote: q.clone(),
@@ -1063,7 +1304,7 @@ fn score_requirements(l: &Ledger<'_>) -> DimensionScore {
         ("questions_only", yes(l.first_design_turn.is_none())),
     ];
     let fitted = fitted_level(l, d, &feats);
-    let (level, strength, why) = if fitted == Level::Expert {
+    let (level, strength, credit, gap) = if fitted == Level::Expert {
         (
             Level::Expert,
             ((early.len() + edge.len()) as f64 / 10.0).min(1.0),
@@ -1076,36 +1317,41 @@ fn score_requirements(l: &Ledger<'_>) -> DimensionScore {
                     topic_names(&edge)
                 )
             },
+            String::new(),
         )
     } else if fitted == Level::Intermediate {
-        let missing = if edge.is_empty() {
-            "; did not probe edge cases such as peaks, late data or budget"
-        } else {
-            ""
-        };
+        let mut gap = String::new();
+        if early.is_empty() && l.first_design_turn.is_some() {
+            gap.push_str("; the questions came after the design, not before it");
+        }
+        if edge.is_empty() {
+            gap.push_str("; did not probe edge cases such as peaks, late data or budget");
+        }
         (
             Level::Intermediate,
             (all_topics.len() as f64 / 6.0).min(1.0),
-            format!("Asked about {}{missing}", topic_names(&all_topics)),
+            format!("Asked about {}", topic_names(&all_topics)),
+            gap,
         )
     } else {
         if evidence.is_empty() {
             evidence = l.evidence_for(&re_concepts.iter().map(|(id, _)| *id).collect::<Vec<_>>());
         }
-        (Level::Novice, 0.5, "Few requirements were established before designing; key constraints such as volume and latency went unasked".to_string())
+        (
+            Level::Novice,
+            0.5,
+            String::new(),
+            "Few requirements were established before designing; key constraints such as volume and latency went unasked".to_string(),
+        )
     };
-    let quotes: Vec<String> = evidence
-        .iter()
-        .take(2)
-        .map(|e| quote_line(e.turn, &e.quote))
-        .collect();
     DimensionScore {
         id: d,
         level,
-        justification: format!("{why} ({}).", quotes.join("; ")),
+        justification: with_quotes(format!("{credit}{gap}"), &evidence),
         evidence,
         strength,
         features: feats,
+        credit,
     }
 }
 
@@ -1128,11 +1374,7 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
     let concepts = l.dim_concepts(d);
     let n = l.dim_n(d);
     let comps = l.design_components();
-    let multipath = l.count(AD_MULTIPATH, 0.6) >= 1
-        || (l.has_fast_and_batch()
-            && (l.w("raw-zone") >= 0.6
-                || l.w("durable-log") >= 0.6
-                || l.design.edges().len() >= 4));
+    let multipath = l.multipath();
     let substantive: Vec<&String> = concepts
         .iter()
         .filter(|(_, c)| c.weight >= 0.6)
@@ -1165,7 +1407,7 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
         ("under_engineered", yes(l.under_engineered())),
     ];
     let fitted = fitted_level(l, d, &feats);
-    let (level, strength, why) = if fitted == Level::Novice && single {
+    let (level, strength, credit, gap) = if fitted == Level::Novice && single {
         let name = comps
             .iter()
             .next()
@@ -1174,12 +1416,14 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
         (
             Level::Novice,
             0.3,
+            String::new(),
             format!("A single tool ({name}) was proposed for every job"),
         )
     } else if fitted == Level::Novice && l.under_engineered() {
         (
             Level::Novice,
             0.4,
+            String::new(),
             "Every job goes through serverless functions with no buffer, far below what the volume needs".to_string(),
         )
     } else if fitted == Level::Expert {
@@ -1194,6 +1438,7 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
                     layers.len()
                 )
             },
+            String::new(),
         )
     } else if fitted == Level::Intermediate {
         let gap = if multipath {
@@ -1205,24 +1450,27 @@ fn score_architecture(l: &Ledger<'_>) -> DimensionScore {
             Level::Intermediate,
             (n as f64 / 4.0).min(1.0),
             format!(
-                "A layered design across {} layers with some justification{gap}",
+                "A layered design across {} layers with some justification",
                 layers.len()
             ),
+            gap.to_string(),
         )
     } else {
         (
             Level::Novice,
             0.5,
+            String::new(),
             "Tools were named without a layered, justified design".to_string(),
         )
     };
     DimensionScore {
         id: d,
         level,
-        justification: with_quotes(why, &ev),
+        justification: with_quotes(format!("{credit}{gap}"), &ev),
         evidence: ev,
         strength,
         features: feats,
+        credit,
     }
 }
 
@@ -1275,7 +1523,7 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
             }
         }
     }
-    if comps.is_empty() {
+    if comps.is_empty() && comparisons.is_empty() {
         return not_demonstrated(d, "no tools were chosen with a reason");
     }
     let feats = vec![
@@ -1299,7 +1547,7 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
             quote: c.quote.clone(),
         });
     }
-    let (level, strength, why) = if fitted == Level::Expert {
+    let (level, strength, credit, gap) = if fitted == Level::Expert {
         let names: Vec<String> = internals
             .iter()
             .take(3)
@@ -1316,36 +1564,40 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
                     names.join(", ")
                 )
             },
+            String::new(),
         )
     } else if fitted == Level::Intermediate {
         (
             Level::Intermediate,
             (compared as f64 / 3.0).min(1.0),
-            "Compared tools with some trade-offs, with little on their internals".to_string(),
+            "Compared tools with some trade-offs".to_string(),
+            ", with little on their internals".to_string(),
         )
     } else {
         (
             Level::Novice,
             0.5,
+            String::new(),
             "Tools were named without comparing alternatives or saying why".to_string(),
         )
     };
-    let (level, why) = match l.over_engineered() {
+    let (level, gap) = match l.over_engineered() {
         Some(over) if level == Level::Expert => (
             Level::Intermediate,
             format!(
-                "{why}; but the tools were chosen for far more than the need ({over}), which is a selection misjudgement"
+                "{gap}; but the tools were chosen for far more than the need ({over}), which is a selection misjudgement"
             ),
         ),
-        _ => (level, why),
+        _ => (level, gap),
     };
     DimensionScore {
         id: d,
         level,
-        justification: with_quotes(why, &ev),
+        justification: with_quotes(format!("{credit}{gap}"), &ev),
         evidence: ev,
         strength,
         features: feats,
+        credit,
     }
 }
 
@@ -1370,28 +1622,64 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
         .filter(|(_, c)| c.weight >= 0.6)
         .map(|(id, _)| *id)
         .collect();
-    let ev = l.evidence_for(&ids);
+    // Quotes from the answers to the injected failures when there were any: one per kind
+    // (detection, recovery, prevention) first, then the other failure concepts.
+    let ev = {
+        let mut out: Vec<Evidence> = Vec::new();
+        if !l.failure_answers.is_empty() {
+            let kinds = [&det, &rec, &prev];
+            let firsts = kinds.iter().enumerate().filter_map(|(i, k)| {
+                k.iter()
+                    .filter_map(|c| l.failure_credits.get(*c))
+                    .max_by(|a, b| a.weight.total_cmp(&b.weight).then(b.turn.cmp(&a.turn)))
+                    .map(|c| (c.turn, c.quote.clone()))
+                    .or_else(|| l.failure_kinds.iter().find_map(|w| w[i].clone()))
+            });
+            let rest = ids
+                .iter()
+                .filter_map(|c| l.failure_credits.get(*c))
+                .map(|c| (c.turn, c.quote.clone()));
+            for (turn, quote) in firsts.chain(rest) {
+                let e = Evidence { turn, quote };
+                if !out.contains(&e) && out.len() < 3 {
+                    out.push(e);
+                }
+            }
+        }
+        if out.is_empty() {
+            out = l.evidence_for(&ids);
+        }
+        out
+    };
     // How completely each injected failure was answered: categories covered per answer.
     let per_answer: Vec<usize> = l
         .failure_answers
         .iter()
-        .map(|g| {
+        .zip(&l.failure_kinds)
+        .map(|(g, words)| {
             [&l.det, &l.rec, &l.prev]
                 .iter()
-                .filter(|set| g.iter().any(|c| set.contains(c)))
+                .zip(words)
+                .filter(|(set, said)| g.iter().any(|c| set.contains(c)) || said.is_some())
                 .count()
         })
         .collect();
+    // Kinds given in plain words in any failure answer, beside the concepts named.
+    let said_kind =
+        |kind: usize| -> bool { l.failure_kinds.iter().any(|k| k[kind].is_some()) };
     let full_answers = per_answer.iter().filter(|n| **n == 3).count();
     let good_answers = per_answer.iter().filter(|n| **n >= 2).count();
     let core = det.len() + rec.len() + prev.len();
-    if n == 0 && core == 0 {
+    let worded = (0..3).filter(|k| said_kind(*k)).count();
+    if n == 0 && core == 0 && worded == 0 {
         return not_demonstrated(d, "failures and recovery were not discussed");
     }
-    let covered = [!det.is_empty(), !rec.is_empty(), !prev.is_empty()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let kinds = [
+        !det.is_empty() || said_kind(0),
+        !rec.is_empty() || said_kind(1),
+        !prev.is_empty() || said_kind(2),
+    ];
+    let covered = kinds.iter().filter(|b| **b).count();
     let answered_well = if l.failure_answers.len() >= 2 {
         full_answers >= 1 && good_answers >= 2
     } else {
@@ -1406,28 +1694,35 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
         ("answered_well", yes(answered_well)),
     ];
     let fitted = fitted_level(l, d, &feats);
-    let (level, strength, why) = if fitted == Level::Expert {
+    let (level, strength, credit, gap) = if fitted == Level::Expert {
         (
             Level::Expert,
             (core as f64 / 9.0).min(1.0),
-            format!(
-                "Covered detection ({}), recovery ({}) and prevention ({}) for the failures raised",
-                names(l, &det),
-                names(l, &rec),
-                names(l, &prev)
-            ),
+            {
+                // Name the concepts of each kind, or say it was given in the candidate's words.
+                let kind = |what: &str, ids: &[&String]| {
+                    if ids.is_empty() {
+                        format!("{what} in their own words")
+                    } else {
+                        format!("{what} ({})", names(l, ids))
+                    }
+                };
+                format!(
+                    "Covered {}, {} and {} for the failures raised",
+                    kind("detection", &det),
+                    kind("recovery", &rec),
+                    kind("prevention", &prev)
+                )
+            },
+            String::new(),
         )
     } else if fitted == Level::Intermediate {
-        let mut missing = Vec::new();
-        if det.is_empty() {
-            missing.push("detection");
-        }
-        if rec.is_empty() {
-            missing.push("recovery");
-        }
-        if prev.is_empty() {
-            missing.push("prevention");
-        }
+        let missing: Vec<&str> = ["detection", "recovery", "prevention"]
+            .into_iter()
+            .zip(kinds)
+            .filter(|(_, has)| !has)
+            .map(|(k, _)| k)
+            .collect();
         let gap = if missing.is_empty() {
             "; not every failure got detection, recovery and prevention".to_string()
         } else {
@@ -1436,22 +1731,25 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
         (
             Level::Intermediate,
             (core as f64 / 6.0).min(1.0),
-            format!("Discussed common failures ({}){gap}", names(l, &ids)),
+            format!("Discussed common failures ({})", names(l, &ids)),
+            gap,
         )
     } else {
         (
             Level::Novice,
             0.5,
+            String::new(),
             "Failures were touched only in passing, without detection or recovery".to_string(),
         )
     };
     DimensionScore {
         id: d,
         level,
-        justification: with_quotes(why, &ev),
+        justification: with_quotes(format!("{credit}{gap}"), &ev),
         evidence: ev,
         strength,
         features: feats,
+        credit,
     }
 }
 
@@ -1495,26 +1793,26 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
         ("over_engineered", yes(l.over_engineered().is_some())),
     ];
     let fitted = fitted_level(l, d, &feats);
-    let (mut level, strength, mut why) = if fitted == Level::Expert {
+    let (mut level, strength, mut credit, mut gap) = if fitted == Level::Expert {
         let names: Vec<String> = adv.iter().take(4).map(|c| l.k.concept_name(c)).collect();
         (
             Level::Expert,
             (n as f64 / 7.0).min(1.0),
             format!("Addressed {}", names.join(", ")),
+            String::new(),
         )
     } else if fitted == Level::Intermediate {
         (
             Level::Intermediate,
             (n as f64 / 4.0).min(1.0),
-            format!(
-                "Used horizontal scaling ideas ({}) without skew, backpressure or degradation in depth",
-                names(l, &ids)
-            ),
+            format!("Used horizontal scaling ideas ({})", names(l, &ids)),
+            " without skew, backpressure or degradation in depth".to_string(),
         )
     } else {
         (
             Level::Novice,
             0.5,
+            String::new(),
             "Scaling was left at adding more servers".to_string(),
         )
     };
@@ -1525,21 +1823,26 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
         } else {
             Level::Novice
         };
-        why.push_str(&format!("; an estimate was off by more than 2x ({truth})"));
+        gap.push_str(&format!("; an estimate was off by more than 2x ({truth})"));
     }
     if let Some(over) = l.over_engineered() {
         level = Level::Novice;
-        why = format!(
+        credit.clear();
+        gap = format!(
             "Sized for far more than the requirement ({over}), which is a scaling misjudgement"
         );
+    }
+    if level == Level::Novice {
+        credit.clear();
     }
     DimensionScore {
         id: d,
         level,
-        justification: with_quotes(why, &ev),
+        justification: with_quotes(format!("{credit}{gap}"), &ev),
         evidence: ev,
         strength,
         features: feats,
+        credit,
     }
 }
 
@@ -1600,7 +1903,7 @@ fn score_cost(l: &Ledger<'_>) -> DimensionScore {
         ("cost_sentences", ln1p(talked as f64)),
     ];
     let fitted = fitted_level(l, d, &feats);
-    let (level, strength, why) = if fitted == Level::Expert {
+    let (level, strength, credit, gap) = if fitted == Level::Expert {
         let n: Vec<String> = specific
             .iter()
             .take(4)
@@ -1617,28 +1920,31 @@ fn score_cost(l: &Ledger<'_>) -> DimensionScore {
                     n.join(", ")
                 )
             },
+            String::new(),
         )
     } else if fitted == Level::Intermediate {
         (
             Level::Intermediate,
             ((specific.len() + talked) as f64 / 4.0).min(1.0),
-            "Mentioned cost as a factor without optimising it against the SLA in detail"
-                .to_string(),
+            "Treated cost as a factor in the design".to_string(),
+            " without optimising it against the SLA in detail".to_string(),
         )
     } else {
         (
             Level::Novice,
             0.5,
+            String::new(),
             "Cost came up only in passing, not as a factor in the design".to_string(),
         )
     };
     DimensionScore {
         id: d,
         level,
-        justification: with_quotes(why, &ev),
+        justification: with_quotes(format!("{credit}{gap}"), &ev),
         evidence: ev,
         strength,
         features: feats,
+        credit,
     }
 }
 
@@ -1684,7 +1990,7 @@ fn score_quality(l: &Ledger<'_>) -> DimensionScore {
         ("breadth", ln1p(breadth as f64)),
     ];
     let fitted = fitted_level(l, d, &feats);
-    let (level, strength, why) = if fitted == Level::Expert {
+    let (level, strength, credit, gap) = if fitted == Level::Expert {
         (
             Level::Expert,
             (n as f64 / 7.0).min(1.0),
@@ -1693,20 +1999,20 @@ fn score_quality(l: &Ledger<'_>) -> DimensionScore {
                 covered.join(", "),
                 names(l, &ids)
             ),
+            String::new(),
         )
     } else if fitted == Level::Intermediate {
         (
             Level::Intermediate,
             (n as f64 / 4.0).min(1.0),
-            format!(
-                "Mentioned validation ({}) without end-to-end coverage of schema, completeness and freshness",
-                names(l, &ids)
-            ),
+            format!("Brought in validation ({})", names(l, &ids)),
+            " without end-to-end coverage of schema, completeness and freshness".to_string(),
         )
     } else {
         (
             Level::Novice,
             0.5,
+            String::new(),
             format!(
                 "Data checks came up only in passing ({}), not as part of the pipeline",
                 names(l, &ids)
@@ -1716,10 +2022,11 @@ fn score_quality(l: &Ledger<'_>) -> DimensionScore {
     DimensionScore {
         id: d,
         level,
-        justification: with_quotes(why, &ev),
+        justification: with_quotes(format!("{credit}{gap}"), &ev),
         evidence: ev,
         strength,
         features: feats,
+        credit,
     }
 }
 
@@ -1761,10 +2068,22 @@ fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: 
         .count();
     if let Some(f) = l.first_design_turn {
         if asked_before == 0 {
+            // The flag agrees with the requirements level: when that level is above novice, the
+            // message says what was missing rather than that nothing was asked.
+            let later = l.topics_asked.values().map(|(t, _)| *t).min();
+            let message = match (dims[0].level, later) {
+                (Level::Novice, _) => {
+                    "Went straight to tools without asking about the requirements".to_string()
+                }
+                (_, Some(q)) => format!(
+                    "Proposed a design before asking about the requirements; the first question came later, at turn {q}"
+                ),
+                (_, None) => "Proposed a design without asking about the requirements; the constraints were assumed, not asked".to_string(),
+            };
             out.push(Flag {
                 id: "ignoring_requirements",
                 kind: FlagKind::Red,
-                message: "Went straight to tools without asking about the requirements".into(),
+                message,
                 turn: f,
             });
         }
@@ -1787,7 +2106,13 @@ fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: 
                 && !x.contains("not ")
         })
     });
-    if comps.len() == 1 && l.dim_sum(Dimension::ArchitectureDesign) < 1.0 && !insufficient {
+    // One tool for everything and an expert architecture cannot both be true.
+    let layered = dims[1].level == Level::Expert;
+    if comps.len() == 1
+        && l.dim_sum(Dimension::ArchitectureDesign) < 1.0
+        && !insufficient
+        && !layered
+    {
         out.push(Flag {
             id: "single_tool",
             kind: FlagKind::Red,
@@ -1796,6 +2121,7 @@ fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: 
         });
     } else if let Some((turn, _)) = everything
         && !comps.is_empty()
+        && !layered
     {
         out.push(Flag {
             id: "single_tool",
@@ -1932,12 +2258,20 @@ fn flags(l: &Ledger<'_>, t: &Transcript, dims: &[DimensionScore], insufficient: 
     out
 }
 
+/// The best-rated dimensions, each with what earned its level (never its gaps) and a quote that
+/// is not a claim the scorecard corrects.
 fn strengths(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
-    let mut ranked: Vec<&DimensionScore> = dims
+    let corrected = |e: &Evidence| {
+        l.misconceptions
+            .iter()
+            .any(|c| c.turn == e.turn && c.quote == e.quote)
+    };
+    let mut ranked: Vec<(&DimensionScore, &Evidence)> = dims
         .iter()
-        .filter(|d| d.level > Level::Novice && !d.evidence.is_empty())
+        .filter(|d| d.level > Level::Novice && !d.credit.is_empty())
+        .filter_map(|d| d.evidence.iter().find(|e| !corrected(e)).map(|e| (d, e)))
         .collect();
-    ranked.sort_by(|a, b| {
+    ranked.sort_by(|(a, _), (b, _)| {
         b.level
             .cmp(&a.level)
             .then(b.strength.total_cmp(&a.strength))
@@ -1946,8 +2280,7 @@ fn strengths(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
     ranked
         .into_iter()
         .take(3)
-        .map(|d| {
-            let e = &d.evidence[0];
+        .map(|(d, e)| {
             let why = match d.id {
                 Dimension::RequirementsExtraction => "pinning the constraints down first is what keeps a design from solving the wrong problem",
                 Dimension::ArchitectureDesign => "a clear separation of layers lets each part meet its own SLA and fail on its own",
@@ -1957,8 +2290,7 @@ fn strengths(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
                 Dimension::CostAwareness => "a design that meets the SLA at a tenth of the bill is the one that gets approved",
                 Dimension::DataQuality => "bad data that flows silently costs more trust than a late pipeline",
             };
-            let _ = l;
-            format!("{}: {} ({}) — {why}.", d.id.title(), lowercase_first(d.justification.split(" (turn").next().unwrap_or("")), quote_line(e.turn, &e.quote))
+            format!("{}: {} ({}) — {why}.", d.id.title(), lowercase_first(&d.credit), quote_line(e.turn, &e.quote))
         })
         .collect()
 }
@@ -2029,19 +2361,62 @@ fn missing_for(l: &Ledger<'_>, d: Dimension, level: Level) -> Vec<String> {
             set.iter().map(|s| s.to_string()).collect()
         }
     };
+    let earned = earned(l, d);
     let mut out: Vec<String> = Vec::new();
     for c in want {
-        // Asking about a requirement is what requirements extraction is, so a question counts there.
-        let have = if d == Dimension::RequirementsExtraction {
-            l.w(&c) > 0.0
-        } else {
-            l.w(&c) >= 0.6
-        };
+        // Anything the candidate said, even in a list or a question, is not "brought in" again,
+        // and neither is what the level itself rests on.
+        let have = l.w(&c) > 0.0 || earned.contains(&c.as_str());
         if !have && l.k.concept(&c).is_some() && !out.contains(&c) {
             out.push(c);
         }
     }
     out
+}
+
+/// Concepts the dimension's level already rests on through derived evidence (separate paths
+/// found from the design, numbers from the money quoted), so an improvement never asks for them.
+fn earned(l: &Ledger<'_>, d: Dimension) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    match d {
+        Dimension::ArchitectureDesign if l.multipath() => {
+            out.extend_from_slice(AD_MULTIPATH);
+            out.push("separate-sla-paths");
+        }
+        Dimension::CostAwareness if !l.money_quotes.is_empty() => {
+            out.extend_from_slice(&["cost-estimate", "cost-per-event"]);
+        }
+        Dimension::ToolSelection if !l.tool_comparisons.is_empty() => {
+            out.push("tool-comparison");
+        }
+        _ => {}
+    }
+    out
+}
+
+/// How an improvement for a dimension ends: what a strong answer does with the concept.
+fn closer(d: Dimension) -> &'static str {
+    match d {
+        Dimension::RequirementsExtraction => {
+            "Ask about it before drawing anything and state the answer back."
+        }
+        Dimension::ArchitectureDesign => {
+            "Say which requirement each part serves and why it sits where it does."
+        }
+        Dimension::ToolSelection => {
+            "Name the option you would not pick and what choosing it would cost."
+        }
+        Dimension::FailureModes => {
+            "Walk through how you would notice the failure, recover from it and stop it recurring."
+        }
+        Dimension::ScalingStrategy => "Size it from this problem's peak, not its average.",
+        Dimension::CostAwareness => {
+            "Put a rough monthly figure on it and set it against the budget."
+        }
+        Dimension::DataQuality => {
+            "Say where the check runs and what happens to the records that fail it."
+        }
+    }
 }
 
 fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
@@ -2053,6 +2428,8 @@ fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
             .then(a.id.cmp(&b.id))
     });
     let mut out = Vec::new();
+    // One concept per improvement: two dimensions sharing a concept never ask for it twice.
+    let mut suggested: BTreeSet<String> = BTreeSet::new();
     for d in ranked {
         if out.len() >= 3 {
             break;
@@ -2091,11 +2468,14 @@ fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
                 continue;
             }
         }
-        let missing = missing_for(l, d.id, d.level);
+        let missing: Vec<String> = missing_for(l, d.id, d.level)
+            .into_iter()
+            .filter(|c| !suggested.contains(c))
+            .collect();
         if let Some(c) = missing.first() {
             let concept = l.k.concept(c);
             let explain = concept.map_or(String::new(), |x| {
-                x.explain.trim_end_matches('.').to_string()
+                format!("{}. ", x.explain.trim().trim_end_matches('.'))
             });
             let also: Vec<String> = missing
                 .iter()
@@ -2109,11 +2489,12 @@ fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
                 format!(" Also worth covering: {}.", also.join(", "))
             };
             out.push(format!(
-                "{}: bring in {}. {}; a strong answer would name it, tie it to this problem's numbers and say what it costs.{also}",
+                "{}: bring in {}. {explain}{}{also}",
                 d.id.title(),
                 l.k.concept_name(c),
-                explain
+                closer(d.id)
             ));
+            suggested.extend(missing.into_iter().take(3));
         }
     }
     // Strong everywhere: the next step is what the scenario still expects at expert level.
@@ -2121,27 +2502,53 @@ fn improvements(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<String> {
         if out.len() >= 3 {
             break;
         }
-        if let Some(c) = missing_for(l, d.id, Level::Expert).first() {
-            let explain = l.k.concept(c).map_or(String::new(), |x| {
-                x.explain.trim_end_matches('.').to_string()
+        if let Some(c) = missing_for(l, d.id, Level::Expert)
+            .into_iter()
+            .find(|c| !suggested.contains(c))
+        {
+            let explain = l.k.concept(&c).map_or(String::new(), |x| {
+                x.explain.trim().trim_end_matches('.').to_string()
             });
             out.push(format!(
                 "{}: already strong; to go further, bring in {}. {}.",
                 d.id.title(),
-                l.k.concept_name(c),
+                l.k.concept_name(&c),
                 explain
             ));
+            suggested.insert(c);
         }
     }
     out
 }
 
-/// The catalog resource for a dimension that teaches most of what is missing, not already picked.
+/// The products this design works with: the scenario's reference stack and every component the
+/// candidate named.
+fn stack(l: &Ledger<'_>) -> BTreeSet<String> {
+    let mut out: BTreeSet<String> = l.components.keys().cloned().collect();
+    out.extend(l.design_components());
+    if let Some(s) = l.scenario {
+        out.extend(s.reference.components.iter().map(|c| c.component.clone()));
+    }
+    out
+}
+
+/// Does a resource fit this design? One about particular products (its title or id names them:
+/// "Flink cluster sizing", "dbt snapshots and tests") fits only when one of them is in the stack.
+fn fits_stack(l: &Ledger<'_>, r: &pipeprep_bank::Resource, stack: &BTreeSet<String>) -> bool {
+    let about = format!("{}. {}", r.title, r.id.replace('-', " "));
+    let products = l.k.analyzer.analyze(&about);
+    let named = products.named_components();
+    named.is_empty() || named.iter().any(|c| stack.contains(*c))
+}
+
+/// The catalog resource for a dimension that teaches most of what is missing, not already picked;
+/// none when no resource teaches any of it or the ones that do are about another stack.
 fn best_resource(
     l: &Ledger<'_>,
     d: Dimension,
     level: Level,
     taken: &[ResourcePick],
+    stack: &BTreeSet<String>,
 ) -> Option<ResourcePick> {
     let missing: BTreeSet<String> = missing_for(l, d, level).into_iter().collect();
     l.k.bank
@@ -2154,6 +2561,7 @@ fn best_resource(
                 r,
             )
         })
+        .filter(|(n, r)| *n > 0 && fits_stack(l, r, stack))
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.id.cmp(&a.1.id)))
         .map(|(_, r)| ResourcePick {
             title: r.title.clone(),
@@ -2170,9 +2578,10 @@ fn resources(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<ResourcePick> {
             .then(a.strength.total_cmp(&b.strength))
             .then(a.id.cmp(&b.id))
     });
+    let stack = stack(l);
     let mut out: Vec<ResourcePick> = Vec::new();
     for d in weak.into_iter().take(3) {
-        if let Some(r) = best_resource(l, d.id, d.level, &out) {
+        if let Some(r) = best_resource(l, d.id, d.level, &out, &stack) {
             out.push(r);
         }
     }
@@ -2181,7 +2590,7 @@ fn resources(l: &Ledger<'_>, dims: &[DimensionScore]) -> Vec<ResourcePick> {
         if out.len() >= 2 {
             break;
         }
-        if let Some(r) = best_resource(l, d.id, Level::Expert, &out) {
+        if let Some(r) = best_resource(l, d.id, Level::Expert, &out, &stack) {
             out.push(r);
         }
     }

@@ -34,12 +34,21 @@ pub fn run(bank: Option<&Path>, args: GradeArgs) -> Result<ExitCode> {
                         .iter()
                         .map(|(n, v)| ((*n).to_string(), serde_json::json!(v)))
                         .collect();
+                    let corrections: Vec<&str> = card
+                        .corrections
+                        .iter()
+                        .filter(|c| c.dimension == ds.id)
+                        .map(|c| c.id.as_str())
+                        .collect();
                     let row = serde_json::json!({
                         "file": item.name,
                         "style": item.style,
                         "dimension": ds.id.id(),
                         "label": label.as_str(),
                         "features": feats,
+                        "level": ds.level.as_str(),
+                        "justification": ds.justification,
+                        "corrections": corrections,
                     });
                     writeln!(out, "{row}")?;
                 }
