@@ -3,14 +3,28 @@
 //! loses no answered turn and `resume` rebuilds the interview by replaying the events.
 //!
 //! The store speaks strings (JSON produced by the app), so it knows nothing of the interview's
-//! types; the trait is what a PostgreSQL implementation will also provide later.
+//! types. Two implementations: SQLite for one person ([`SqliteStore`], the default) and
+//! PostgreSQL for a team ([`PgStore`]: accounts, cohorts, and each user's sessions through a
+//! [`UserStore`] scoped to that user).
 
 mod holder;
 mod identity;
+mod pg;
 mod sqlite;
 
 pub use identity::APPLICATION_ID;
+pub use pg::{
+    DimensionPoint, DimensionStanding, LearnerProgress, POOL_SIZE, PgStore, Role, User, UserStore,
+    check_password, check_username, parse_url as parse_database_url,
+};
 pub use sqlite::SqliteStore;
+
+/// Wall-clock milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 
 /// A new session's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,10 +174,27 @@ pub enum StoreError {
     NotFound(String),
     #[error("database error on `{path}`: {detail}")]
     Other { path: String, detail: String },
+    #[error(
+        "the database URL is not valid ({detail}) — give postgresql://USER@HOST:PORT/DB or key=value pairs such as `host=/run/postgresql user=pipeprep dbname=pipeprep`"
+    )]
+    BadUrl { detail: String },
+    #[error(
+        "cannot reach the database `{url}` ({detail}) — check that PostgreSQL is running and the URL (--database-url, PIPEPREP_DATABASE_URL or `database_url` in the config file)"
+    )]
+    Unreachable { url: String, detail: String },
+    /// A user name, password or cohort name that cannot be used; the message says why.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the user name `{0}` is taken — choose another")]
+    UserExists(String),
+    #[error("no user `{0}` — create it with `pipeprep users add {0}`")]
+    NoUser(String),
+    #[error("no cohort `{0}` that you lead")]
+    NoCohort(String),
 }
 
 /// The store contract. The SQLite implementation is the default; the contract tests in
-/// `tests/it` are written against this trait so another implementation can run them too.
+/// `tests/it` are written against this trait and run against SQLite and PostgreSQL.
 pub trait Store {
     fn create(&self, session: &NewSession) -> Result<(), StoreError>;
     /// Commits an event and the turns it produced, atomically, with the result when the event

@@ -1,6 +1,6 @@
 use pipeprep_store::{Finish, NewSession, SqliteStore, Status, Step, Store, StoreError, TurnRow};
 
-fn turn(speaker: &str, text: &str) -> TurnRow {
+pub fn turn(speaker: &str, text: &str) -> TurnRow {
     TurnRow {
         speaker: speaker.into(),
         text: text.into(),
@@ -10,7 +10,7 @@ fn turn(speaker: &str, text: &str) -> TurnRow {
     }
 }
 
-fn session(id: &str, created: i64) -> NewSession {
+pub fn session(id: &str, created: i64) -> NewSession {
     NewSession {
         id: id.into(),
         scenario: "late-arrivals".into(),
@@ -19,7 +19,7 @@ fn session(id: &str, created: i64) -> NewSession {
     }
 }
 
-fn step(seq: u64, at: u64, turns: Vec<TurnRow>) -> Step {
+pub fn step(seq: u64, at: u64, turns: Vec<TurnRow>) -> Step {
     Step {
         seq,
         at_ms: at,
@@ -30,8 +30,9 @@ fn step(seq: u64, at: u64, turns: Vec<TurnRow>) -> Step {
     }
 }
 
-/// The contract every store implementation must meet.
-fn contract(store: &dyn Store) {
+/// A session's life: create, append, reword, load, list, finish (alone and with the last
+/// step), a failed step that stores nothing, delete.
+pub fn lifecycle(store: &dyn Store) {
     store.create(&session("a1", 100)).unwrap();
     store.create(&session("b2", 200)).unwrap();
     assert!(matches!(
@@ -143,32 +144,8 @@ fn contract(store: &dyn Store) {
     assert_eq!(store.list().unwrap().len(), 1);
 }
 
-#[test]
-fn sqlite_meets_the_store_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("nested/dir/pipeprep.db")).unwrap();
-    contract(&store);
-}
-
-#[test]
-fn data_survives_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.db");
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        store.create(&session("keep", 1)).unwrap();
-        store
-            .append("keep", &step(0, 0, vec![turn("interviewer", "hi")]))
-            .unwrap();
-    }
-    let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.load("keep").unwrap().turns.len(), 1);
-}
-
-#[test]
-fn llm_usage_is_recorded_and_listed() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
+/// LLM usage is stored per session, listed, and refused for an unknown session.
+pub fn llm_usage_is_recorded_and_listed(store: &dyn Store) {
     store.create(&session("a1", 100)).unwrap();
     store.create(&session("b2", 200)).unwrap();
     let usage = pipeprep_store::LlmUsage {
@@ -203,6 +180,121 @@ fn llm_usage_is_recorded_and_listed() {
         ),
         Err(StoreError::NotFound(_))
     ));
+}
+
+/// Text comes back byte for byte: quotes, backslashes, new lines, emoji, mixed scripts.
+pub fn text_round_trips_exactly(store: &dyn Store) {
+    store.create(&session("u1", 1)).unwrap();
+    let odd = "It's \"exactly-once\" \\ not 'at-least-once';\n-- DROP TABLE turns;\n\u{1F680} 東京 Ünïcödé\t$1 %s";
+    store
+        .append(
+            "u1",
+            &Step {
+                event_json: "{\"text\":\"line\\nbreak \\\"q\\\"\"}".into(),
+                ..step(0, 0, vec![turn("candidate", odd)])
+            },
+        )
+        .unwrap();
+    let s = store.load("u1").unwrap();
+    assert_eq!(s.turns[0].text, odd);
+    assert_eq!(s.events[0].2, "{\"text\":\"line\\nbreak \\\"q\\\"\"}");
+}
+
+/// Turns are numbered across steps without gaps, and a reword touches only its own turn.
+pub fn turns_are_numbered_in_order(store: &dyn Store) {
+    store.create(&session("n1", 1)).unwrap();
+    let mut expected = 0;
+    for seq in 0..5u64 {
+        let turns = vec![
+            turn("candidate", &format!("c{seq}")),
+            turn("interviewer", &format!("i{seq}")),
+        ];
+        assert_eq!(
+            store.append("n1", &step(seq, seq * 10, turns)).unwrap(),
+            expected
+        );
+        expected += 2;
+    }
+    store.reword("n1", 5, "reworded", "llm+offline").unwrap();
+    let s = store.load("n1").unwrap();
+    assert_eq!(s.turns.len(), 10);
+    assert_eq!(s.summary.turns, 10);
+    assert_eq!(s.turns[5].text, "reworded");
+    assert_eq!(s.turns[5].voice.as_deref(), Some("llm+offline"));
+    assert_eq!(s.turns[4].text, "c2");
+    assert_eq!(s.turns[6].text, "c3");
+    assert_eq!(s.summary.last_at_ms, 40);
+}
+
+/// Defines one test per contract function for a backend; `$open` makes a fresh store with
+/// whatever must outlive it (or returns early when the backend is not available).
+#[macro_export]
+macro_rules! contract_tests {
+    ($open:block; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let (_keep, store): (_, Box<dyn pipeprep_store::Store>) = $open;
+                $crate::contract::$name(&*store);
+            }
+        )*
+    };
+}
+
+/// Runs every contract function against each backend: SQLite always, PostgreSQL when a test
+/// cluster's URL is in PIPEPREP_TEST_DATABASE_URL (`.ci/run` always provides one).
+macro_rules! every_contract {
+    ($open:block) => {
+        $crate::contract_tests!($open;
+            lifecycle,
+            llm_usage_is_recorded_and_listed,
+            text_round_trips_exactly,
+            turns_are_numbered_in_order,
+        );
+    };
+}
+
+mod on_sqlite {
+    every_contract!({
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            pipeprep_store::SqliteStore::open(&dir.path().join("nested/dir/pipeprep.db")).unwrap();
+        (dir, Box::new(store))
+    });
+}
+
+mod on_postgres {
+    every_contract!({
+        let Some(db) = crate::pg::fresh_db() else {
+            return;
+        };
+        let user = db
+            .store
+            .create_user(
+                "contract-user",
+                "contract password",
+                pipeprep_store::Role::Learner,
+                1,
+            )
+            .unwrap();
+        let store = db.store.for_user(&user);
+        (db, Box::new(store))
+    });
+}
+
+#[test]
+fn data_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.create(&session("keep", 1)).unwrap();
+        store
+            .append("keep", &step(0, 0, vec![turn("interviewer", "hi")]))
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.load("keep").unwrap().turns.len(), 1);
 }
 
 #[test]
