@@ -81,6 +81,14 @@ pub enum Cmd {
     /// The LLM that voices the interviewer: check that it answers.
     #[command(subcommand)]
     Llm(LlmCmd),
+    /// Serve the interview as a local web app: the conversation with streamed replies, your design
+    /// drawn live, the scorecard and the history, on the same sessions as the terminal.
+    ///
+    /// Listens on 127.0.0.1:7878 by default (loopback only) and prints the URL. Everything the
+    /// page needs is inside the binary; it works with no network. A session started in the
+    /// browser can be resumed with `pipeprep resume`, and the other way round. The JSON API the
+    /// page uses is described in DESIGN.md §3. Stop with Ctrl-C.
+    Serve(ServeArgs),
     /// Export a session (transcript, design, scorecard) as markdown, JSON or HTML.
     Export {
         /// Session id, or `last` for the newest.
@@ -120,6 +128,20 @@ pub struct PracticeArgs {
     /// a server named by @URL gets PIPEPREP_LLM_KEY or `llm_key`. Also settable as `llm = "..."`.
     /// The engine still runs the interview and the score; replies stream in a sentence at a
     /// time through a guard, and without an answer the interview goes on offline.
+    #[arg(long, value_name = "SPEC")]
+    pub llm: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but a loopback address exposes the server (which has no
+    /// login) to the network.
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:7878")]
+    pub addr: std::net::SocketAddr,
+    /// Open the page in the desktop's browser (xdg-open).
+    #[arg(long)]
+    pub open: bool,
+    /// Voice the interviewer with an LLM, as `practice --llm` (default: `llm` in the config file).
     #[arg(long, value_name = "SPEC")]
     pub llm: Option<String>,
 }

@@ -474,6 +474,28 @@ fn xml_escape(s: &str) -> String {
 /// rounded boxes coloured by layer, curved arrows (an arrowhead marker), and a legend row of
 /// the layers. No script, no external references.
 pub fn svg(g: &DesignGraph, cat: &Catalog) -> String {
+    svg_with(g, cat, None)
+}
+
+/// A mark drawn on a node of an annotated SVG: a linter finding, say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub node: NodeId,
+    /// `error`, `warning` or `info`: the badge's colour and its CSS class.
+    pub severity: crate::lint::Severity,
+    /// The text shown on hover (the finding's message).
+    pub title: String,
+}
+
+/// As [`svg`], for a page that styles and animates the drawing: every node group carries
+/// `class="node"`, `id="node-N"` (N its index in the graph) and its band, every edge
+/// `class="edge"` with `data-from`/`data-to`, and each node with marks gets a badge (the count,
+/// coloured by the worst severity) whose `<title>` lists the marks.
+pub fn svg_annotated(g: &DesignGraph, cat: &Catalog, marks: &[Mark]) -> String {
+    svg_with(g, cat, Some(marks))
+}
+
+fn svg_with(g: &DesignGraph, cat: &Catalog, marks: Option<&[Mark]>) -> String {
     let band_of = bands(g, cat);
     let cols: Vec<Band> = Band::ALL
         .into_iter()
@@ -678,15 +700,31 @@ pub fn svg(g: &DesignGraph, cat: &Catalog) -> String {
                 (px, py) = (x, y);
             }
         }
+        let attrs = if marks.is_some() {
+            format!(
+                " class=\"edge\" data-from=\"{}\" data-to=\"{}\"",
+                e.from, e.to
+            )
+        } else {
+            String::new()
+        };
         s.push_str(&format!(
-            "<path d=\"{d}\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1.5\" marker-end=\"url(#arrow)\"/>\n"
+            "<path{attrs} d=\"{d}\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1.5\" marker-end=\"url(#arrow)\"/>\n"
         ));
     }
     for (i, p) in placed.iter().enumerate() {
         let Some(p) = p else { continue };
         let (fill, stroke) = band_colors(band_of[i]);
+        let group = if marks.is_some() {
+            format!(
+                "<g class=\"node band-{}\" id=\"node-{i}\">",
+                band_of[i].title().to_lowercase()
+            )
+        } else {
+            "<g>".to_string()
+        };
         s.push_str(&format!(
-            "<g><rect x=\"{}\" y=\"{}\" width=\"{SVG_BOX_W}\" height=\"{}\" rx=\"8\" ry=\"8\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\"/>",
+            "{group}<rect x=\"{}\" y=\"{}\" width=\"{SVG_BOX_W}\" height=\"{}\" rx=\"8\" ry=\"8\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\"/>",
             p.x, p.y, p.h
         ));
         let cx = p.x + SVG_BOX_W / 2;
@@ -702,7 +740,29 @@ pub fn svg(g: &DesignGraph, cat: &Catalog) -> String {
                 xml_escape(l)
             ));
         }
-        s.push_str("</text></g>\n");
+        s.push_str("</text>");
+        let mine: Vec<&Mark> = marks
+            .unwrap_or_default()
+            .iter()
+            .filter(|m| m.node == i)
+            .collect();
+        if let Some(worst) = mine.iter().map(|m| m.severity).min() {
+            let (bx, by) = (p.x + SVG_BOX_W - 4, p.y + 4);
+            let color = match worst {
+                crate::lint::Severity::Error => "#c62828",
+                crate::lint::Severity::Warning => "#e08a00",
+                crate::lint::Severity::Info => "#3b6fb6",
+            };
+            let titles: Vec<String> = mine.iter().map(|m| xml_escape(&m.title)).collect();
+            s.push_str(&format!(
+                "<g class=\"badge {}\"><title>{}</title><circle cx=\"{bx}\" cy=\"{by}\" r=\"10\" fill=\"{color}\" stroke=\"#ffffff\" stroke-width=\"2\"/><text x=\"{bx}\" y=\"{}\" text-anchor=\"middle\" fill=\"#ffffff\" font-size=\"11\" font-weight=\"bold\">{}</text></g>",
+                worst.as_str(),
+                titles.join("\n"),
+                by + 4,
+                mine.len()
+            ));
+        }
+        s.push_str("</g>\n");
     }
     // Legend row.
     for (k, band) in cols.iter().enumerate() {

@@ -6,6 +6,7 @@ mod grade;
 mod llm;
 mod practice;
 mod scenarios;
+mod serve;
 mod sessions;
 
 use std::io::Read;
@@ -126,6 +127,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Cmd::History { delete }) => sessions::history(bank, db, delete),
         Some(Cmd::Progress) => sessions::progress(db),
         Some(Cmd::Llm(c)) => llm::run(c),
+        Some(Cmd::Serve(args)) => serve::run(bank, db, args),
         Some(Cmd::Export { session, format }) => sessions::export(bank, db, &session, format),
         Some(Cmd::Grade(args)) => grade::run(bank, args),
         Some(Cmd::Analyze { file }) => {

@@ -1,0 +1,29 @@
+//! `pipeprep serve`: the web app over the same sessions database, engine and voice.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use pipeprep_store::Store;
+
+use crate::cli::ServeArgs;
+
+pub fn run(bank: Option<&Path>, db: Option<&Path>, args: ServeArgs) -> Result<ExitCode> {
+    let ctx = super::load(bank)?;
+    let llm = pipeprep_app::llm::select(args.llm.as_deref(), &ctx.file)?;
+    if let Some(sel) = &llm {
+        // A spec whose key is missing fails now, not at the first page.
+        pipeprep_app::llm::voice(sel)?;
+    }
+    let path: PathBuf = pipeprep_app::session::db_path(db)?;
+    // Open once now, so a bad or foreign file is reported before the server starts.
+    pipeprep_app::session::open_store(Some(&path))?;
+    let open_store: pipeprep_web::OpenStore = Arc::new(move || {
+        let s = pipeprep_app::session::open_store(Some(&path))?;
+        Ok(Box::new(s) as Box<dyn Store>)
+    });
+    let shared = pipeprep_web::Shared::new(ctx.knowledge, open_store, llm);
+    pipeprep_web::run_blocking(shared, args.addr, args.open)?;
+    Ok(ExitCode::SUCCESS)
+}

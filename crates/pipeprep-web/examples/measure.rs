@@ -1,0 +1,133 @@
+//! Measures `pipeprep serve` on this machine: the time of a turn through the JSON API (engine,
+//! SQLite commit, JSON answer; no network in between, so this is the server's own time) and the
+//! page weight before any session data. First paint comes from the browser test
+//! (`target/web-e2e/metrics.json`).
+//!
+//! `cargo run --release -p pipeprep-web --example measure [SESSIONS]`
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::Request;
+use http_body_util::BodyExt;
+use pipeprep_store::Store;
+use tower::ServiceExt;
+
+const ANSWERS: &[&str] = &[
+    "What peak event rate should we plan for, and how fresh must the dashboard be?",
+    "How long do we keep raw events, and what is the budget per month?",
+    "Are events delivered at least once, and can they arrive late from mobile clients?",
+    "Kafka -> Flink (5s tumbling window) -> Redis for the dashboard; Kafka -> S3 as Parquet -> Spark hourly -> Snowflake for reports.",
+    "I chose Flink over Spark Structured Streaming because event-time windows with watermarks keep the 5 s SLA; the trade-off is operating it.",
+    "At 10x I'd add Kafka partitions keyed by user id, scale Flink parallelism with it, and watch consumer lag for backpressure.",
+    "Idempotent writes keyed by event id, a dead-letter queue for bad records, and alerts on consumer lag and freshness.",
+    "After a 2-hour outage the backlog drains at spare capacity; I'd size consumers for 3x peak and replay from Kafka offsets.",
+    "Schema registry with backward-compatible Avro, and data quality checks on completeness and freshness before publishing.",
+    "Spot instances for the Spark batch and S3 lifecycle to Glacier after 90 days keep cost under budget.",
+];
+
+async fn call(app: &axum::Router, req: Request<Body>) -> (u16, Vec<u8>) {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    (
+        status,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let sessions: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20);
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("pipeprep.db");
+    let p2 = path.clone();
+    let open: pipeprep_web::OpenStore = Arc::new(move || {
+        let s = pipeprep_app::session::open_store(Some(&p2))?;
+        Ok(Box::new(s) as Box<dyn Store>)
+    });
+    let k = pipeprep_app::knowledge(pipeprep_app::load_bank(None)?)?;
+    let shared = pipeprep_web::Shared::new(k, open, None);
+    let app = pipeprep_web::router(shared);
+
+    let mut turns_ms: Vec<f64> = Vec::new();
+    let mut create_ms: Vec<f64> = Vec::new();
+    let mut first_id = String::new();
+    for s in 0..sessions {
+        let t = Instant::now();
+        let (status, body) = call(
+            &app,
+            Request::post("/api/sessions").body(Body::from(format!(
+                r#"{{"scenario": "clickstream-analytics", "seed": {s}}}"#
+            )))?,
+        )
+        .await;
+        create_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        anyhow::ensure!(status == 201, "create: {status}");
+        let v: serde_json::Value = serde_json::from_slice(&body)?;
+        let id = v["id"].as_str().unwrap().to_string();
+        if first_id.is_empty() {
+            first_id = id.clone();
+        }
+        for a in ANSWERS.iter().chain(["/end"].iter()) {
+            let body = serde_json::json!({ "text": a }).to_string();
+            let t = Instant::now();
+            let (status, out) = call(
+                &app,
+                Request::post(format!("/api/sessions/{id}/turns")).body(Body::from(body))?,
+            )
+            .await;
+            turns_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            if status == 409 {
+                break; // the interview ended before the answers ran out
+            }
+            anyhow::ensure!(
+                status == 200,
+                "turn: {status} {}",
+                String::from_utf8_lossy(&out)
+            );
+        }
+    }
+    let pct = |v: &mut Vec<f64>, p: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() as f64 - 1.0) * p).round() as usize]
+    };
+    println!(
+        "turns through the API: {} in {sessions} sessions; p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        turns_ms.len(),
+        pct(&mut turns_ms, 0.50),
+        pct(&mut turns_ms, 0.95),
+        pct(&mut turns_ms, 0.99),
+        pct(&mut turns_ms, 1.0)
+    );
+    println!(
+        "session creation (greeting included): p50 {:.2} ms, p99 {:.2} ms",
+        pct(&mut create_ms, 0.50),
+        pct(&mut create_ms, 0.99)
+    );
+    // Page weight: the practice page of a fresh session and everything it loads.
+    let (_, body) = call(
+        &app,
+        Request::post("/api/sessions").body(Body::from(
+            r#"{"scenario": "clickstream-analytics", "seed": 1}"#,
+        ))?,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_slice(&body)?;
+    let id = v["id"].as_str().unwrap();
+    let (_, page) = call(&app, Request::get(format!("/s/{id}")).body(Body::empty())?).await;
+    let mut total = page.len();
+    print!("page weight: practice page {} B", page.len());
+    for (name, _, bytes) in pipeprep_web::assets::FILES {
+        total += bytes.len();
+        print!(" + {name} {} B", bytes.len());
+    }
+    println!(
+        " = {total} B ({:.1} KB) uncompressed",
+        total as f64 / 1024.0
+    );
+    Ok(())
+}
