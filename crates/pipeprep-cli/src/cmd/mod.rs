@@ -7,6 +7,7 @@ mod llm;
 mod practice;
 mod scenarios;
 mod sessions;
+mod users;
 
 use std::io::Read;
 use std::path::Path;
@@ -138,5 +139,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Cmd::Scenarios(c)) => scenarios::run(bank, c),
         Some(Cmd::Design(c)) => design::run(bank, c),
         Some(Cmd::Estimate(args)) => estimate::run(bank, args),
+        Some(Cmd::Users(args)) => users::run(args),
     }
 }
