@@ -21,6 +21,10 @@ pub struct FileConfig {
     /// it is the only key an `openai-compatible` or `ollama` server is sent. Never shown.
     #[serde(default)]
     pub llm_key: Option<pipeprep_llm::Secret>,
+    /// The team database, a PostgreSQL URL or key=value string, as `--database-url` takes it.
+    /// It may hold a password, so it is never shown.
+    #[serde(default)]
+    pub database_url: Option<pipeprep_llm::Secret>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,4 +97,40 @@ pub fn bank_dir(flag: Option<&Path>, file: &FileConfig) -> Option<PathBuf> {
                 .map(PathBuf::from)
         })
         .or_else(|| file.bank.clone())
+}
+
+/// The team database's URL and where it was set, for messages.
+#[derive(Debug, Clone)]
+pub struct DatabaseUrl {
+    pub url: pipeprep_llm::Secret,
+    /// `--database-url`, `PIPEPREP_DATABASE_URL` or `PATH: database_url`.
+    pub source: String,
+}
+
+/// The team database: flag, else environment, else config file; `None` when none is set (the
+/// single-user SQLite file is used then). The one place this setting is resolved.
+pub fn database_url(
+    flag: Option<&str>,
+    file: &FileConfig,
+    file_path: &Path,
+) -> Option<DatabaseUrl> {
+    if let Some(url) = flag {
+        return Some(DatabaseUrl {
+            url: pipeprep_llm::Secret::new(url),
+            source: "--database-url".into(),
+        });
+    }
+    if let Some(url) = std::env::var(env::PIPEPREP_DATABASE_URL)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Some(DatabaseUrl {
+            url: pipeprep_llm::Secret::new(url),
+            source: env::PIPEPREP_DATABASE_URL.into(),
+        });
+    }
+    file.database_url.clone().map(|url| DatabaseUrl {
+        url,
+        source: format!("{}: database_url", file_path.display()),
+    })
 }

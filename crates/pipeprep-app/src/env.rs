@@ -6,3 +6,5 @@ pub const PIPEPREP_HOME: &str = "PIPEPREP_HOME";
 pub const PIPEPREP_BANK: &str = "PIPEPREP_BANK";
 /// Any value turns colour off (https://no-color.org).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The team database (PostgreSQL URL or key=value string), as `--database-url` takes it.
+pub const PIPEPREP_DATABASE_URL: &str = "PIPEPREP_DATABASE_URL";

@@ -86,3 +86,114 @@ fn a_failed_save_fails_the_turn_and_changes_nothing() {
         "no requirement was revealed"
     );
 }
+
+/// Ten answers that take an interview from the requirements to the wrap-up.
+const ANSWERS: [&str; 10] = [
+    "What is the peak traffic in events per second, and how big is each event?",
+    "What latency does the dashboard need, and how fresh must the hourly reports be?",
+    "How long do we keep the raw data, and what is the budget?",
+    "Click Events -> Kafka -> Flink (5s window) -> Redis (Dashboard)\nKafka -> S3 (Raw Data) -> Spark Hourly -> Snowflake (Reports)",
+    "Flink over Spark Structured Streaming because the dashboard needs seconds, not micro-batches.",
+    "At 10x I would add Kafka partitions and Flink parallelism, and watch for hot keys.",
+    "If a broker dies, replication factor 3 keeps the data; consumers resume from committed offsets.",
+    "For duplicates I would deduplicate on event id in Flink with a TTL'd keyed state.",
+    "Data quality: schema registry, null checks and freshness alerts on the hourly tables.",
+    "Cost: S3 lifecycle to Glacier after 90 days and spot instances for the hourly Spark jobs.",
+];
+
+/// The i-th candidate event: the answers, then `/end` (as a scripted run ends).
+fn answer(i: usize) -> Event {
+    let at_ms = (i as u64 + 1) * 90_000;
+    match ANSWERS.get(i) {
+        Some(text) => Event::Answer {
+            text: (*text).into(),
+            at_ms,
+        },
+        None => Event::Command {
+            command: pipeprep_core::interview::Command::End,
+            at_ms,
+        },
+    }
+}
+
+/// Two pipeprep instances on one PostgreSQL database take turns on one interview: each rebuilds
+/// it from the stored events (as `resume` does) and carries on. The stored interview is the
+/// same, turn for turn, as one process running it alone against SQLite.
+#[test]
+fn an_interview_moves_between_two_instances_on_one_postgres_database() {
+    let Some(url) = std::env::var("PIPEPREP_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        assert!(
+            std::env::var_os("PIPEPREP_REQUIRE_PG").is_none(),
+            "PIPEPREP_REQUIRE_PG is set but PIPEPREP_TEST_DATABASE_URL is not"
+        );
+        println!(
+            "SKIPPED: PIPEPREP_TEST_DATABASE_URL is not set — `bash .ci/run` starts a PostgreSQL test cluster"
+        );
+        return;
+    };
+    let k = Knowledge::new(pipeprep_bank::embedded().unwrap()).unwrap();
+    let cfg = InterviewConfig {
+        scenario: "clickstream-analytics".into(),
+        seed: 7,
+        hard: false,
+        focus: vec![],
+    };
+
+    // The reference: one process, one SQLite file.
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = pipeprep_store::SqliteStore::open(&dir.path().join("p.db")).unwrap();
+    let (mut alone, _) = LiveSession::start(&k, &sqlite, cfg.clone()).unwrap();
+    let mut used = 0;
+    while !alone.interview().is_done() && used <= ANSWERS.len() {
+        alone.handle(answer(used)).unwrap();
+        used += 1;
+    }
+    let reference = sqlite.load(alone.id()).unwrap();
+    assert_eq!(reference.summary.status, pipeprep_store::Status::Finished);
+
+    // Two instances: each its own PgStore (own pool), one database.
+    let a = pipeprep_store::PgStore::open(&url).unwrap();
+    let b = pipeprep_store::PgStore::open(&url).unwrap();
+    let name = format!(
+        "two-instances-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let user = a
+        .create_user(&name, "two instances pw", pipeprep_store::Role::Learner, 1)
+        .unwrap();
+    let (on_a, on_b) = (a.for_user(&user), b.for_user(&user));
+    let (live, _) = LiveSession::start(&k, &on_a, cfg).unwrap();
+    let id = live.id().to_string();
+    drop(live);
+    // Alternate instances every two answers; each picks up from the database alone.
+    for (i, chunk) in (0..used).collect::<Vec<_>>().chunks(2).enumerate() {
+        let store: &dyn Store = if i % 2 == 0 { &on_b } else { &on_a };
+        let (mut live, _) = LiveSession::resume(&k, store, &id).unwrap();
+        for &n in chunk {
+            live.handle(answer(n)).unwrap();
+        }
+    }
+    let shared = on_a.load(&id).unwrap();
+    assert_eq!(shared.summary.status, pipeprep_store::Status::Finished);
+    assert_eq!(
+        shared.turns, reference.turns,
+        "the same interview, turn for turn"
+    );
+    assert_eq!(
+        shared.events.iter().map(|e| (e.0, e.1)).collect::<Vec<_>>(),
+        reference
+            .events
+            .iter()
+            .map(|e| (e.0, e.1))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(shared.scorecard_json, reference.scorecard_json);
+    assert_eq!(on_b.list().unwrap().len(), 1);
+}

@@ -96,6 +96,47 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value_t = Format::Md)]
         format: Format,
     },
+    /// Accounts in a team's shared PostgreSQL database: add learners and instructors, form
+    /// cohorts. (The multi-user web server that uses them is not built yet.)
+    Users(UsersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// The team database: postgresql://USER[:PASSWORD]@HOST:PORT/DB or key=value pairs such as
+    /// `host=/run/postgresql user=pipeprep dbname=pipeprep`. Also settable with
+    /// PIPEPREP_DATABASE_URL (better for a password: flags show in the process list) or
+    /// `database_url = "..."` in the config file.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: UsersCmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// Create an account (a learner unless --instructor). Prints a generated password once,
+    /// unless --password-stdin gives one.
+    Add {
+        /// User name: 1 to 64 letters, digits, `.`, `_` or `-`.
+        name: String,
+        /// An instructor: leads cohorts and sees their progress.
+        #[arg(long)]
+        instructor: bool,
+        /// Read the password from the first line of standard input (at least 8 characters).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create a cohort led by an instructor (unless it exists) and add learners to it.
+    Cohort {
+        /// Cohort name: 1 to 64 letters, digits, `.`, `_` or `-`.
+        name: String,
+        /// The instructor who leads it (an account made with `users add NAME --instructor`).
+        #[arg(long, value_name = "NAME")]
+        instructor: String,
+        /// Learners to add.
+        learners: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

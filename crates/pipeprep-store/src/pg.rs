@@ -702,6 +702,29 @@ impl PgStore {
         })
     }
 
+    /// Creates the cohort unless `instructor` already leads one of that name; returns whether
+    /// it was created.
+    pub fn ensure_cohort(
+        &self,
+        instructor: &User,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let exists = self.run(async {
+            let c = self.client().await?;
+            match self.led_cohort(&c, instructor, name).await {
+                Ok(_) => Ok(true),
+                Err(StoreError::NoCohort(_)) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })?;
+        if exists {
+            return Ok(false);
+        }
+        self.create_cohort(instructor, name, now_ms)?;
+        Ok(true)
+    }
+
     /// The id of `cohort` when `instructor` leads it; another instructor's cohort is not found.
     async fn led_cohort(
         &self,

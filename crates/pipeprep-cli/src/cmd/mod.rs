@@ -8,6 +8,7 @@ mod practice;
 mod scenarios;
 mod serve;
 mod sessions;
+mod users;
 
 use std::io::Read;
 use std::path::Path;
@@ -140,5 +141,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Some(Cmd::Scenarios(c)) => scenarios::run(bank, c),
         Some(Cmd::Design(c)) => design::run(bank, c),
         Some(Cmd::Estimate(args)) => estimate::run(bank, args),
+        Some(Cmd::Users(args)) => users::run(args),
     }
 }

@@ -158,6 +158,7 @@ impl Sandbox {
         c.args(args)
             .env("PIPEPREP_HOME", self.home.path())
             .env_remove("PIPEPREP_BANK")
+            .env_remove("PIPEPREP_DATABASE_URL")
             .env_remove("NO_COLOR")
             .env("COLUMNS", "100")
             .current_dir(self.work.path())

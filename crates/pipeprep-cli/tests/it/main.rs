@@ -15,3 +15,4 @@ mod practice;
 mod scenarios;
 mod sessions;
 mod terminal;
+mod users;
