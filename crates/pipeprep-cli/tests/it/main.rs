@@ -13,5 +13,6 @@ mod grade;
 mod llm;
 mod practice;
 mod scenarios;
+mod serve;
 mod sessions;
 mod terminal;
