@@ -13,6 +13,7 @@ mod grade;
 mod llm;
 mod practice;
 mod scenarios;
+mod serve;
 mod sessions;
 mod terminal;
 mod users;
