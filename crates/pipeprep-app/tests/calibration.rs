@@ -22,8 +22,8 @@ fn agreement_with_the_labelled_development_set() {
     // below issue 11's targets (85% exact, 99% within one), which are not met yet.
     for (d, r) in &report.dims {
         assert!(
-            r.exact_rate() >= 0.52,
-            "{d}: exact agreement {:.1}% < 52%\n{text}",
+            r.exact_rate() >= 0.56,
+            "{d}: exact agreement {:.1}% < 56%\n{text}",
             r.exact_rate() * 100.0
         );
         assert!(
@@ -33,13 +33,13 @@ fn agreement_with_the_labelled_development_set() {
         );
     }
     assert!(
-        report.overall_exact() >= 0.64,
-        "all cells: exact agreement {:.1}% < 64%\n{text}",
+        report.overall_exact() >= 0.65,
+        "all cells: exact agreement {:.1}% < 65%\n{text}",
         report.overall_exact() * 100.0
     );
     assert!(
-        report.qwk() >= 0.66,
-        "quadratic weighted kappa {:.3} < 0.66\n{text}",
+        report.qwk() >= 0.68,
+        "quadratic weighted kappa {:.3} < 0.68\n{text}",
         report.qwk()
     );
 }

@@ -519,21 +519,74 @@ fn tool_kinds(lower: &str) -> usize {
 /// labelled answer ("Detection: ...") says so itself; otherwise the verbs of each kind.
 fn answer_kind(sentence: &str, kind: usize) -> bool {
     const DETECT: &[&str] = &[
-        "detect", "alert", "alarm", "page ", "paged", "pages ", "notice", "monitor", "we'd see",
-        "we would see", "would show", "catch it", "spot it", "how we'd know", "tells us",
-        "compare ", "check the", "lag per", "dashboard shows",
+        "detect",
+        "alert",
+        "alarm",
+        "page ",
+        "paged",
+        "pages ",
+        "notice",
+        "monitor",
+        "we'd see",
+        "we would see",
+        "would show",
+        "catch it",
+        "spot it",
+        "how we'd know",
+        "tells us",
+        "compare ",
+        "check the",
+        "lag per",
+        "dashboard shows",
     ];
     const RECOVER: &[&str] = &[
-        "recover", "replay", "rerun", "re-run", "recompute", "restore", "roll back", "rollback",
-        "revert", "backfill", "reprocess", "repair", "restart", "fail over", "failover", "drain",
-        "catch up", "re-snapshot", "resume", "overwrite", "rewind", "reset the offset",
-        "skip ahead", "fix the data", "clean up",
+        "recover",
+        "replay",
+        "rerun",
+        "re-run",
+        "recompute",
+        "restore",
+        "roll back",
+        "rollback",
+        "revert",
+        "backfill",
+        "reprocess",
+        "repair",
+        "restart",
+        "fail over",
+        "failover",
+        "drain",
+        "catch up",
+        "re-snapshot",
+        "resume",
+        "overwrite",
+        "rewind",
+        "reset the offset",
+        "skip ahead",
+        "fix the data",
+        "clean up",
     ];
     const PREVENT: &[&str] = &[
-        "prevent", "going forward", "for good", "next time", "never again", "from now on",
-        "by default", "can't happen", "cannot happen", "won't happen again", "add a test",
-        "load test", "in ci", "guardrail", "long term", "long-term", "permanent", "root cause",
-        "make it impossible", "so it never",
+        "prevent",
+        "going forward",
+        "for good",
+        "next time",
+        "never again",
+        "from now on",
+        "by default",
+        "can't happen",
+        "cannot happen",
+        "won't happen again",
+        "add a test",
+        "load test",
+        "in ci",
+        "guardrail",
+        "long term",
+        "long-term",
+        "permanent",
+        "root cause",
+        "make it impossible",
+        "so it never",
     ];
     let lower = sentence.to_lowercase();
     let lists = [DETECT, RECOVER, PREVENT];
@@ -542,7 +595,9 @@ fn answer_kind(sentence: &str, kind: usize) -> bool {
         ["recovery", "recover:", "recovering"],
         ["prevention", "prevent:", "preventing"],
     ];
-    labels[kind].iter().any(|l| lower.trim_start().starts_with(l))
+    labels[kind]
+        .iter()
+        .any(|l| lower.trim_start().starts_with(l))
         || lists[kind].iter().any(|w| lower.contains(w))
 }
 
@@ -775,7 +830,8 @@ impl<'a> Ledger<'a> {
             // Tools described rather than named ("an in-memory store with an expiry versus a
             // merge in the warehouse") compare just as well when the sentence gives a reason.
             let kinds = tool_kinds(&lower);
-            let described = a.is_reasoned(si) && !questions_here.contains(&si) && kinds + ids.len() >= 2;
+            let described =
+                a.is_reasoned(si) && !questions_here.contains(&si) && kinds + ids.len() >= 2;
             if weighs
                 && (ids.len() >= 2 || (ids.len() == 1 && a.tradeoffs.contains(&si)) || described)
             {
@@ -1091,7 +1147,7 @@ impl<'a> Ledger<'a> {
 }
 
 /// A quote short enough for one scorecard line.
-pub(crate) fn clip_quote(quote: &str) -> String {
+pub fn clip_quote(quote: &str) -> String {
     if quote.chars().count() > 160 {
         let cut: String = quote.chars().take(157).collect();
         format!("{cut}...")
@@ -1665,8 +1721,7 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
         })
         .collect();
     // Kinds given in plain words in any failure answer, beside the concepts named.
-    let said_kind =
-        |kind: usize| -> bool { l.failure_kinds.iter().any(|k| k[kind].is_some()) };
+    let said_kind = |kind: usize| -> bool { l.failure_kinds.iter().any(|k| k[kind].is_some()) };
     let full_answers = per_answer.iter().filter(|n| **n == 3).count();
     let good_answers = per_answer.iter().filter(|n| **n >= 2).count();
     let core = det.len() + rec.len() + prev.len();
@@ -2388,6 +2443,10 @@ fn earned(l: &Ledger<'_>, d: Dimension) -> Vec<&'static str> {
         }
         Dimension::ToolSelection if !l.tool_comparisons.is_empty() => {
             out.push("tool-comparison");
+        }
+        // The intermediate justification credits horizontal scaling ideas by name.
+        Dimension::ScalingStrategy if l.dim_n(d) > 0 => {
+            out.push("horizontal-scaling");
         }
         _ => {}
     }

@@ -1,5 +1,6 @@
 //! Integration tests of the interview core, in one binary.
 
+mod coherence;
 mod conversation;
 mod interview;
 mod scoring;
