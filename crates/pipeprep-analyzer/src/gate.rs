@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use regex_syntax::hir::{Capture, Class, ClassBytes, ClassBytesRange, Hir, HirKind, Repetition};
 use regex_syntax::hir::{ClassUnicode, ClassUnicodeRange};
@@ -66,8 +66,11 @@ impl GatedSet {
         let words = if words.is_empty() {
             None
         } else {
+            // A full DFA: a few hundred short words make a small one, and it is the fastest
+            // of the automata for one pass per sentence.
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&words)
                 .ok()
         };

@@ -16,9 +16,28 @@ static VOCAB: &str = include_str!("../../../models/minilm-static/vocab.txt");
 /// Longest word WordPiece splits; longer ones are unknown (BERT's own rule).
 const MAX_WORD_CHARS: usize = 100;
 
+/// A fixed, fast string hash for the vocabulary: its keys are the table's own words, so the
+/// flooding resistance of the default hasher buys nothing, and hashing was a tenth of analysis.
+#[derive(Default, Clone, Copy)]
+struct WordHasher(u64);
+
+impl std::hash::Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Vocab = HashMap<&'static str, u32, std::hash::BuildHasherDefault<WordHasher>>;
+
 /// The distilled table: one int8 row per wordpiece with a scale.
 pub struct Table {
-    vocab: HashMap<&'static str, u32>,
+    vocab: Vocab,
     dim: usize,
     scales: Vec<f32>,
     rows: &'static [u8],
@@ -58,7 +77,7 @@ impl Table {
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
         let rows = bytes.get(scales_end..scales_end + n * dim)?;
-        let words: HashMap<&'static str, u32> = vocab
+        let words: Vocab = vocab
             .lines()
             .enumerate()
             .map(|(i, w)| (w, i as u32))
@@ -83,31 +102,41 @@ impl Table {
     /// WordPiece ids of a text, without `[CLS]`/`[SEP]`.
     pub fn ids(&self, text: &str) -> Vec<u32> {
         let mut out = Vec::new();
-        for word in basic_words(text) {
-            self.wordpiece(&word, &mut out);
-        }
+        let mut scratch = Scratch::default();
+        basic_words(text, &mut |word| {
+            self.wordpiece(word, &mut scratch, &mut out)
+        });
         out
     }
 
-    fn wordpiece(&self, word: &str, out: &mut Vec<u32>) {
-        let chars: Vec<char> = word.chars().collect();
-        if chars.len() > MAX_WORD_CHARS {
+    /// Greedy longest-match-first pieces of one word; a word with an unknown part is one
+    /// `[UNK]`. Works on byte offsets at character boundaries, with no allocation per try.
+    fn wordpiece(&self, word: &str, scratch: &mut Scratch, out: &mut Vec<u32>) {
+        let bounds = &mut scratch.bounds;
+        bounds.clear();
+        bounds.extend(word.char_indices().map(|(i, _)| i));
+        bounds.push(word.len());
+        let chars = bounds.len() - 1;
+        if chars > MAX_WORD_CHARS {
             out.push(self.unk);
             return;
         }
-        let mut pieces = Vec::new();
+        let first_piece = out.len();
         let mut start = 0;
-        let mut buf = String::new();
-        while start < chars.len() {
-            let mut end = chars.len();
+        while start < chars {
+            let mut end = chars;
             let mut found = None;
             while start < end {
-                buf.clear();
-                if start > 0 {
-                    buf.push_str("##");
-                }
-                buf.extend(&chars[start..end]);
-                if let Some(id) = self.vocab.get(buf.as_str()) {
+                let piece = &word[bounds[start]..bounds[end]];
+                let id = if start == 0 {
+                    self.vocab.get(piece)
+                } else {
+                    scratch.key.clear();
+                    scratch.key.push_str("##");
+                    scratch.key.push_str(piece);
+                    self.vocab.get(scratch.key.as_str())
+                };
+                if let Some(id) = id {
                     found = Some(*id);
                     break;
                 }
@@ -115,16 +144,16 @@ impl Table {
             }
             match found {
                 Some(id) => {
-                    pieces.push(id);
+                    out.push(id);
                     start = end;
                 }
                 None => {
+                    out.truncate(first_piece);
                     out.push(self.unk);
                     return;
                 }
             }
         }
-        out.extend(pieces);
     }
 
     /// The sentence vector: the sum of its pieces' rows, normalised (all zeros for no pieces).
@@ -245,27 +274,40 @@ fn block_dots(cols: &[[f32; LANES]], v: &[f32]) -> [f32; LANES] {
     acc
 }
 
+/// Buffers [`Table::wordpiece`] reuses from word to word.
+#[derive(Default)]
+struct Scratch {
+    bounds: Vec<usize>,
+    key: String,
+}
+
 /// BERT's basic tokenizer, uncased: lowercase, accents stripped, control characters dropped,
-/// punctuation and CJK ideographs split into words of their own.
-fn basic_words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
+/// punctuation and CJK ideographs split into words of their own. Each word is passed to `emit`
+/// from one reused buffer.
+fn basic_words(text: &str, emit: &mut dyn FnMut(&str)) {
     let mut cur = String::new();
-    let flush = |cur: &mut String, words: &mut Vec<String>| {
-        if !cur.is_empty() {
-            words.push(std::mem::take(cur));
-        }
-    };
+    let mut one = [0u8; 4];
     for c in text.chars() {
         if c == '\0' || c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) || is_format(c) {
             continue;
         }
         if c.is_whitespace() {
-            flush(&mut cur, &mut words);
+            if !cur.is_empty() {
+                emit(&cur);
+                cur.clear();
+            }
             continue;
         }
         if is_punctuation(c) || is_cjk(c) {
-            flush(&mut cur, &mut words);
-            words.push(c.to_lowercase().collect());
+            if !cur.is_empty() {
+                emit(&cur);
+                cur.clear();
+            }
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) => emit(l.encode_utf8(&mut one)),
+                _ => emit(&c.to_lowercase().collect::<String>()),
+            }
             continue;
         }
         for l in c.to_lowercase() {
@@ -276,8 +318,9 @@ fn basic_words(text: &str) -> Vec<String> {
             }
         }
     }
-    flush(&mut cur, &mut words);
-    words
+    if !cur.is_empty() {
+        emit(&cur);
+    }
 }
 
 fn is_punctuation(c: char) -> bool {
