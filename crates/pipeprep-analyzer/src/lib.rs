@@ -6,6 +6,7 @@
 //! give the same reading, so this is deterministic matching against the bank's lexicon rather than
 //! a model. It is a pure leaf: text in, facts out.
 
+mod gate;
 mod numbers;
 mod prose;
 pub mod semantic;
@@ -228,11 +229,16 @@ impl PhraseIndex {
     }
 }
 
-/// One concept's example phrasings as vectors, with their normalised mean for screening.
-struct ConceptMeaning {
-    concept: usize,
-    centroid: Vec<f32>,
-    examples: Vec<Vec<f32>>,
+/// The concepts' example phrasings as vectors, with each concept's normalised mean for
+/// screening, stored for scoring many rows at once.
+struct Meanings {
+    /// Concept index of each centroid row, in the bank's order.
+    concepts: Vec<usize>,
+    centroids: semantic::Rows,
+    all_centroids: semantic::Group,
+    examples: semantic::Rows,
+    /// Each concept's examples, by centroid row.
+    groups: Vec<semantic::Group>,
 }
 
 /// The analyzer, built once per bank.
@@ -254,9 +260,8 @@ pub struct Analyzer {
     misconception_ids: Vec<String>,
     /// One pattern per entry; `misconception_owner[i]` is the entry of pattern `i`.
     misconception_sources: Vec<String>,
-    /// Compiled on the first analysis, not at start-up (the greeting needs none of it); `None`
-    /// if the patterns together exceed the size limit.
-    misconception_set: OnceLock<Option<regex::bytes::RegexSet>>,
+    /// Built on the first analysis, not at start-up (the greeting needs none of it).
+    misconception_set: OnceLock<gate::GatedSet>,
     misconception_owner: Vec<usize>,
     /// Sentences that refute or distance themselves from a claim rather than state it.
     refutation: Regex,
@@ -264,7 +269,7 @@ pub struct Analyzer {
     /// needs to one of them to show the concept.
     semantic_examples: Vec<(usize, Vec<String>)>,
     /// Embedded on the first analysis, like the misconception set.
-    semantic: OnceLock<Vec<ConceptMeaning>>,
+    semantic: OnceLock<Meanings>,
     semantic_min: f32,
 }
 
@@ -572,25 +577,31 @@ impl Analyzer {
     }
 
     /// The examples' vectors and each concept's centroid, computed once.
-    fn semantic(&self) -> &[ConceptMeaning] {
+    fn semantic(&self) -> &Meanings {
         self.semantic.get_or_init(|| {
             let table = semantic::table();
-            self.semantic_examples
-                .iter()
-                .map(|(ci, phrases)| {
-                    let vecs: Vec<Vec<f32>> = phrases.iter().map(|p| table.embed(p)).collect();
-                    let mut centroid = vec![0f32; table.dim()];
-                    for v in &vecs {
-                        centroid.iter_mut().zip(v).for_each(|(c, x)| *c += x);
-                    }
-                    semantic::normalise(&mut centroid);
-                    ConceptMeaning {
-                        concept: *ci,
-                        centroid,
-                        examples: vecs,
-                    }
-                })
-                .collect()
+            let mut centroids = Vec::new();
+            let mut examples = semantic::Rows::new(table.dim());
+            let mut groups = Vec::new();
+            for (_, phrases) in &self.semantic_examples {
+                let vecs: Vec<Vec<f32>> = phrases.iter().map(|p| table.embed(p)).collect();
+                let mut centroid = vec![0f32; table.dim()];
+                for v in &vecs {
+                    centroid.iter_mut().zip(v).for_each(|(c, x)| *c += x);
+                }
+                semantic::normalise(&mut centroid);
+                centroids.push(centroid);
+                groups.push(examples.push_group(&vecs));
+            }
+            let mut rows = semantic::Rows::new(table.dim());
+            let all_centroids = rows.push_group(&centroids);
+            Meanings {
+                concepts: self.semantic_examples.iter().map(|(ci, _)| *ci).collect(),
+                centroids: rows,
+                all_centroids,
+                examples,
+                groups,
+            }
         })
     }
 
@@ -602,15 +613,21 @@ impl Analyzer {
         }
         let v = semantic::table().embed(sentence);
         let screen = self.semantic_min - 0.2;
+        let m = self.semantic();
+        let mut centroid_sims = Vec::with_capacity(m.concepts.len());
+        m.centroids.dots(&v, m.all_centroids, &mut centroid_sims);
+        let mut sims = Vec::new();
         let mut best: Option<(usize, f32)> = None;
-        for m in self.semantic() {
-            if semantic::dot(&v, &m.centroid) < screen {
+        for ((concept, group), centroid_sim) in m.concepts.iter().zip(&m.groups).zip(centroid_sims)
+        {
+            if centroid_sim < screen {
                 continue;
             }
-            for e in &m.examples {
-                let sim = semantic::dot(&v, e);
+            sims.clear();
+            m.examples.dots(&v, *group, &mut sims);
+            for &sim in &sims {
                 if sim >= self.semantic_min && best.is_none_or(|(_, b)| sim > b) {
-                    best = Some((m.concept, sim));
+                    best = Some((*concept, sim));
                 }
             }
         }
@@ -778,14 +795,10 @@ impl Analyzer {
                 }
             }
             if !s.is_question && !unsure && !refuted {
-                let set = self.misconception_set.get_or_init(|| {
-                    regex::bytes::RegexSetBuilder::new(&self.misconception_sources)
-                        .size_limit(64 << 20)
-                        .build()
-                        .ok()
-                });
-                let hits = set.as_ref().map(|set| set.matches(lower.as_bytes()));
-                for pi in hits.iter().flat_map(|m| m.iter()) {
+                let set = self
+                    .misconception_set
+                    .get_or_init(|| gate::GatedSet::new(&self.misconception_sources));
+                for pi in set.matches(&lower) {
                     let id = &self.misconception_ids[self.misconception_owner[pi]];
                     if !a
                         .misconceptions
