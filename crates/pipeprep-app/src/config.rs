@@ -21,6 +21,11 @@ pub struct FileConfig {
     /// it is the only key an `openai-compatible` or `ollama` server is sent. Never shown.
     #[serde(default)]
     pub llm_key: Option<pipeprep_llm::Secret>,
+    /// Seconds the LLM's second opinion on the scorecard may take in all (it streams a few
+    /// hundred tokens of JSON); default 180. Conversational replies have no such limit: they
+    /// fail when the model goes silent or drips slower than it can hold a conversation.
+    #[serde(default)]
+    pub llm_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone)]

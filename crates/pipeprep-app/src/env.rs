@@ -6,3 +6,6 @@ pub const PIPEPREP_HOME: &str = "PIPEPREP_HOME";
 pub const PIPEPREP_BANK: &str = "PIPEPREP_BANK";
 /// Any value turns colour off (https://no-color.org).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// A file to append one JSON line to per LLM-voiced turn and second opinion (what was asked,
+/// received, caught and shown, with timings): the record `scripts/llm-eval` reads.
+pub const PIPEPREP_VOICE_LOG: &str = "PIPEPREP_VOICE_LOG";
