@@ -39,6 +39,7 @@ impl ChatBackend for Stopwatch {
                 model: "stopwatch".into(),
                 first_token_ms: 0,
                 total_ms: 0,
+                truncated: false,
             })
         })
     }

@@ -25,6 +25,11 @@ pub struct FileConfig {
     /// It may hold a password, so it is never shown.
     #[serde(default)]
     pub database_url: Option<pipeprep_llm::Secret>,
+    /// Seconds the LLM's second opinion on the scorecard may take in all (it streams a few
+    /// hundred tokens of JSON); default 180. Conversational replies have no such limit: they
+    /// fail when the model goes silent or drips slower than it can hold a conversation.
+    #[serde(default)]
+    pub llm_timeout: Option<u64>,
 }
 
 #[derive(Debug, Clone)]

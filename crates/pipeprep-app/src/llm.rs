@@ -13,6 +13,8 @@ use crate::config::FileConfig;
 pub struct Selection {
     pub spec: LlmSpec,
     pub key: Option<Secret>,
+    /// The second opinion's whole budget (`llm_timeout` in the config file).
+    pub opinion_budget: std::time::Duration,
 }
 
 /// The LLM to use: `--llm` when given, else `llm = "..."` in the config file, else none.
@@ -32,7 +34,20 @@ pub fn select(flag: Option<&str>, file: &FileConfig) -> Result<Option<Selection>
         |k| std::env::var(k).ok(),
         file.llm_key.as_ref().map(Secret::expose),
     );
-    Ok(Some(Selection { spec, key }))
+    let secs = match file.llm_timeout {
+        Some(0) => {
+            return Err(bad(
+                "llm_timeout in the config file is 0 — give the second opinion's budget in seconds, e.g. `llm_timeout = 180`",
+            ));
+        }
+        Some(s) => s,
+        None => crate::voice::DEFAULT_LLM_TIMEOUT_S,
+    };
+    Ok(Some(Selection {
+        spec,
+        key,
+        opinion_budget: std::time::Duration::from_secs(secs),
+    }))
 }
 
 /// A backend for the selection, with the default timeouts and retries (a longer first-token
@@ -54,6 +69,7 @@ pub fn voice(sel: &Selection) -> Result<crate::voice::LlmVoice> {
         sel.spec.model.clone(),
     )?;
     voice.set_local(sel.spec.is_loopback());
+    voice.set_opinion_budget(sel.opinion_budget);
     Ok(voice)
 }
 

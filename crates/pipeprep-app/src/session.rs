@@ -217,18 +217,17 @@ impl<'k> LiveSession<'k> {
         self.voice.as_ref()
     }
 
-    /// Who scored: "rubric engine", or "rubric engine + LLM (MODEL)" after a verified second
-    /// opinion.
+    /// Who scored: "rubric engine", "rubric engine + LLM (MODEL)" after a verified second
+    /// opinion, or the engine with a note that the LLM's opinion was set aside and why.
     pub fn scored_by(&self) -> String {
-        match &self.voice {
-            Some(v) if v.reviewed() => {
-                format!(
-                    "{} + LLM ({})",
-                    pipeprep_core::render::ENGINE_LABEL,
-                    v.model()
-                )
-            }
-            _ => pipeprep_core::render::ENGINE_LABEL.to_string(),
+        let engine = pipeprep_core::render::ENGINE_LABEL;
+        match self.voice.as_ref().map(|v| (v, v.review())) {
+            Some((v, crate::voice::Review::Applied)) => format!("{engine} + LLM ({})", v.model()),
+            Some((v, crate::voice::Review::Ignored(why))) => format!(
+                "{engine} (the second opinion of {} was ignored: {why})",
+                v.model()
+            ),
+            _ => engine.to_string(),
         }
     }
 
@@ -358,7 +357,7 @@ impl<'k> LiveSession<'k> {
                                 Piece::Text(t) => show(Shown::Text(t)),
                                 Piece::Notice(n) => show(Shown::Notice(n)),
                             };
-                            voice.speak(&self.iv, *act, text, &self.said, &mut pass)
+                            voice.speak(self.k, &self.iv, *act, text, &self.said, &mut pass)
                         }
                         None => {
                             show(Shown::Text(text));
@@ -390,7 +389,7 @@ impl<'k> LiveSession<'k> {
                         show(Shown::Notice(
                             "asking the LLM for a second opinion on the scorecard…",
                         ));
-                        if let Some(notice) = voice.second_opinion(&self.iv, scorecard) {
+                        if let Some(notice) = voice.second_opinion(self.k, &self.iv, scorecard) {
                             show(Shown::Notice(&notice));
                         }
                         if voice.reviewed() {

@@ -1,34 +1,81 @@
 //! The LLM voice: for each act the engine chose, the candidate's own LLM writes the interviewer's
 //! message in the persona. The engine still owns the flow and the score; the LLM only words the
-//! act. The prompt is compact (persona, a small state block, the act, the last few turns), the
-//! reference solution goes only into acts that need it, and a guard replaces any message that
-//! gives the solution away, changes the subject or is empty with the offline phrasing. On the
-//! first failure the interview says so once and carries on with the offline voice.
+//! act.
+//!
+//! The prompt is a conversation: the persona and its rules as the system message, a few short
+//! examples of the register, the last few turns as alternating assistant/user messages, and the
+//! act with what it must convey as the last message. The reply streams through a guard that
+//! releases only complete sentences that pass every check (no narration, no speaking for the
+//! candidate, no echo of the prompt, no sign-off, no give-away, nothing unfinished). At the end,
+//! whatever the act had to convey and the reply left out is said in the offline phrasing after
+//! it. On the first failure the interview says so once and carries on with the offline voice.
+
+use std::time::Instant;
 
 use anyhow::Result;
+use pipeprep_core::Knowledge;
 use pipeprep_core::interview::{Act, Interview};
+use pipeprep_core::{Essential, essentials};
+use pipeprep_llm::guard::{self, Catch, EchoCheck};
 use pipeprep_llm::{ChatBackend, ChatRequest, Usage};
 
 /// How many earlier turns the prompt carries.
 pub const RECENT_TURNS: usize = 4;
 /// The most characters of one earlier turn the prompt carries.
 const TURN_CHARS: usize = 600;
-/// The most characters of the scenario's prompt the state block carries.
+/// The most characters of the scenario's prompt the notes carry.
 const SCENARIO_CHARS: usize = 700;
+/// The most tokens of one message: about 250 words, more than a spoken turn needs.
+const MAX_TOKENS: u32 = 320;
 
-/// The persona and the rules, the same for every message (so providers can cache it).
-pub const SYSTEM_PROMPT: &str = "You are the interviewer in a mock system-design interview about data pipelines: a warm, \
-experienced Principal Data Engineer. An interview engine runs the interview: it decides what \
-happens next (the act) and what it must convey. Your only job is to say that in your own words, \
-as one natural message to the candidate.\n\
+/// The persona and the rules, the same for every message (so servers can reuse its cache).
+pub const SYSTEM_PROMPT: &str = "You are Sam, a Principal Data Engineer interviewing a candidate for a data-pipeline \
+system-design round. You are warm, curious and brief, and you speak directly to the candidate as \"you\".\n\
+How this works: each candidate message ends with private notes from the interview plan, in square brackets. \
+The notes say what your next message must get across. Reply with that one message only, in your own words.\n\
 Rules:\n\
-- Keep the engine's decision: convey everything in \"What to convey\" (every question, number, \
-requirement and instruction in it) and nothing that contradicts it. Do not move to another topic.\n\
-- Be Socratic: ask, do not lecture. Never give away the solution, tools or architecture the \
-candidate has not proposed, unless the act is a hint or the wrap-up and the reference is given.\n\
-- Never scold, never rate or grade the candidate, never mention scores, levels or the engine.\n\
-- Refer to what the candidate just said when it helps, briefly.\n\
-- 1 to 4 short paragraphs, plain text or light markdown, no headings, no sign-off.";
+- Say everything the notes list: every number, name and question, unchanged. Add no numbers of your own.\n\
+- Ask, don't lecture. Never suggest tools, components or techniques the candidate has not named, unless the notes give them to you.\n\
+- Speak only as yourself. Never write the candidate's lines or suggest what they could say, never describe the interview from outside, never mention the notes.\n\
+- Two to five sentences of plain conversational text. No headings, no lists, no greetings at the end, no signature.";
+
+/// The labels the notes use; a reply that starts a line with one of them echoes the prompt.
+pub const NOTE_HEADINGS: &[&str] = &[
+    "Notes",
+    "Interview plan",
+    "Scenario",
+    "Phase",
+    "Requirements revealed",
+    "Requirements revealed so far",
+    "Candidate's design",
+    "Reference solution",
+    "Your next message",
+    "Must get across",
+    "What to convey",
+    "Act",
+    "Rules",
+    "Recent turns",
+];
+
+/// Examples of the register, from an interview about another system, as (candidate message
+/// with notes, interviewer reply) pairs.
+const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "How many readings come in at peak, and how fresh do the alerts need to be?\n\n\
+[Notes. Your next message: reveal the requirement the candidate asked about. Must get across: \
+Good question. At peak the sensors send 40K readings per second, and an alert must fire within 10 s. \
+What else would you like to pin down before you design?]",
+        "At peak the sensor fleet sends about 40K readings a second, and an alert has to fire within 10 s \
+of the reading that triggers it. What else would you like to pin down before you start designing?",
+    ),
+    (
+        "I'd write every reading straight into Postgres and run the alert queries there.\n\n\
+[Notes. Your next message: probe a choice the candidate made. Must get across: \
+You picked Postgres. What made it the right call here, and what would you lose with an alternative?]",
+        "Postgres is a comfortable place to start. What makes it the right home for this workload, \
+and what would you give up if you picked something else?",
+    ),
+];
 
 /// Tokens and turns so far, for the end-of-interview line and the session row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,7 +83,8 @@ pub struct VoiceStats {
     pub usage: Usage,
     /// Messages the LLM wrote that were said.
     pub voiced: u32,
-    /// Messages said in the offline voice: after a failure, or replaced by the guard.
+    /// Messages said in the offline voice, wholly or in part: after a failure, replaced by the
+    /// guard, or completed with what the reply left out.
     pub offline: u32,
 }
 
@@ -45,6 +93,17 @@ pub struct VoiceStats {
 pub struct Said {
     pub interviewer: bool,
     pub text: String,
+}
+
+/// How the second opinion ended, for the scorecard's label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Review {
+    /// Not asked (offline) or no usable reply.
+    None,
+    /// Received, checked, and at least one dimension reviewed.
+    Applied,
+    /// Received and set aside, with the reason ("it gave every dimension the same level").
+    Ignored(String),
 }
 
 pub struct LlmVoice {
@@ -56,11 +115,16 @@ pub struct LlmVoice {
     /// Set after the first failure: every later turn is offline.
     offline: bool,
     stats: VoiceStats,
-    /// True once the LLM's second opinion on the scorecard was received and checked.
-    reviewed: bool,
+    review: Review,
     /// The model runs on this machine (a loopback address): no per-token price.
     local: bool,
+    /// The second opinion's whole budget (`llm_timeout` in the config file).
+    opinion_budget: std::time::Duration,
 }
+
+/// The second opinion's budget when the config file sets none: a 1.5B model on two CPU cores
+/// writes its few hundred tokens of JSON in one to two minutes.
+pub const DEFAULT_LLM_TIMEOUT_S: u64 = 180;
 
 impl LlmVoice {
     pub fn new(backend: Box<dyn ChatBackend>, spec: String, model: String) -> Result<Self> {
@@ -71,14 +135,20 @@ impl LlmVoice {
             model,
             offline: false,
             stats: VoiceStats::default(),
-            reviewed: false,
+            review: Review::None,
             local: false,
+            opinion_budget: std::time::Duration::from_secs(DEFAULT_LLM_TIMEOUT_S),
         })
     }
 
     /// Marks the model as running on this machine (its server is on a loopback address).
     pub fn set_local(&mut self, local: bool) {
         self.local = local;
+    }
+
+    /// Sets the second opinion's whole budget (`llm_timeout`).
+    pub fn set_opinion_budget(&mut self, budget: std::time::Duration) {
+        self.opinion_budget = budget;
     }
 
     pub fn is_local(&self) -> bool {
@@ -99,44 +169,80 @@ impl LlmVoice {
 
     /// True when the scorecard carries the LLM's verified second opinion.
     pub fn reviewed(&self) -> bool {
-        self.reviewed
+        self.review == Review::Applied
+    }
+
+    pub fn review(&self) -> &Review {
+        &self.review
     }
 
     /// Asks for a second opinion on the engine's scorecard and applies what can be verified.
-    /// On a failure, or a reply that is not the JSON asked for, the card stays the engine's;
-    /// a failure to answer returns the line to tell the candidate.
+    /// The reply streams under its own budget (`llm_timeout`). On a failure, or a reply that is
+    /// not the JSON asked for, the card stays the engine's; returns the line to tell the
+    /// candidate, if any.
     pub fn second_opinion(
         &mut self,
+        k: &Knowledge,
         iv: &Interview,
         card: &mut pipeprep_core::Scorecard,
     ) -> Option<String> {
         if self.offline {
             return None;
         }
-        let req = crate::opinion::request(card, iv.transcript(), iv.scenario());
-        match self.rt.block_on(self.backend.complete(&req, &mut |_| {})) {
+        let mut req = crate::opinion::request(card, iv.transcript(), iv.scenario());
+        req.budget = Some(self.opinion_budget);
+        let started = Instant::now();
+        let result = self.rt.block_on(self.backend.complete(&req, &mut |_| {}));
+        let ms = started.elapsed().as_millis() as u64;
+        match result {
             Ok(c) => {
                 self.stats.usage += c.usage;
-                if crate::opinion::apply(card, iv.transcript(), &c.text, &self.model).is_some() {
-                    self.reviewed = true;
-                }
-                None
+                let outcome = crate::opinion::apply(k, card, iv.transcript(), &c.text, &self.model);
+                let (line, note) = match outcome {
+                    crate::opinion::Outcome::Applied(_) => {
+                        self.review = Review::Applied;
+                        ("applied".to_string(), None)
+                    }
+                    crate::opinion::Outcome::Ignored(why) => {
+                        let note = format!("the LLM's second opinion was ignored: {why}");
+                        self.review = Review::Ignored(why.clone());
+                        (format!("ignored: {why}"), Some(note))
+                    }
+                    crate::opinion::Outcome::Unreadable => ("unreadable".to_string(), None),
+                };
+                log_event(&serde_json::json!({
+                    "kind": "opinion", "outcome": line, "ms": ms,
+                    "completion_tokens": c.usage.completion_tokens, "reply": c.text,
+                }));
+                note
             }
             Err(e) => {
                 self.offline = true;
+                log_event(&serde_json::json!({
+                    "kind": "opinion", "outcome": "failed", "ms": ms, "error": e.to_string(),
+                }));
+                let what = if matches!(e, pipeprep_llm::LlmError::RequestTimeout { .. }) {
+                    format!(
+                        "the LLM's second opinion did not finish within llm_timeout ({} s); set `llm_timeout = SECONDS` in the config file to give it longer",
+                        self.opinion_budget.as_secs()
+                    )
+                } else {
+                    format!("the LLM at {} is not answering ({e})", self.spec)
+                };
                 Some(format!(
-                    "the LLM at {} is not answering ({e}); the scorecard is the rubric engine's alone",
-                    self.spec
+                    "{what}; the scorecard is the rubric engine's alone"
                 ))
             }
         }
     }
 
     /// Says the message for `act`, passing it to `show` as it streams in: the LLM's words,
-    /// released sentence by sentence through the [`StreamGuard`], else the offline phrasing.
-    /// On the first failure `show` gets one notice and every later turn is offline.
+    /// released sentence by sentence through the [`StreamGuard`], then whatever the act had to
+    /// convey that they left out, in the offline phrasing; or the offline phrasing alone. On
+    /// the first failure `show` gets one notice and every later turn is offline.
     pub fn speak(
         &mut self,
+        k: &Knowledge,
         iv: &Interview,
         act: Act,
         offline_text: &str,
@@ -153,23 +259,36 @@ impl LlmVoice {
             return offline(OFFLINE);
         }
         let req = request(iv, act, offline_text, recent);
-        let mut g = StreamGuard::new(iv, act, offline_text);
+        let mut g = StreamGuard::new(k, iv, act, offline_text);
+        let started = Instant::now();
+        let mut first_sentence_ms: Option<u64> = None;
         let result = {
             let mut on_delta = |d: &str| {
                 let ready = g.push(d);
                 if !ready.is_empty() {
+                    first_sentence_ms.get_or_insert_with(|| started.elapsed().as_millis() as u64);
                     show(Piece::Text(&ready));
                 }
             };
             self.rt.block_on(self.backend.complete(&req, &mut on_delta))
         };
-        let verdict = match result {
+        let mut log = serde_json::json!({
+            "kind": "turn", "act": act_name(act), "offline": offline_text,
+        });
+        let verdict = match &result {
             Ok(c) => {
                 self.stats.usage += c.usage;
-                g.finish()
+                log["reply"] = c.text.clone().into();
+                log["first_token_ms"] = c.first_token_ms.into();
+                log["total_ms"] = c.total_ms.into();
+                log["completion_tokens"] = c.usage.completion_tokens.into();
+                log["truncated"] = c.truncated.into();
+                g.finish(c.truncated)
             }
             Err(e) => {
                 self.offline = true;
+                log["error"] = e.to_string().into();
+                log["reply"] = g.raw().into();
                 let cut = !g.said().is_empty();
                 let why = if cut {
                     "stopped in the middle of a reply"
@@ -180,12 +299,14 @@ impl LlmVoice {
                     "the LLM at {} {why} ({e}); continuing with the offline interviewer",
                     self.spec
                 )));
-                if cut { Verdict::Cut } else { Verdict::Replaced }
+                // What was shown stays; the rest of the act follows in the offline phrasing.
+                g.abandon()
             }
         };
-        match verdict {
+        let spoken = match verdict {
             Verdict::Passed { tail } => {
                 if !tail.is_empty() {
+                    first_sentence_ms.get_or_insert_with(|| started.elapsed().as_millis() as u64);
                     show(Piece::Text(&tail));
                 }
                 self.stats.voiced += 1;
@@ -194,21 +315,67 @@ impl LlmVoice {
                     voice: LLM,
                 }
             }
-            Verdict::Replaced => {
+            Verdict::Completed { tail, missing } => {
+                if !tail.is_empty() {
+                    show(Piece::Text(&tail));
+                }
                 self.stats.offline += 1;
-                show(Piece::Text(offline_text));
-                offline(OFFLINE)
-            }
-            Verdict::Cut => {
-                self.stats.offline += 1;
-                let rest = format!("\n\n{}", offline_text.trim());
+                let rest = format!("\n\n{missing}");
                 show(Piece::Text(&rest));
                 Spoken {
                     text: format!("{}{rest}", g.said()),
                     voice: LLM_THEN_OFFLINE,
                 }
             }
-        }
+            Verdict::Replaced => {
+                self.stats.offline += 1;
+                show(Piece::Text(offline_text));
+                offline(OFFLINE)
+            }
+        };
+        log["voice"] = spoken.voice.into();
+        log["shown"] = spoken.text.clone().into();
+        log["catches"] = g
+            .catches()
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .into();
+        log["essentials"] = g.essentials().len().into();
+        log["conveyed"] = g
+            .essentials()
+            .iter()
+            .all(|e| e.conveyed_by(&spoken.text))
+            .into();
+        log["missing"] = g.missing().into();
+        log["leaks_shown"] = g.leaks_in(&g.said()).into();
+        log["first_sentence_ms"] = first_sentence_ms.into();
+        log["notes"] = req
+            .messages
+            .last()
+            .map(|m| m.content.clone())
+            .unwrap_or_default()
+            .into();
+        log_event(&log);
+        spoken
+    }
+}
+
+/// Appends one JSON line to the file named by `PIPEPREP_VOICE_LOG`, when it is set: what each
+/// voiced turn asked, received, caught and showed, for `scripts/llm-eval`. Errors are ignored:
+/// the log is a measuring aid and must never disturb an interview.
+fn log_event(v: &serde_json::Value) {
+    let Some(path) = std::env::var_os(crate::env::PIPEPREP_VOICE_LOG).filter(|p| !p.is_empty())
+    else {
+        return;
+    };
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "{v}");
     }
 }
 
@@ -244,8 +411,8 @@ fn act_name(act: Act) -> String {
 
 fn act_purpose(act: Act) -> &'static str {
     match act {
-        Act::GreetScenario => "open the interview and present the scenario",
-        Act::RevealRequirement => "answer the candidate's question by revealing a requirement",
+        Act::GreetScenario => "welcome the candidate and present the scenario",
+        Act::RevealRequirement => "reveal the requirement the candidate asked about",
         Act::AssumeReasonable => "tell the candidate to assume something reasonable",
         Act::SteerBack => "gently bring the candidate back to the requirements",
         Act::AskDesign => "invite the candidate to sketch the design",
@@ -295,27 +462,31 @@ pub fn needs_reference(iv: &Interview, act: Act, offline_text: &str) -> bool {
     }
 }
 
-/// The compact request for one message: the fixed persona, then one user message with the state,
-/// the last few turns, the act and what it must convey.
-pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) -> ChatRequest {
+/// The notes for one message: the state the model needs, the act, and what it must get across.
+fn notes(iv: &Interview, act: Act, offline_text: &str, first: bool) -> String {
     let sc = iv.scenario();
-    let mut u = String::new();
-    u.push_str(&format!(
-        "Scenario: {} — {}\n",
-        sc.title,
-        clip(&sc.prompt, SCENARIO_CHARS)
-    ));
-    u.push_str(&format!(
-        "Phase: {}; hints given: {}\n",
-        iv.phase().title(),
-        iv.hints_given()
-    ));
+    let mut n = String::from("[Notes. ");
+    if first {
+        n.push_str(&format!(
+            "Scenario: {} — {}\n",
+            sc.title,
+            clip(&sc.prompt, SCENARIO_CHARS)
+        ));
+    } else {
+        n.push_str(&format!("Scenario: {}. ", sc.title));
+    }
+    n.push_str(&format!("Phase: {}.\n", iv.phase().title()));
     let revealed = iv.revealed();
     if !revealed.is_empty() {
-        u.push_str("Requirements revealed so far:\n");
-        for r in revealed {
-            u.push_str(&format!("- {}\n", clip(r, 200)));
-        }
+        n.push_str("Requirements revealed so far: ");
+        n.push_str(
+            &revealed
+                .iter()
+                .map(|r| clip(r, 200))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        n.push('\n');
     }
     let design = iv.design();
     if !design.is_empty() {
@@ -341,38 +512,94 @@ pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) ->
         } else {
             flows.join("; ")
         };
-        u.push_str(&format!(
-            "Candidate's design so far: {}\n",
-            clip(&shown, 600)
-        ));
+        n.push_str(&format!("Candidate's design: {}\n", clip(&shown, 600)));
     }
     if needs_reference(iv, act, offline_text) {
-        u.push_str(&format!(
-            "Reference solution (for this message only; reveal no more than the act needs):\n{}\n",
-            sc.reference.architecture.trim()
+        n.push_str(&format!(
+            "Reference solution (reveal no more than this message needs): {}\n",
+            sc.reference.architecture.trim().replace('\n', "; ")
         ));
     }
-    let start = recent.len().saturating_sub(RECENT_TURNS);
-    if start < recent.len() {
-        u.push_str("\nRecent turns (oldest first):\n");
-        for t in &recent[start..] {
-            let who = if t.interviewer {
-                "Interviewer"
-            } else {
-                "Candidate"
-            };
-            u.push_str(&format!("{who}: {}\n", clip(&t.text, TURN_CHARS)));
-        }
-    }
-    u.push_str(&format!(
-        "\nAct: {} ({})\nWhat to convey:\n{}\n\nWrite only the interviewer's next message.",
-        act_name(act),
+    n.push_str(&format!(
+        "Your next message: {} (act `{}`). Must get across: {}]",
         act_purpose(act),
+        act_name(act),
         offline_text.trim()
     ));
-    let mut req = ChatRequest::new(SYSTEM_PROMPT).user(u);
-    req.max_tokens = 400;
+    n
+}
+
+/// The request for one message, as a conversation: the persona and rules as the system
+/// message; the examples; the last few turns as alternating assistant (interviewer) and user
+/// (candidate) messages; and last, the notes with the act and what it must convey, appended to
+/// the candidate's latest message.
+pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) -> ChatRequest {
+    let mut turns: Vec<(bool, String)> = Vec::new();
+    for (user, reply) in EXAMPLES {
+        turns.push((false, (*user).to_string()));
+        turns.push((true, (*reply).to_string()));
+    }
+    let start = recent.len().saturating_sub(RECENT_TURNS);
+    let window = &recent[start..];
+    // The real interview starts with a user message that says so (examples end with the
+    // assistant), so the roles keep alternating.
+    turns.push((
+        false,
+        if window.first().is_some_and(|t| t.interviewer) || window.is_empty() {
+            "[Notes. A new interview starts here; the examples above were about another system.]"
+                .to_string()
+        } else {
+            String::new()
+        },
+    ));
+    for t in window {
+        turns.push((t.interviewer, clip(&t.text, TURN_CHARS)));
+    }
+    let note = notes(iv, act, offline_text, start == 0);
+    match turns.last_mut() {
+        Some((false, text)) => {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(&note);
+        }
+        _ => turns.push((false, note)),
+    }
+    // Merge neighbours with the same role (an empty opener, or two interviewer turns in a row).
+    let mut req = ChatRequest::new(SYSTEM_PROMPT);
+    for (assistant, text) in turns {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let role = if assistant {
+            pipeprep_llm::Role::Assistant
+        } else {
+            pipeprep_llm::Role::User
+        };
+        match req.messages.last_mut() {
+            Some(m) if m.role == role => {
+                m.content.push_str("\n\n");
+                m.content.push_str(&text);
+            }
+            _ => req.messages.push(pipeprep_llm::Message {
+                role,
+                content: text,
+            }),
+        }
+    }
+    req.max_tokens = MAX_TOKENS;
+    req.temperature = 0.5;
     req
+}
+
+/// The instruction text of a request (what a reply must never repeat): the system prompt and
+/// the fixed wording of the notes, not the facts or turns they carry.
+fn instructions() -> Vec<&'static str> {
+    vec![
+        SYSTEM_PROMPT,
+        "A new interview starts here; the examples above were about another system.",
+        "reveal no more than this message needs",
+    ]
 }
 
 /// Removes `<think>…</think>` reasoning (and an unclosed `<think>` to the end).
@@ -393,22 +620,8 @@ pub fn strip_think(text: &str) -> String {
     out
 }
 
-/// Lowercase words separated by single spaces, padded with a space on each side.
 fn words(s: &str) -> String {
-    let mapped: String = s
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    format!(
-        " {} ",
-        mapped.split_whitespace().collect::<Vec<_>>().join(" ")
-    )
+    guard::padded_words(s)
 }
 
 fn has_word(hay: &str, needle: &str) -> bool {
@@ -466,66 +679,108 @@ fn content_words(s: &str) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-/// Checks a whole reply. Returns the text to say, or `None` when the offline phrasing must be
-/// said instead: an empty reply; outside a hint or the wrap-up, one that quotes a flow of the
-/// reference architecture or names three or more of its components that neither the candidate
-/// nor the engine's message mentioned; one that shares no content word with what it had to
-/// convey and the scenario (it changed the subject). The same checks as [`StreamGuard`], which
-/// applies them sentence by sentence while a reply streams in.
-pub fn guard(iv: &Interview, act: Act, offline_text: &str, reply: &str) -> Option<String> {
-    let mut g = StreamGuard::new(iv, act, offline_text);
-    g.push(reply);
-    match g.finish() {
+/// Checks a whole reply as [`StreamGuard`] would. Returns the text the candidate would see
+/// (the voiced part and anything appended), or `None` when the offline phrasing replaces it.
+pub fn guard(
+    k: &Knowledge,
+    iv: &Interview,
+    act: Act,
+    offline_text: &str,
+    reply: &str,
+) -> Option<String> {
+    let mut g = StreamGuard::new(k, iv, act, offline_text);
+    // Piece by piece, as a stream arrives, so a failing sentence stops only what follows it.
+    let mut from = 0;
+    for (i, c) in reply.char_indices() {
+        if matches!(c, '.' | '!' | '?' | ':' | '\n') {
+            let to = i + c.len_utf8();
+            g.push(&reply[from..to]);
+            from = to;
+        }
+    }
+    g.push(&reply[from..]);
+    match g.finish(false) {
         Verdict::Passed { .. } => Some(g.said()),
-        Verdict::Replaced | Verdict::Cut => None,
+        Verdict::Completed { missing, .. } => Some(format!("{}\n\n{missing}", g.said())),
+        Verdict::Replaced => None,
     }
 }
 
 /// How a streamed reply ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
-    /// Every sentence passed; `tail` is the last piece, not shown yet.
+    /// Everything the act had to convey was said; `tail` is the last piece, not shown yet.
     Passed { tail: String },
-    /// Nothing was shown (empty, off the subject, or its first sentence gave the solution
-    /// away): say the offline phrasing instead.
+    /// Something was shown, but the act's substance was not all there (the reply left it out,
+    /// or a sentence was stopped): `tail` is the last voiced piece, not shown yet, and
+    /// `missing` the sentences of the offline phrasing that carry what is missing.
+    Completed { tail: String, missing: String },
+    /// Nothing was shown (empty, off the subject, or its first sentence failed a check): say
+    /// the offline phrasing instead.
     Replaced,
-    /// Some sentences were shown, then one would have given the solution away: it and the rest
-    /// are dropped, and the offline phrasing follows what was shown.
-    Cut,
 }
 
 /// The guard for a reply that streams in. A sentence is released (shown) only once it is
-/// complete and the reply so far passes the checks of [`guard`]; nothing is released until the
-/// reply has touched the subject, so a reply that changes the subject is never shown at all.
-#[derive(Debug)]
-pub struct StreamGuard {
+/// complete and the reply so far passes every check; nothing is released until the reply has
+/// touched the subject, so a reply that changes the subject is never shown at all. The first
+/// sentence that fails stops the release for good.
+pub struct StreamGuard<'k> {
+    k: &'k Knowledge,
     /// Whether the give-away checks apply (not in hints and the wrap-up).
     leaks_checked: bool,
     /// Flows of the reference architecture nobody has said, as padded word strings.
     flows: Vec<String>,
-    /// Reference components that neither the candidate nor the engine's message named.
+    /// Reference components that neither the candidate nor the interviewer has named.
     unnamed: Vec<String>,
+    /// Reference techniques (concept ids) the candidate has not proposed and the interviewer
+    /// has not raised.
+    unproposed: Vec<String>,
+    echo: EchoCheck,
     topic: std::collections::BTreeSet<String>,
+    essentials: Vec<Essential>,
     raw: String,
     shown: String,
     on_topic: bool,
     tripped: bool,
+    catches: Vec<Catch>,
+    missing: usize,
 }
 
-impl StreamGuard {
-    pub fn new(iv: &Interview, act: Act, offline_text: &str) -> Self {
+impl std::fmt::Debug for StreamGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamGuard")
+            .field("shown", &self.shown)
+            .field("tripped", &self.tripped)
+            .field("catches", &self.catches)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Unproposed reference items (components or techniques) a reply may name before it counts as
+/// giving the design away: one can be a fair question ("how would you handle duplicates?"),
+/// two are a design.
+const GIVE_AWAY_AT: usize = 2;
+
+impl<'k> StreamGuard<'k> {
+    pub fn new(k: &'k Knowledge, iv: &Interview, act: Act, offline_text: &str) -> Self {
         let sc = iv.scenario();
         let leaks_checked = !matches!(act, Act::Hint | Act::WrapUp);
-        let (mut flows, mut unnamed) = (Vec::new(), Vec::new());
+        let (mut flows, mut unnamed, mut unproposed) = (Vec::new(), Vec::new(), Vec::new());
         if leaks_checked {
             let allowed = words(offline_text);
-            let candidate: String = iv
+            let said: String = iv
                 .transcript()
                 .turns
                 .iter()
-                .filter(|t| t.speaker == pipeprep_core::Speaker::Candidate)
-                .map(|t| words(&t.text))
+                .map(|t| format!("{}\n", t.text))
                 .collect();
+            let said_words = words(&said);
+            let mut raised: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+            for text in [said.as_str(), offline_text] {
+                let a = k.analyzer.analyze(text);
+                raised.extend(a.credited().into_iter().map(str::to_string));
+                raised.extend(a.named_components().into_iter().map(str::to_string));
+            }
             flows = sc
                 .reference
                 .architecture
@@ -538,31 +793,77 @@ impl StreamGuard {
                 .components
                 .iter()
                 .map(|c| c.component.clone())
-                .filter(|id| !has_word(&allowed, id) && !has_word(&candidate, id))
+                .filter(|id| {
+                    !has_word(&allowed, id) && !has_word(&said_words, id) && !raised.contains(id)
+                })
                 .collect();
+            let mut concepts: Vec<String> = sc
+                .referenced_concepts()
+                .into_iter()
+                .map(str::to_string)
+                .filter(|c| !raised.contains(c))
+                .collect();
+            concepts.sort();
+            concepts.dedup();
+            unproposed = concepts;
         }
+        let mut headings: Vec<&str> = NOTE_HEADINGS.to_vec();
+        headings.extend(["Interviewer's notes", "Private notes"]);
         Self {
+            k,
             leaks_checked,
             flows,
             unnamed,
+            unproposed,
+            echo: EchoCheck::new(&instructions(), &headings),
             topic: content_words(&format!("{offline_text} {} {}", sc.title, sc.prompt)),
+            essentials: essentials(act, offline_text),
             raw: String::new(),
             shown: String::new(),
             on_topic: false,
             tripped: false,
+            catches: Vec::new(),
+            missing: 0,
         }
     }
 
-    /// The reply without reasoning blocks and leading blank space.
-    /// A leading speaker label ("Interviewer:", which models like to write) is dropped; while
-    /// what has arrived could still be the start of one, nothing is visible yet.
+    /// The reply as received so far.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// Why sentences were held back, in order.
+    pub fn catches(&self) -> &[Catch] {
+        &self.catches
+    }
+
+    /// What the act had to convey.
+    pub fn essentials(&self) -> &[Essential] {
+        &self.essentials
+    }
+
+    /// How many of the essentials the voiced part left out (after [`finish`](Self::finish)).
+    pub fn missing(&self) -> usize {
+        self.missing
+    }
+
+    /// The reply without reasoning blocks, leading blank space, a leading "Interviewer:" label
+    /// or an assistant opener ("Certainly!"). While what has arrived could still be the start
+    /// of one of those, nothing is visible yet.
     fn visible(&self) -> String {
         let text = strip_think(&self.raw);
-        let text = text.trim_start();
-        for label in ["**interviewer:**", "**interviewer**:", "interviewer:"] {
+        let mut text = text.trim_start();
+        for label in [
+            "**interviewer:**",
+            "**interviewer**:",
+            "interviewer:",
+            "**sam:**",
+            "sam:",
+        ] {
             match text.get(..label.len()) {
                 Some(head) if head.eq_ignore_ascii_case(label) => {
-                    return text[label.len()..].trim_start().to_string();
+                    text = text[label.len()..].trim_start();
+                    break;
                 }
                 None if !text.is_empty()
                     && label
@@ -574,21 +875,54 @@ impl StreamGuard {
                 _ => {}
             }
         }
-        text.to_string()
+        guard::strip_opener(text).unwrap_or_default()
     }
 
-    /// True when `text` must not be said: it gives the solution away, or it speaks for the
-    /// candidate (see [`speaks_for_candidate`]), which would also break the transcript format.
-    fn fails(&self, text: &str) -> bool {
-        if speaks_for_candidate(text) {
-            return true;
-        }
-        if !self.leaks_checked {
-            return false;
+    /// Reference items the text names that nobody proposed: components by name, techniques by
+    /// their terms or by meaning (the analyzer's semantic layer).
+    pub fn leaks_in(&self, text: &str) -> usize {
+        if !self.leaks_checked || text.trim().is_empty() {
+            return 0;
         }
         let said = words(text);
-        self.flows.iter().any(|f| said.contains(f.as_str()))
-            || self.unnamed.iter().filter(|id| has_word(&said, id)).count() >= 3
+        let a = self.k.analyzer.analyze(text);
+        let mut found: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        for id in &self.unnamed {
+            if has_word(&said, id) || a.named_components().contains(&id.as_str()) {
+                found.insert(id);
+            }
+        }
+        for c in &self.unproposed {
+            if a.has(c) {
+                found.insert(c);
+            }
+        }
+        found.len()
+    }
+
+    /// Why `text` (everything released so far plus the next sentence) must not be said.
+    fn fails(&self, text: &str) -> Option<Catch> {
+        if let Some(c) = guard::problem(text) {
+            return Some(c);
+        }
+        if self.echo.echoes(text) {
+            return Some(Catch::PromptEcho);
+        }
+        if !self.leaks_checked {
+            return None;
+        }
+        let said = words(text);
+        if self.flows.iter().any(|f| said.contains(f.as_str()))
+            || self.leaks_in(text) >= GIVE_AWAY_AT
+        {
+            return Some(Catch::GiveAway);
+        }
+        None
+    }
+
+    fn trip(&mut self, why: Catch) {
+        self.tripped = true;
+        self.catches.push(why);
     }
 
     /// Takes the next piece of the stream; returns the text that may be shown now (complete
@@ -602,12 +936,12 @@ impl StreamGuard {
         let Some(rest) = visible.get(self.shown.len()..) else {
             return String::new();
         };
-        let Some(end) = last_boundary(rest) else {
+        let Some(end) = guard::last_sentence_end(rest) else {
             return String::new();
         };
         let upto = format!("{}{}", self.shown, &rest[..end]);
-        if self.fails(&upto) {
-            self.tripped = true;
+        if let Some(why) = self.fails(&upto) {
+            self.trip(why);
             return String::new();
         }
         if !self.on_topic {
@@ -620,81 +954,81 @@ impl StreamGuard {
         rest[..end].to_string()
     }
 
-    /// Ends the stream and judges what has not been shown yet.
-    pub fn finish(&mut self) -> Verdict {
+    /// Ends the stream (`truncated`: the model stopped at its token limit) and judges what has
+    /// not been shown yet, then what the act still needs said.
+    pub fn finish(&mut self, truncated: bool) -> Verdict {
         let visible = self.visible();
-        let tail = visible
+        let mut tail = visible
             .get(self.shown.len()..)
             .unwrap_or_default()
             .trim_end()
             .to_string();
-        let whole = format!("{}{tail}", self.shown);
-        let off_topic = !self.on_topic && content_words(&whole).is_disjoint(&self.topic);
-        if !self.tripped && !whole.trim().is_empty() && !off_topic && !self.fails(&whole) {
-            self.shown = whole;
-            return Verdict::Passed { tail };
+        if !self.tripped {
+            if truncated && !guard::ends_sentence(&tail) {
+                // Keep the complete sentences of the tail; the unfinished one is never shown.
+                let keep = guard::last_sentence_end(&tail).unwrap_or(0);
+                tail.truncate(keep);
+                let tail_trimmed = tail.trim_end().len();
+                tail.truncate(tail_trimmed);
+                self.catches.push(Catch::Unfinished);
+            }
+            let whole = format!("{}{tail}", self.shown);
+            let off_topic = !self.on_topic && content_words(&whole).is_disjoint(&self.topic);
+            if whole.trim().is_empty() {
+                self.trip(Catch::Empty);
+            } else if off_topic {
+                self.trip(Catch::OffTopic);
+            } else if let Some(why) = self.fails(&whole) {
+                self.trip(why);
+            } else {
+                self.shown = whole;
+            }
         }
+        if self.tripped {
+            tail.clear();
+        }
+        self.complete(tail)
+    }
+
+    /// The stream failed: what was shown stays, and the verdict says what the act still needs.
+    pub fn abandon(&mut self) -> Verdict {
         self.tripped = true;
+        self.complete(String::new())
+    }
+
+    fn complete(&mut self, tail: String) -> Verdict {
         if self.shown.trim().is_empty() {
             self.shown.clear();
-            Verdict::Replaced
-        } else {
-            Verdict::Cut
+            self.missing = self.essentials.len();
+            return Verdict::Replaced;
+        }
+        let said = self.shown.clone();
+        let missing: Vec<&str> = self
+            .essentials
+            .iter()
+            .filter(|e| !e.conveyed_by(&said))
+            .map(|e| e.sentence.as_str())
+            .collect();
+        self.missing = missing.len();
+        if missing.is_empty() {
+            return Verdict::Passed { tail };
+        }
+        let mut seen = Vec::new();
+        for s in missing {
+            if !seen.contains(&s) {
+                seen.push(s);
+            }
+        }
+        Verdict::Completed {
+            tail,
+            missing: seen.join(" "),
         }
     }
 
-    /// What was shown (after [`finish`](Self::finish): the whole reply when it passed).
+    /// What was shown (after [`finish`](Self::finish): the whole voiced part).
     pub fn said(&self) -> String {
         self.shown.trim().to_string()
     }
-}
-
-/// True when `text` puts words in the candidate's mouth: a speaker label for the candidate
-/// (`Candidate:`, `You:`, `Interviewee:`) at the start of a line, after any markdown (`**`, `>`,
-/// `-`, `#`), in any case, with a space or bold markers before the colon or a full-width colon;
-/// or `Candidate:` in the middle of a line.
-fn speaks_for_candidate(text: &str) -> bool {
-    /// True when a colon (ASCII or full-width) follows optional bold/italic markers and spaces.
-    fn colon_follows(s: &str) -> bool {
-        let rest = s.trim_start_matches(['*', '_', ' ', '\t']);
-        rest.starts_with([':', '\u{ff1a}'])
-    }
-    text.lines().any(|line| {
-        let lead = line.trim_start_matches(|c: char| {
-            c.is_whitespace() || matches!(c, '*' | '_' | '>' | '-' | '#' | '•' | '+')
-        });
-        let lower = lead.to_ascii_lowercase();
-        let at_start = ["candidate", "you", "interviewee"]
-            .iter()
-            .any(|name| lower.starts_with(name) && colon_follows(&lower[name.len()..]));
-        at_start
-            || lower.match_indices("candidate").any(|(at, m)| {
-                let word_start = lower[..at]
-                    .chars()
-                    .next_back()
-                    .is_none_or(|c| !c.is_alphanumeric());
-                word_start && colon_follows(&lower[at + m.len()..])
-            })
-    })
-}
-
-/// The end of the last complete sentence or line in `s` (a byte offset just after `.`, `!`,
-/// `?` or `:` followed by white space, after `.`, `!` or `?` that ends what has arrived, or
-/// after a line break), if any. A false end ("e.g." mid-sentence) only releases a piece a little
-/// early; the checks always run on everything released so far.
-fn last_boundary(s: &str) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let mut found = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        let end_mark = match bytes.get(i + 1) {
-            Some(n) => matches!(b, b'.' | b'!' | b'?' | b':') && n.is_ascii_whitespace(),
-            None => matches!(b, b'.' | b'!' | b'?'),
-        };
-        if b == b'\n' || end_mark {
-            found = Some(i + 1);
-        }
-    }
-    found
 }
 
 /// What the tokens cost: dollars from the price table, or why there is no figure.
@@ -752,7 +1086,7 @@ mod tests {
     use std::sync::Arc;
 
     use pipeprep_core::interview::{Effect, Event, InterviewConfig};
-    use pipeprep_llm::{BoxFuture, Completion, FakeBackend, LlmError};
+    use pipeprep_llm::{BoxFuture, Completion, FakeBackend, LlmError, Role};
     use pipeprep_store::{SqliteStore, Store};
 
     use super::*;
@@ -809,28 +1143,28 @@ mod tests {
         let offline = "What peak traffic do you expect for the click events?";
         let good = "<think>plan</think>Before we design anything: how many click events per second do you expect at peak?";
         assert_eq!(
-            guard(&iv, Act::Acknowledge, offline, good).as_deref(),
+            guard(&k, &iv, Act::Acknowledge, offline, good).as_deref(),
             Some(
                 "Before we design anything: how many click events per second do you expect at peak?"
             )
         );
-        assert_eq!(guard(&iv, Act::Acknowledge, offline, "  \n "), None);
+        assert_eq!(guard(&k, &iv, Act::Acknowledge, offline, "  \n "), None);
         assert_eq!(
-            guard(&iv, Act::Acknowledge, offline, "<think>x</think>"),
+            guard(&k, &iv, Act::Acknowledge, offline, "<think>x</think>"),
             None
         );
         // Gives the reference flow away outside a hint.
         let leak = "You could do Kafka -> Flink (5s window) -> Redis (dashboard), right?";
-        assert_eq!(guard(&iv, Act::Acknowledge, offline, leak), None);
-        // Names three reference components nobody mentioned.
-        let tools =
-            "Think about traffic: Flink, Redis and Snowflake would handle the click events.";
-        assert_eq!(guard(&iv, Act::Acknowledge, offline, tools), None);
+        assert_eq!(guard(&k, &iv, Act::Acknowledge, offline, leak), None);
+        // Names reference components nobody mentioned: two are already a design.
+        let tools = "Flink and Redis would handle the click events at that traffic.";
+        assert_eq!(guard(&k, &iv, Act::Acknowledge, offline, tools), None);
         // The same in the wrap-up is fine.
-        assert!(guard(&iv, Act::WrapUp, offline, leak).is_some());
+        assert!(guard(&k, &iv, Act::WrapUp, offline, leak).is_some());
         // Changes the subject.
         assert_eq!(
             guard(
+                &k,
                 &iv,
                 Act::Acknowledge,
                 offline,
@@ -841,8 +1175,15 @@ mod tests {
     }
 
     /// Feeds `reply` to a stream guard a few characters at a time, as a provider would.
-    fn stream(iv: &Interview, act: Act, offline: &str, reply: &str) -> (Vec<String>, Verdict) {
-        let mut g = StreamGuard::new(iv, act, offline);
+    fn stream_full(
+        k: &Knowledge,
+        iv: &Interview,
+        act: Act,
+        offline: &str,
+        reply: &str,
+        truncated: bool,
+    ) -> (Vec<String>, Verdict, Vec<Catch>) {
+        let mut g = StreamGuard::new(k, iv, act, offline);
         let chars: Vec<char> = reply.chars().collect();
         let mut shown = Vec::new();
         for chunk in chars.chunks(3) {
@@ -851,7 +1192,19 @@ mod tests {
                 shown.push(ready);
             }
         }
-        (shown, g.finish())
+        let v = g.finish(truncated);
+        (shown, v, g.catches().to_vec())
+    }
+
+    fn stream(
+        k: &Knowledge,
+        iv: &Interview,
+        act: Act,
+        offline: &str,
+        reply: &str,
+    ) -> (Vec<String>, Verdict) {
+        let (shown, v, _) = stream_full(k, iv, act, offline, reply, false);
+        (shown, v)
     }
 
     #[test]
@@ -862,7 +1215,7 @@ mod tests {
         let reply = "<think>they asked about volume</think>Good question to start with. \
                      Before we size anything: how many click events per second at peak?\n\n\
                      And is that spread evenly over the day";
-        let (shown, verdict) = stream(&iv, Act::Acknowledge, offline, reply);
+        let (shown, verdict) = stream(&k, &iv, Act::Acknowledge, offline, reply);
         // The first sentence touches nothing of the subject, so it waits for the second;
         // from then on every complete sentence is released as soon as it ends.
         assert_eq!(
@@ -879,7 +1232,138 @@ mod tests {
             }
         );
         let whole: String = shown.concat() + "And is that spread evenly over the day";
-        assert_eq!(guard(&iv, Act::Acknowledge, offline, reply), Some(whole));
+        assert_eq!(
+            guard(&k, &iv, Act::Acknowledge, offline, reply),
+            Some(whole)
+        );
+    }
+
+    #[test]
+    fn a_reply_stopped_at_the_token_limit_never_shows_its_unfinished_sentence() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        let reply = "How many click events per second do you expect at peak? And **Summary";
+        let (shown, verdict, catches) =
+            stream_full(&k, &iv, Act::Acknowledge, offline, reply, true);
+        assert_eq!(
+            shown.concat(),
+            "How many click events per second do you expect at peak?"
+        );
+        assert_eq!(
+            verdict,
+            Verdict::Passed {
+                tail: String::new()
+            }
+        );
+        assert_eq!(catches, [Catch::Unfinished]);
+        // Not stopped for length: the last piece is the model's own ending and is shown.
+        let (_, verdict, catches) = stream_full(&k, &iv, Act::Acknowledge, offline, reply, false);
+        assert!(matches!(verdict, Verdict::Passed { tail } if tail == " And **Summary"));
+        assert!(catches.is_empty());
+    }
+
+    #[test]
+    fn narration_echo_and_sign_offs_are_never_shown() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        for (reply, why) in [
+            (
+                "How many click events per second do you expect at peak? To respond, you might say: 'About 100K.'",
+                Catch::Narration,
+            ),
+            (
+                "How many click events per second do you expect at peak? The candidate should then size the topic.",
+                Catch::Narration,
+            ),
+            (
+                "How many click events per second do you expect at peak?\n**Must get across:** the peak.",
+                Catch::PromptEcho,
+            ),
+            (
+                "How many click events per second do you expect at peak?\n\nBest regards, [Your Name]",
+                Catch::SignOff,
+            ),
+        ] {
+            let (shown, verdict, catches) =
+                stream_full(&k, &iv, Act::Acknowledge, offline, reply, false);
+            assert_eq!(
+                shown.concat().trim(),
+                "How many click events per second do you expect at peak?",
+                "{reply}"
+            );
+            assert_eq!(catches, [why], "{reply}");
+            assert_eq!(
+                verdict,
+                Verdict::Passed {
+                    tail: String::new()
+                },
+                "{reply}"
+            );
+        }
+        // An assistant opener is dropped, not failed.
+        let (shown, _, catches) = stream_full(
+            &k,
+            &iv,
+            Act::Acknowledge,
+            offline,
+            "Certainly! how many click events per second do you expect at peak?",
+            false,
+        );
+        assert_eq!(
+            shown.concat(),
+            "How many click events per second do you expect at peak?"
+        );
+        assert!(catches.is_empty());
+    }
+
+    #[test]
+    fn what_the_reply_left_out_follows_in_the_offline_phrasing() {
+        let k = knowledge();
+        let mut iv = interview(&k);
+        let effects = iv.handle(
+            &k,
+            Event::Answer {
+                text:
+                    "What is the peak traffic of click events, and how fresh must the dashboard be?"
+                        .into(),
+                at_ms: 90_000,
+            },
+        );
+        let (act, offline) = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Say { act, text, .. } => Some((*act, text.clone())),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(act, Act::RevealRequirement, "{offline}");
+        // The model repeats the question back instead of giving the numbers.
+        let echo = "So you want to know how busy the click events get at peak, and how fresh the dashboard must be. Those are great things to pin down.";
+        let (_, verdict) = stream(&k, &iv, act, &offline, echo);
+        let Verdict::Completed { missing, .. } = verdict else {
+            panic!("{verdict:?}")
+        };
+        let must = essentials(act, &offline);
+        assert!(must.iter().any(|e| !e.numbers.is_empty()), "{must:?}");
+        let appended = format!("{echo}\n\n{missing}");
+        assert!(must.iter().all(|e| e.conveyed_by(&appended)), "{appended}");
+    }
+
+    #[test]
+    fn a_give_away_by_meaning_is_caught_without_the_tools_names() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        // No component or technique named: two of the reference's techniques (deduplication,
+        // key salting), each described in plain words, are recognised by meaning.
+        let reply = "How many click events per second do you expect at peak? \
+                     You will remember the ids you have already processed and discard any event whose id shows up again. \
+                     Heavy keys are split into artificial sub-keys for the first pass and regrouped in a second pass.";
+        let (shown, _, catches) = stream_full(&k, &iv, Act::Acknowledge, offline, reply, false);
+        assert_eq!(catches, [Catch::GiveAway], "{shown:?}");
+        assert!(shown.iter().all(|s| !s.contains("sub-keys")), "{shown:?}");
     }
 
     #[test]
@@ -888,6 +1372,7 @@ mod tests {
         let iv = interview(&k);
         let offline = "What peak traffic do you expect for the click events?";
         let (shown, verdict) = stream(
+            &k,
             &iv,
             Act::Acknowledge,
             offline,
@@ -897,6 +1382,7 @@ mod tests {
         assert!(matches!(verdict, Verdict::Passed { .. }));
         // "I" could start "Interviewer:", so it waits for the next characters, then shows.
         let (shown, _) = stream(
+            &k,
             &iv,
             Act::Acknowledge,
             offline,
@@ -904,13 +1390,20 @@ mod tests {
         );
         assert_eq!(shown.concat(), "I see. Click events at peak?");
         let (shown, verdict) = stream(
+            &k,
             &iv,
             Act::WrapUp,
             offline,
             "How many click events at peak?\nCandidate: about 100K per second.\n",
         );
         assert_eq!(shown.concat(), "How many click events at peak?\n");
-        assert_eq!(verdict, Verdict::Cut);
+        assert_eq!(
+            verdict,
+            Verdict::Passed {
+                tail: String::new()
+            },
+            "the question was asked"
+        );
     }
 
     #[test]
@@ -932,29 +1425,38 @@ mod tests {
             "### Candidate:",
         ] {
             let reply = format!("How many click events at peak?\n{label} about 100K per second.\n");
-            let (shown, verdict) = stream(&iv, Act::Acknowledge, offline, &reply);
+            let (shown, verdict) = stream(&k, &iv, Act::Acknowledge, offline, &reply);
             assert_eq!(
                 shown.concat(),
                 "How many click events at peak?\n",
                 "{label}"
             );
-            assert_eq!(verdict, Verdict::Cut, "{label}");
             assert_eq!(
-                guard(&iv, Act::Acknowledge, offline, &reply),
-                None,
+                verdict,
+                Verdict::Passed {
+                    tail: String::new()
+                },
+                "{label}"
+            );
+            assert_eq!(
+                guard(&k, &iv, Act::Acknowledge, offline, &reply).as_deref(),
+                Some("How many click events at peak?"),
                 "{label}"
             );
             let reply = format!("{label} about 100K click events per second at peak.");
-            let (shown, verdict) = stream(&iv, Act::WrapUp, offline, &reply);
+            let (shown, verdict) = stream(&k, &iv, Act::WrapUp, offline, &reply);
             assert!(shown.is_empty(), "{label}: {shown:?}");
             assert_eq!(verdict, Verdict::Replaced, "{label}");
         }
         // In the middle of a line, too.
         let reply = "How many click events at peak? Candidate: about 100K per second.";
-        assert_eq!(guard(&iv, Act::Acknowledge, offline, reply), None);
+        assert_eq!(
+            guard(&k, &iv, Act::Acknowledge, offline, reply).as_deref(),
+            Some("How many click events at peak?")
+        );
         // Addressing the candidate, or the word "candidates", is fine.
         let reply = "How many click events at peak would you expect, and would candidates for the key matter?";
-        assert!(guard(&iv, Act::Acknowledge, offline, reply).is_some());
+        assert!(guard(&k, &iv, Act::Acknowledge, offline, reply).is_some());
     }
 
     #[test]
@@ -965,12 +1467,20 @@ mod tests {
         // The second sentence names three reference components nobody mentioned.
         let reply = "Let's think about the click events at peak. \
                      Flink, Redis and Snowflake would make this easy. How many per second?";
-        let (shown, verdict) = stream(&iv, Act::Acknowledge, offline, reply);
+        let (shown, verdict) = stream(&k, &iv, Act::Acknowledge, offline, reply);
         assert_eq!(shown, ["Let's think about the click events at peak."]);
-        assert_eq!(verdict, Verdict::Cut);
+        // The question was never asked, so the engine's phrasing of it follows.
+        assert_eq!(
+            verdict,
+            Verdict::Completed {
+                tail: String::new(),
+                missing: offline.into()
+            }
+        );
         assert!(shown.iter().all(|s| !s.contains("Flink")));
         // Off the subject from the start: nothing at all is shown.
         let (shown, verdict) = stream(
+            &k,
             &iv,
             Act::Acknowledge,
             offline,
@@ -979,11 +1489,11 @@ mod tests {
         assert!(shown.is_empty(), "{shown:?}");
         assert_eq!(verdict, Verdict::Replaced);
         // Only reasoning, never an answer: nothing shown, replaced.
-        let (shown, verdict) = stream(&iv, Act::Acknowledge, offline, "<think>hmm. ok. so.");
+        let (shown, verdict) = stream(&k, &iv, Act::Acknowledge, offline, "<think>hmm. ok. so.");
         assert!(shown.is_empty());
         assert_eq!(verdict, Verdict::Replaced);
         // In a hint the same components are allowed.
-        let (_, verdict) = stream(&iv, Act::Hint, offline, reply);
+        let (_, verdict) = stream(&k, &iv, Act::Hint, offline, reply);
         assert!(matches!(verdict, Verdict::Passed { .. }));
     }
 
@@ -1019,7 +1529,7 @@ mod tests {
     }
 
     #[test]
-    fn prompt_is_compact_and_carries_the_reference_only_when_needed() {
+    fn the_prompt_is_a_conversation_with_the_act_last() {
         let k = knowledge();
         let iv = interview(&k);
         let recent: Vec<Said> = (0..10)
@@ -1030,20 +1540,51 @@ mod tests {
             .collect();
         let req = request(&iv, Act::Acknowledge, "Say this.", &recent);
         assert_eq!(req.system, SYSTEM_PROMPT);
-        assert_eq!(req.messages.len(), 1);
-        let u = &req.messages[0].content;
-        assert!(!u.contains("turn number 5"), "only the last four turns");
-        assert!(u.contains("turn number 6") && u.contains("turn number 9"));
-        assert!(u.contains("Act: acknowledge") && u.contains("Say this."));
+        // Roles alternate, starting and ending with the user; the examples come first.
+        for (i, m) in req.messages.iter().enumerate() {
+            let want = if i % 2 == 0 {
+                Role::User
+            } else {
+                Role::Assistant
+            };
+            assert_eq!(m.role, want, "message {i}");
+        }
+        assert_eq!(req.messages[1].content, EXAMPLES[0].1);
+        let all: String = req.messages.iter().map(|m| m.content.as_str()).collect();
+        assert!(!all.contains("turn number 5"), "only the last four turns");
+        let last = &req.messages.last().unwrap().content;
+        assert!(last.starts_with("turn number 9"), "{last}");
+        assert!(last.contains("Must get across: Say this."), "{last}");
+        let interviewer_turn = req
+            .messages
+            .iter()
+            .find(|m| m.content == "turn number 8")
+            .unwrap();
+        assert_eq!(interviewer_turn.role, Role::Assistant);
         let flow = iv.scenario().reference.architecture.lines().next().unwrap();
-        assert!(!u.contains(flow), "no reference outside hints and wrap-up");
-        let wrap = request(&iv, Act::WrapUp, "Thanks.", &recent);
-        assert!(wrap.messages[0].content.contains(flow));
+        assert!(
+            !all.contains(flow),
+            "no reference outside hints and wrap-up"
+        );
+        let text = |r: &ChatRequest| r.messages.last().unwrap().content.clone();
+        assert!(text(&request(&iv, Act::WrapUp, "Thanks.", &recent)).contains(flow));
         let ladder = &iv.scenario().hints[0];
-        let shallow = request(&iv, Act::Hint, &ladder.levels[0], &recent);
-        assert!(!shallow.messages[0].content.contains(flow));
-        let deep = request(&iv, Act::Hint, &ladder.levels[2], &recent);
-        assert!(deep.messages[0].content.contains(flow));
+        assert!(!text(&request(&iv, Act::Hint, &ladder.levels[0], &recent)).contains(flow));
+        assert!(text(&request(&iv, Act::Hint, &ladder.levels[2], &recent)).contains(flow));
+        // The greeting: no turns yet, the scenario in full, still alternating.
+        let greet = request(&iv, Act::GreetScenario, "Welcome!", &[]);
+        assert_eq!(greet.messages.last().unwrap().role, Role::User);
+        assert!(
+            text(&greet).contains(
+                iv.scenario()
+                    .prompt
+                    .trim()
+                    .chars()
+                    .take(60)
+                    .collect::<String>()
+                    .as_str()
+            )
+        );
     }
 
     #[test]
@@ -1090,22 +1631,33 @@ mod tests {
                 &mut record,
             )
             .unwrap();
-        // The greeting arrived sentence by sentence.
+        // The greeting arrived sentence by sentence; it never presented the scenario, so the
+        // scenario followed in the engine's words and the turn is stored as completed offline.
+        let scenario = k
+            .bank
+            .scenario("clickstream-analytics")
+            .unwrap()
+            .prompt
+            .trim()
+            .to_string();
         assert_eq!(
-            &log[..5],
+            &log[..6],
             [
                 "<say>",
                 "Welcome!",
                 " We run a busy online store and want click events analysed.",
                 " What would you like to know first?",
+                &format!("\n\n{scenario}"),
                 "</say>"
             ]
         );
         let stored = store.load(live.id()).unwrap();
-        assert_eq!(stored.turns[0].voice.as_deref(), Some(LLM));
+        assert_eq!(stored.turns[0].voice.as_deref(), Some(LLM_THEN_OFFLINE));
         assert_eq!(
             stored.turns[0].text,
-            "Welcome! We run a busy online store and want click events analysed. What would you like to know first?"
+            format!(
+                "Welcome! We run a busy online store and want click events analysed. What would you like to know first?\n\n{scenario}"
+            )
         );
         let said = |effects: &[Effect]| -> Vec<String> {
             effects
@@ -1194,13 +1746,20 @@ mod tests {
                 _ => None,
             })
             .unwrap();
-        // The complete sentence was shown, the unfinished one never was, and the engine's
-        // greeting followed so the act was still conveyed.
+        // The complete sentence was shown, the unfinished one never was, and the scenario (what
+        // the greeting had to convey) followed in the engine's words, without its framing.
+        let scenario = k
+            .bank
+            .scenario("clickstream-analytics")
+            .unwrap()
+            .prompt
+            .trim()
+            .to_string();
+        assert!(offline.ends_with(&scenario), "{offline}");
         assert_eq!(
             shown,
             format!(
-                "Welcome! Today we look at click events for a busy online store.\n\n{}",
-                offline.trim()
+                "Welcome! Today we look at click events for a busy online store.\n\n{scenario}"
             )
         );
         assert_eq!(notices.len(), 1, "{notices:?}");
@@ -1234,11 +1793,16 @@ mod tests {
     #[test]
     fn voiced_text_is_stored_and_a_failure_goes_offline_for_good() {
         let k = knowledge();
+        // A greeting that presents the scenario in its own words passes as it is.
+        let greeting_reply = "Welcome! We run a busy online store: every page view, search, add-to-cart and checkout on the web site and mobile apps sends a click event. \
+Operations wants a live dashboard to spot a broken checkout or a product going viral while it is happening. \
+Analytics wants regular reports on funnels and campaign performance, and wants to keep the history to go back and re-analyse it. \
+We would like you to design the pipeline behind both. Before you draw anything, what would you like to know?".to_string();
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("p.db")).unwrap();
         let fake = Arc::new(
             FakeBackend::new()
-                .reply("Welcome! We run a busy online store with click events; what would you like to know first?")
+                .reply(greeting_reply.clone())
                 .fail(LlmError::ScriptExhausted),
         );
         let voice = scripted_voice(&fake);
@@ -1251,12 +1815,7 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(
-            said,
-            [
-                "Welcome! We run a busy online store with click events; what would you like to know first?"
-            ]
-        );
+        assert_eq!(said, [greeting_reply.as_str()]);
         let stored = store.load(live.id()).unwrap();
         assert_eq!(stored.turns[0].text, said[0], "stored as said");
         assert_eq!(

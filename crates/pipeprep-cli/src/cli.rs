@@ -168,7 +168,9 @@ pub struct PracticeArgs {
     /// ANTHROPIC_API_KEY (sent only to that provider's own host) or `llm_key` in the config file;
     /// a server named by @URL gets PIPEPREP_LLM_KEY or `llm_key`. Also settable as `llm = "..."`.
     /// The engine still runs the interview and the score; replies stream in a sentence at a
-    /// time through a guard, and without an answer the interview goes on offline.
+    /// time through a guard, what a reply leaves out follows in the offline phrasing, and a model
+    /// that stops answering or drips too slowly leaves the interview to go on offline. The
+    /// second opinion on the scorecard may take `llm_timeout` seconds (config file, default 180).
     #[arg(long, value_name = "SPEC")]
     pub llm: Option<String>,
 }

@@ -56,8 +56,8 @@ struct Screen {
     /// An LLM is answering, so a message may take a moment to start: show that it is coming.
     waiting_cue: bool,
     md: MarkdownStream,
-    /// The "…" cue is on the screen and must be cleared before the text.
-    cue_shown: bool,
+    /// The typing indicator, while the interviewer has not said anything yet.
+    typing: Option<term::Typing>,
     suspended: bool,
     finished: bool,
 }
@@ -68,16 +68,15 @@ impl Screen {
             color,
             waiting_cue,
             md: MarkdownStream::new(color),
-            cue_shown: false,
+            typing: None,
             suspended: false,
             finished: false,
         }
     }
 
     fn clear_cue(&mut self) {
-        if self.cue_shown {
-            print!("\r\x1b[2K");
-            self.cue_shown = false;
+        if let Some(mut t) = self.typing.take() {
+            t.stop();
         }
     }
 
@@ -87,8 +86,8 @@ impl Screen {
                 println!("\n{}", term::bold("Interviewer:", self.color));
                 self.md = MarkdownStream::new(self.color);
                 if self.waiting_cue && self.color {
-                    print!("{}", term::dim("…", self.color));
-                    self.cue_shown = true;
+                    let _ = std::io::stdout().flush();
+                    self.typing = Some(term::Typing::start(self.color));
                 }
             }
             Shown::Text(t) => {
@@ -126,7 +125,12 @@ impl Screen {
 fn turn(live: &mut LiveSession<'_>, event: Event, color: bool) -> Option<(bool, bool)> {
     let cue = live.voice().is_some_and(|v| !v.is_offline());
     let mut screen = Screen::new(color, cue);
-    let effects = match live.step(event, &mut |s| screen.show(s)) {
+    // Keys typed while the reply streams stay queued for the next prompt, off the screen.
+    let quiet = term::QuietInput::new();
+    let stepped = live.step(event, &mut |s| screen.show(s));
+    screen.clear_cue();
+    drop(quiet);
+    let effects = match stepped {
         Ok(e) => e,
         Err(e) => {
             // Not saved, so not answered: say why and let the candidate send it again.

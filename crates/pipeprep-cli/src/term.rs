@@ -161,3 +161,111 @@ mod tests {
         assert_eq!(s.piece("# not a heading"), "# not a heading");
     }
 }
+
+/// While the interviewer's reply streams in, keys the candidate types are not echoed, so they
+/// never land in the middle of the reply; they stay queued and appear at the next `you>`
+/// prompt as typed-ahead input. Echo comes back when this is dropped (also on a panic unwind).
+/// Does nothing when standard input is not a terminal.
+pub struct QuietInput {
+    #[cfg(unix)]
+    saved: Option<nix::sys::termios::Termios>,
+}
+
+impl QuietInput {
+    pub fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+            let stdin = std::io::stdin();
+            if !stdin.is_terminal() {
+                return Self { saved: None };
+            }
+            let Ok(saved) = tcgetattr(&stdin) else {
+                return Self { saved: None };
+            };
+            let mut quiet = saved.clone();
+            quiet.local_flags.remove(LocalFlags::ECHO);
+            // TCSANOW: what was already typed stays queued for the prompt.
+            if tcsetattr(&stdin, SetArg::TCSANOW, &quiet).is_err() {
+                return Self { saved: None };
+            }
+            Self { saved: Some(saved) }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+}
+
+impl Drop for QuietInput {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(saved) = self.saved.take() {
+            use nix::sys::termios::{SetArg, tcsetattr};
+            let _ = tcsetattr(std::io::stdin(), SetArg::TCSANOW, &saved);
+        }
+    }
+}
+
+/// The typing indicator: while the interviewer has not said anything yet, a dim line shows
+/// that a reply is coming and for how long it has been awaited ("· thinking 4 s"). It runs on
+/// its own thread, because the main thread is blocked waiting for the model; [`stop`] ends it
+/// and clears the line before anything else is printed.
+///
+/// [`stop`]: Typing::stop
+pub struct Typing {
+    running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Typing {
+    pub fn start(color: bool) -> Self {
+        use std::io::Write;
+        use std::sync::atomic::Ordering;
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = std::sync::Arc::clone(&running);
+        let thread = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let frames = ["·  ", "·· ", "···"];
+            let mut i = 0usize;
+            while flag.load(Ordering::Acquire) {
+                let secs = started.elapsed().as_secs();
+                let text = if secs >= 2 {
+                    format!("{} thinking {secs} s", frames[i % frames.len()])
+                } else {
+                    frames[i % frames.len()].to_string()
+                };
+                print!("\r\x1b[2K{}", dim(&text, color));
+                let _ = std::io::stdout().flush();
+                i += 1;
+                // Short sleeps so stopping is prompt.
+                for _ in 0..5 {
+                    if !flag.load(Ordering::Acquire) {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(80));
+                }
+            }
+            print!("\r\x1b[2K");
+            let _ = std::io::stdout().flush();
+        });
+        Self {
+            running,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the indicator and clears its line; returns once the line is clear.
+    pub fn stop(&mut self) {
+        self.running
+            .store(false, std::sync::atomic::Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Typing {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -398,3 +398,331 @@ pub const SIDE_FACT: &[&str] = &[
     "Worth knowing here: {}",
     "For the record: {}",
 ];
+// ---------------------------------------------------------------------------------------------
+// What an act must convey, whoever words it.
+//
+// The LLM voice rewords the offline phrasing. Whatever it says, the candidate must still get the
+// act's substance: the numbers and names of a revealed requirement, the set-up of a failure or a
+// twist, the scenario itself, and the question on the table. The substance is what is left of
+// the offline text once its fixed framing sentences (the phrasing lists above) are set aside.
+
+/// What one sentence of the offline phrasing carries that the candidate must receive.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Essential {
+    /// The sentence of the offline phrasing that carries it, said as it is when a voiced reply
+    /// left it out.
+    pub sentence: String,
+    /// Numbers as written ("100K", "5 s", "$50K"): the reply must state each value.
+    pub numbers: Vec<String>,
+    /// Names as written (proper nouns, `code`, snake_case): the reply must name each.
+    pub names: Vec<String>,
+    /// The sentence asks the candidate something: the reply must ask too, about the same thing.
+    pub question: bool,
+    /// A set-up to retell (the scenario, a failure, a twist): most of its content words must
+    /// appear, not only its numbers.
+    pub setup: bool,
+}
+
+/// The acts whose substance is a situation to retell, not just a fact or a question.
+fn is_setup(act: crate::interview::Act) -> bool {
+    use crate::interview::Act;
+    matches!(
+        act,
+        Act::GreetScenario | Act::InjectFailure | Act::ScaleTwist
+    )
+}
+
+/// Every fixed sentence of every phrasing list: framing that carries no substance.
+fn framing() -> &'static BTreeSet<String> {
+    static FRAMING: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    FRAMING.get_or_init(|| {
+        let lists: &[&[&str]] = &[
+            GREET,
+            REVEAL,
+            REVEAL_MORE,
+            UNKNOWN,
+            STEER_BACK,
+            ASK_DESIGN,
+            ACK_DESIGN,
+            ASK_LAYER,
+            ASK_STORAGE_DEPTH,
+            LINT_PROBE,
+            CHALLENGE_ESTIMATE,
+            MOVE_DEEP_DIVE,
+            PROBE_GENERIC,
+            TWIST_STRONG,
+            TWIST_SCAFFOLD,
+            MOVE_FAILURES,
+            NEXT_FAILURE,
+            HINT_INTRO,
+            WRAP_UP,
+            ACKNOWLEDGE,
+            WAR_STORY,
+            ASK_DESIGN_NO_QUESTIONS,
+            ESSENTIALS_DONE,
+            NUDGE,
+            OFF_TOPIC,
+            BACK_TO,
+            HOW_AM_I_DOING,
+            ASK_TRADEOFF,
+            HAND_OVER_FACTS,
+            MOVE_ALONG,
+            FOLLOW_UP_MISSING,
+            FOLLOW_UP_NOTHING,
+            NOTED_CONTINUATION,
+            HINTS_EXHAUSTED,
+            UNKNOWN_LATER,
+            CHALLENGE_CLAIM,
+            SIDE_FACT,
+        ];
+        let mut out = BTreeSet::new();
+        for list in lists {
+            for p in *list {
+                for s in split_keep(p) {
+                    if !s.contains("{}") {
+                        out.extend(sentence_keys(&s));
+                    }
+                }
+            }
+        }
+        out
+    })
+}
+
+/// Framing sentences that are still worth conveying: generic questions that hand the turn to
+/// the candidate ("What else would you want to pin down before designing?"). Only their being a
+/// question matters, so any question in the reply conveys them.
+fn generic_question(sentence: &str) -> bool {
+    sentence.trim_end().ends_with('?')
+}
+
+/// What `offline` (the engine's phrasing of `act`) must get across, sentence by sentence.
+pub fn essentials(act: crate::interview::Act, offline: &str) -> Vec<Essential> {
+    let framing = framing();
+    let mut out = Vec::new();
+    for s in split_keep(offline) {
+        let keys = sentence_keys(&s);
+        let is_framing = !keys.is_empty() && keys.iter().all(|k| framing.contains(k));
+        if is_framing {
+            if generic_question(&s) {
+                out.push(Essential {
+                    sentence: s,
+                    numbers: Vec::new(),
+                    names: Vec::new(),
+                    question: true,
+                    setup: false,
+                });
+            }
+            continue;
+        }
+        let numbers = number_tokens(&s);
+        let names = name_tokens(&s);
+        let question = s.trim_end().ends_with('?');
+        let setup = is_setup(act) && !question;
+        if numbers.is_empty() && names.is_empty() && !question && !setup {
+            continue;
+        }
+        out.push(Essential {
+            sentence: s,
+            numbers,
+            names,
+            question,
+            setup,
+        });
+    }
+    out
+}
+
+impl Essential {
+    /// True when `reply` gets this across: every number's value, every name, a question about
+    /// the same thing, and for a set-up most of its content words.
+    pub fn conveyed_by(&self, reply: &str) -> bool {
+        let values: Vec<f64> = number_tokens(reply)
+            .iter()
+            .filter_map(|n| number_value(n))
+            .collect();
+        let numbers_ok = self.numbers.iter().all(|n| match number_value(n) {
+            Some(v) => values.iter().any(|r| (r - v).abs() <= v.abs() * 0.01),
+            None => reply.contains(n.as_str()),
+        });
+        let lower = reply.to_lowercase();
+        let names_ok = self.names.iter().all(|n| lower.contains(&n.to_lowercase()));
+        let wanted = content_stems(&self.sentence);
+        let got = content_stems(reply);
+        let shared = wanted.intersection(&got).count();
+        let question_ok = !self.question
+            || (reply.contains('?') && (wanted.is_empty() || shared > 0 || self.is_generic()));
+        // A set-up is retold when at least half its content words come back (stems, so
+        // "duplicates" and "duplicated" agree).
+        let setup_ok = !self.setup || wanted.is_empty() || shared * 2 >= wanted.len();
+        numbers_ok && names_ok && question_ok && setup_ok
+    }
+
+    /// A framing question (no numbers, names or set-up of its own).
+    fn is_generic(&self) -> bool {
+        self.numbers.is_empty() && self.names.is_empty() && !self.setup && {
+            let keys = sentence_keys(&self.sentence);
+            !keys.is_empty() && keys.iter().all(|k| framing().contains(k))
+        }
+    }
+}
+
+/// Words of five or more letters that are not filler, cut to their first six letters.
+fn content_stems(text: &str) -> BTreeSet<String> {
+    const FILLER: &[&str] = &[
+        "about", "after", "their", "there", "these", "those", "would", "could", "should", "which",
+        "while", "where", "being", "every", "other", "right", "think", "thing", "really", "going",
+        "let's", "you'd", "you're", "we're", "what's",
+    ];
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .map(str::to_lowercase)
+        .filter(|w| w.chars().count() >= 5 && !FILLER.contains(&w.as_str()))
+        .map(|w| w.chars().take(6).collect())
+        .collect()
+}
+
+/// Number-bearing tokens as written: "100K", "1,000,000", "5", "$50K", "2-year" → "2", "3x".
+fn number_tokens(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts = chars[i].is_ascii_digit()
+            && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_'));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < chars.len()
+            && (chars[j].is_ascii_digit()
+                || (matches!(chars[j], ',' | '.')
+                    && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
+        {
+            j += 1;
+        }
+        // A scale suffix right after the digits (100K, 1B, 2M) or a scale word after a space.
+        let mut tok: String = chars[i..j].iter().collect();
+        if let Some(&c) = chars.get(j)
+            && matches!(c, 'k' | 'K' | 'm' | 'M' | 'b' | 'B')
+            && chars.get(j + 1).is_none_or(|n| !n.is_alphabetic())
+        {
+            tok.push(c);
+            j += 1;
+        } else {
+            let rest: String = chars[j..chars.len().min(j + 10)].iter().collect();
+            for word in ["thousand", "million", "billion"] {
+                if rest.trim_start().to_lowercase().starts_with(word) {
+                    tok.push(' ');
+                    tok.push_str(word);
+                    j += rest.len() - rest.trim_start().len() + word.len();
+                    break;
+                }
+            }
+        }
+        out.push(tok);
+        i = j;
+    }
+    out
+}
+
+/// The value of a token from [`number_tokens`].
+fn number_value(tok: &str) -> Option<f64> {
+    let (digits, scale) = match tok.rsplit_once(' ') {
+        Some((d, "thousand")) => (d, 1e3),
+        Some((d, "million")) => (d, 1e6),
+        Some((d, "billion")) => (d, 1e9),
+        _ => match tok.chars().last() {
+            Some('k' | 'K') => (&tok[..tok.len() - 1], 1e3),
+            Some('m' | 'M') => (&tok[..tok.len() - 1], 1e6),
+            Some('b' | 'B') => (&tok[..tok.len() - 1], 1e9),
+            _ => (tok, 1.0),
+        },
+    };
+    digits
+        .replace(',', "")
+        .parse::<f64>()
+        .ok()
+        .map(|v| v * scale)
+}
+
+/// Names as written: `code`, snake_case identifiers, and capitalised words or acronyms that do
+/// not start the sentence (Snowflake, SFTP, EMR).
+fn name_tokens(sentence: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: &str| {
+        let s = s.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        if s.chars().count() >= 2 && !out.iter().any(|o| o.eq_ignore_ascii_case(s)) {
+            out.push(s.to_string());
+        }
+    };
+    for (i, part) in sentence.split('`').enumerate() {
+        if i % 2 == 1 {
+            push(part);
+        }
+    }
+    let plain: String = sentence
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 0)
+        .map(|(_, p)| p)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (i, w) in plain.split_whitespace().enumerate() {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '_');
+        let capital = w.chars().next().is_some_and(char::is_uppercase);
+        let acronym = w.chars().filter(|c| c.is_uppercase()).count() >= 2;
+        let snake = w.contains('_') && w.chars().any(char::is_alphabetic);
+        let pronoun = matches!(w, "I" | "I'd" | "I'm" | "I've" | "I'll" | "OK");
+        if snake || acronym || (capital && i > 0 && !pronoun) {
+            push(w);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod essential_tests {
+    use super::*;
+    use crate::interview::Act;
+
+    #[test]
+    fn a_revealed_requirement_must_keep_its_numbers_and_the_question() {
+        let offline = "Good question. Peak traffic is about 100K events per second, and the dashboard needs data within 5 s. Anything else you'd want to know before you start sketching?";
+        let e = essentials(Act::RevealRequirement, offline);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!(e[0].numbers, ["100K", "5"]);
+        assert!(e[1].question);
+        // A paraphrase with the same values conveys it; a reply that echoes the question does not.
+        let good = "At peak we see roughly 100,000 events a second, and dashboards must be no more than 5 seconds behind. What else would you like to know?";
+        assert!(e.iter().all(|x| x.conveyed_by(good)));
+        let echo = "So you'd like to know about the peak traffic and the latency. What else?";
+        assert!(!e[0].conveyed_by(echo));
+        assert!(e[1].conveyed_by(echo));
+        assert!(!e[1].conveyed_by("At peak it is 100K events per second within 5 s."));
+    }
+
+    #[test]
+    fn a_failure_set_up_must_be_retold_and_names_kept() {
+        let offline = "Time to see how this design behaves on a bad day. A new field `user_tier` appears in the JSON and the nightly Spark jobs start failing on the schema. What do you do?";
+        let e = essentials(Act::InjectFailure, offline);
+        let setup = e.iter().find(|x| x.setup).unwrap();
+        assert!(setup.names.contains(&"user_tier".to_string()), "{setup:?}");
+        assert!(setup.names.contains(&"Spark".to_string()));
+        let vague = "Let's talk about failures. Something breaks in production. What do you do?";
+        assert!(!setup.conveyed_by(vague));
+        let retold = "Picture this: a new `user_tier` field shows up in the JSON, and the nightly Spark jobs begin failing on the changed schema. How do you respond?";
+        assert!(e.iter().all(|x| x.conveyed_by(retold)), "{e:?}");
+    }
+
+    #[test]
+    fn numbers_are_compared_by_value() {
+        assert_eq!(number_value("100K"), Some(100_000.0));
+        assert_eq!(number_value("1,000,000"), Some(1e6));
+        assert_eq!(number_value("1 billion"), Some(1e9));
+        assert_eq!(
+            number_tokens("$50K/month and 2-year retention, 3x peaks, 1 billion events"),
+            ["50K", "2", "3", "1 billion"]
+        );
+    }
+}

@@ -90,6 +90,9 @@ pub(crate) fn on_event(name: &str, data: &str, sink: &mut Sink) -> Result<(), St
             }
         }
         "message_delta" => {
+            if v.pointer("/delta/stop_reason").and_then(Value::as_str) == Some("max_tokens") {
+                sink.truncated = true;
+            }
             if let Some(usage) = v.get("usage") {
                 read_usage(usage, sink);
             }
@@ -185,7 +188,8 @@ mod tests {
             end,
             StreamEnd {
                 prompt_tokens: Some(472),
-                completion_tokens: Some(19)
+                completion_tokens: Some(19),
+                truncated: false
             }
         );
     }
@@ -208,7 +212,8 @@ mod tests {
             end,
             StreamEnd {
                 prompt_tokens: Some(15),
-                completion_tokens: Some(40)
+                completion_tokens: Some(40),
+                truncated: false
             }
         );
     }

@@ -35,14 +35,24 @@ pub trait ChatBackend: Send + Sync {
 }
 
 /// Timeouts and retry policy. The defaults suit a person waiting at a prompt; tests shrink them.
+///
+/// A conversational reply has no whole-request limit: a long answer that keeps coming is fine,
+/// a silent or dripping one is not. Once the first token has arrived, the reply fails when the
+/// stream goes quiet for `idle_timeout`, or when it brings fewer than `min_tokens` tokens in any
+/// `rate_window` (a model that slow stalls every turn for a minute). A request may carry its own
+/// whole budget ([`ChatRequest::budget`]), as the second opinion does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BackendOptions {
     /// TCP and TLS connection set-up.
     pub connect_timeout: Duration,
     /// From sending the request to the first sign of the model working (text or reasoning).
     pub first_token_timeout: Duration,
-    /// One whole attempt, from sending to the end of the stream.
-    pub request_timeout: Duration,
+    /// The longest silence between two pieces of a reply that has started.
+    pub idle_timeout: Duration,
+    /// The fewest tokens (text or reasoning, about four characters each, at least one per
+    /// piece) the model must produce in every `rate_window` after the first; 0 turns it off.
+    pub min_tokens: u32,
+    pub rate_window: Duration,
     /// Attempts in all, counting the first, for 429, 5xx and connection failures.
     pub max_attempts: u32,
     /// The first backoff; it doubles after each failed attempt.
@@ -56,7 +66,9 @@ impl Default for BackendOptions {
         Self {
             connect_timeout: Duration::from_secs(5),
             first_token_timeout: Duration::from_secs(20),
-            request_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(15),
+            min_tokens: Self::MIN_TOKENS,
+            rate_window: Self::RATE_WINDOW,
             max_attempts: 3,
             backoff_base: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(30),
@@ -68,6 +80,10 @@ impl BackendOptions {
     /// How long a model on this machine may take to start answering: on a CPU, reading a
     /// prompt of a thousand tokens or loading the model into memory can take tens of seconds.
     pub const LOCAL_FIRST_TOKEN_TIMEOUT: Duration = Duration::from_secs(60);
+    /// The slowest pace worth waiting for: 10 tokens in 10 s (about 40 characters, half a
+    /// sentence) — below it a four-sentence message takes over a minute.
+    pub const MIN_TOKENS: u32 = 10;
+    pub const RATE_WINDOW: Duration = Duration::from_secs(10);
 
     /// The defaults, with a longer first-token wait for a server on a loopback address.
     pub fn for_spec(spec: &LlmSpec) -> Self {
@@ -76,6 +92,78 @@ impl BackendOptions {
             o.first_token_timeout = Self::LOCAL_FIRST_TOKEN_TIMEOUT;
         }
         o
+    }
+}
+
+/// How fast a started reply is coming: the idle timeout and the minimum rate.
+struct Pace {
+    idle: Duration,
+    min_tokens: u32,
+    window: Duration,
+    /// When the last piece arrived; `None` before the first.
+    last: Option<Instant>,
+    /// The current rate window: when it started and the tokens counted in it.
+    window_start: Option<Instant>,
+    in_window: u32,
+}
+
+impl Pace {
+    fn new(o: &BackendOptions) -> Self {
+        Self {
+            idle: o.idle_timeout,
+            min_tokens: o.min_tokens,
+            window: o.rate_window,
+            last: None,
+            window_start: None,
+            in_window: 0,
+        }
+    }
+
+    /// Counts a piece of the reply (text or reasoning).
+    fn tokens(&mut self, n: u32) {
+        let now = Instant::now();
+        self.last = Some(now);
+        match self.window_start {
+            // The first piece starts the first window; it does not count in it.
+            None => self.window_start = Some(now),
+            Some(_) => self.in_window = self.in_window.saturating_add(n),
+        }
+    }
+
+    /// When the next piece must have arrived, once the reply has started.
+    fn deadline(&self) -> Option<Instant> {
+        let last = self.last?;
+        let idle = last + self.idle;
+        Some(match (self.min_tokens, self.window_start) {
+            (0, _) | (_, None) => idle,
+            (_, Some(w)) => idle.min(w + self.window),
+        })
+    }
+
+    /// After a piece or at a deadline: a finished window must have held enough tokens.
+    fn check(&mut self, now: Instant) -> Option<LlmError> {
+        let start = self.window_start?;
+        if self.min_tokens == 0 || now < start + self.window {
+            return None;
+        }
+        if self.in_window < self.min_tokens {
+            return Some(LlmError::TooSlow {
+                tokens: self.in_window,
+                window_s: self.window.as_secs(),
+                min_tokens: self.min_tokens,
+            });
+        }
+        self.window_start = Some(now);
+        self.in_window = 0;
+        None
+    }
+
+    /// Why a started reply timed out: too slow, or silent too long. `None` before it started.
+    fn failure(&mut self, now: Instant) -> Option<LlmError> {
+        self.last?;
+        Some(self.check(now).unwrap_or(LlmError::IdleTimeout {
+            after_ms: millis(self.idle),
+        }))
     }
 }
 
@@ -186,6 +274,7 @@ impl Backend {
             temperature: 0.0,
             max_tokens: 16,
             json: false,
+            budget: None,
         };
         // A reasoning model may spend all 16 tokens thinking; it still answered.
         self.run(&req, &mut |_| {}, true).await?;
@@ -240,11 +329,18 @@ impl Backend {
     ) -> Result<Completion, Failure> {
         let sent = Instant::now();
         let first_deadline = sent + self.options.first_token_timeout;
-        let total_deadline = sent + self.options.request_timeout;
-        let waiting_deadline = first_deadline.min(total_deadline);
+        // A request's own budget counts from the call, retries included.
+        let budget_deadline = req.budget.map(|b| started + b);
+        let capped = |d: Instant| budget_deadline.map_or(d, |b| d.min(b));
+        let waiting_deadline = capped(first_deadline);
+        let over_budget = |now: Instant| budget_deadline.is_some_and(|b| now >= b);
+        let budget_error = || LlmError::RequestTimeout {
+            after_ms: req.budget.map_or(0, millis),
+        };
 
         let mut response = match timeout_at(waiting_deadline, self.send(http)?).await {
-            Err(_) => return Err(self.timeout(false, first_deadline, total_deadline).into()),
+            Err(_) if over_budget(Instant::now()) => return Err(budget_error().into()),
+            Err(_) => return Err(self.first_token_timeout().into()),
             Ok(Err(e)) => return Err(self.send_failure(&e, attempt)),
             Ok(Ok(r)) => r,
         };
@@ -272,26 +368,32 @@ impl Backend {
         let mut parser = StreamParser::new(wire);
         let mut text = String::new();
         let mut first_token: Option<Instant> = None;
-        let mut working = false;
-        let mut handle = |events: Vec<StreamEvent>, working: &mut bool| {
+        let mut pace = Pace::new(&self.options);
+        let mut handle = |events: Vec<StreamEvent>, pace: &mut Pace| {
             for event in events {
-                *working = true;
-                if let StreamEvent::Text(t) = event {
-                    first_token.get_or_insert_with(Instant::now);
-                    text.push_str(&t);
-                    on_delta(&t);
+                match event {
+                    StreamEvent::Text(t) => {
+                        first_token.get_or_insert_with(Instant::now);
+                        pace.tokens(Usage::estimate_tokens(t.chars().count()).max(1));
+                        text.push_str(&t);
+                        on_delta(&t);
+                    }
+                    StreamEvent::Reasoning => pace.tokens(1),
                 }
             }
         };
         loop {
-            let deadline = if working {
-                total_deadline
-            } else {
-                waiting_deadline
-            };
+            let deadline = capped(pace.deadline().unwrap_or(waiting_deadline));
             let chunk = match timeout_at(deadline, response.chunk()).await {
                 Err(_) => {
-                    return Err(self.timeout(working, first_deadline, total_deadline).into());
+                    let now = Instant::now();
+                    if over_budget(now) {
+                        return Err(budget_error().into());
+                    }
+                    return Err(pace
+                        .failure(now)
+                        .unwrap_or_else(|| self.first_token_timeout())
+                        .into());
                 }
                 Ok(Err(e)) => {
                     return Err(LlmError::Stream(StreamError::Cut {
@@ -304,13 +406,17 @@ impl Backend {
                 Ok(Ok(Some(chunk))) => chunk,
             };
             let events = parser.feed(&chunk).map_err(|e| self.stream_failure(e))?;
-            handle(events, &mut working);
+            handle(events, &mut pace);
+            if let Some(e) = pace.check(Instant::now()) {
+                return Err(e.into());
+            }
             if parser.is_done() {
                 break;
             }
         }
         let (events, end) = parser.finish().map_err(|e| self.stream_failure(e))?;
-        handle(events, &mut working);
+        let truncated = end.truncated;
+        handle(events, &mut pace);
 
         let now = Instant::now();
         Ok(Completion {
@@ -320,7 +426,14 @@ impl Backend {
             model: self.spec.model.clone(),
             first_token_ms: millis(first_token.unwrap_or(now) - started),
             total_ms: millis(now - started),
+            truncated,
         })
+    }
+
+    fn first_token_timeout(&self) -> LlmError {
+        LlmError::FirstTokenTimeout {
+            after_ms: millis(self.options.first_token_timeout),
+        }
     }
 
     fn send(
@@ -351,18 +464,6 @@ impl Backend {
             builder = builder.header(name, value);
         }
         Ok(builder.send())
-    }
-
-    fn timeout(&self, working: bool, first: Instant, total: Instant) -> LlmError {
-        if !working && first <= total {
-            LlmError::FirstTokenTimeout {
-                after_ms: millis(self.options.first_token_timeout),
-            }
-        } else {
-            LlmError::RequestTimeout {
-                after_ms: millis(self.options.request_timeout),
-            }
-        }
     }
 
     fn send_failure(&self, e: &reqwest::Error, attempt: u32) -> Failure {

@@ -65,10 +65,18 @@ pub enum LlmError {
         "no reply within {after_ms} ms — the model may still be loading or be overloaded; try again or raise the first-token timeout"
     )]
     FirstTokenTimeout { after_ms: u64 },
-    #[error(
-        "the reply took longer than {after_ms} ms — ask for a shorter reply or raise the request timeout"
-    )]
+    #[error("the reply did not finish within its budget of {after_ms} ms")]
     RequestTimeout { after_ms: u64 },
+    #[error("the model went silent for {after_ms} ms in the middle of a reply — try again")]
+    IdleTimeout { after_ms: u64 },
+    #[error(
+        "the model produced only {tokens} tokens in {window_s} s (at least {min_tokens} are needed to hold a conversation) — use a smaller model or a faster machine"
+    )]
+    TooSlow {
+        tokens: u32,
+        window_s: u64,
+        min_tokens: u32,
+    },
     #[error(
         "{provider} is rate limiting us (HTTP 429, {attempts} tries) — wait a minute and try again"
     )]
@@ -120,6 +128,8 @@ impl LlmError {
                 | LlmError::ConnectTimeout { .. }
                 | LlmError::FirstTokenTimeout { .. }
                 | LlmError::RequestTimeout { .. }
+                | LlmError::IdleTimeout { .. }
+                | LlmError::TooSlow { .. }
                 | LlmError::RateLimited { .. }
                 | LlmError::Server { .. }
                 | LlmError::Stream(_)

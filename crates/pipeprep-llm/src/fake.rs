@@ -84,6 +84,7 @@ impl FakeBackend {
                     model: "scripted".into(),
                     first_token_ms: 0,
                     total_ms: 0,
+                    truncated: false,
                 })
             }
         }

@@ -22,6 +22,7 @@ mod backend;
 pub mod env;
 mod error;
 mod fake;
+pub mod guard;
 pub mod ollama;
 pub mod openai;
 mod secret;

@@ -68,6 +68,7 @@ pub(crate) fn on_line(line: &str, sink: &mut Sink) -> Result<(), StreamError> {
         }
     }
     if v.get("done").and_then(Value::as_bool) == Some(true) {
+        sink.truncated = v.get("done_reason").and_then(Value::as_str) == Some("length");
         sink.prompt_tokens = as_u32(v.get("prompt_eval_count"));
         sink.completion_tokens = as_u32(v.get("eval_count"));
         sink.done = true;
@@ -116,7 +117,8 @@ mod tests {
             end,
             StreamEnd {
                 prompt_tokens: Some(26),
-                completion_tokens: Some(17)
+                completion_tokens: Some(17),
+                truncated: false
             }
         );
     }

@@ -68,6 +68,12 @@ pub(crate) fn on_event(data: &str, sink: &mut Sink) -> Result<(), StreamError> {
             message: error_message(err),
         });
     }
+    if v.pointer("/choices/0/finish_reason")
+        .and_then(Value::as_str)
+        == Some("length")
+    {
+        sink.truncated = true;
+    }
     if let Some(delta) = v.pointer("/choices/0/delta") {
         let reasoning = ["reasoning_content", "reasoning"].iter().any(|k| {
             delta
@@ -118,6 +124,7 @@ mod tests {
             temperature: 0.3,
             max_tokens: 200,
             json: false,
+            budget: None,
         }
     }
 
@@ -184,7 +191,8 @@ mod tests {
             end,
             StreamEnd {
                 prompt_tokens: Some(42),
-                completion_tokens: Some(13)
+                completion_tokens: Some(13),
+                truncated: false
             }
         );
     }
@@ -209,7 +217,8 @@ mod tests {
             end,
             StreamEnd {
                 prompt_tokens: Some(118),
-                completion_tokens: Some(31)
+                completion_tokens: Some(31),
+                truncated: false
             }
         );
     }

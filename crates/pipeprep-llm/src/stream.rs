@@ -70,6 +70,9 @@ pub enum StreamEvent {
 pub struct StreamEnd {
     pub prompt_tokens: Option<u32>,
     pub completion_tokens: Option<u32>,
+    /// The model stopped because it reached the token limit, so its last sentence is likely
+    /// unfinished.
+    pub truncated: bool,
 }
 
 /// An incremental parser for one reply stream.
@@ -129,6 +132,7 @@ impl StreamParser {
         let end = StreamEnd {
             prompt_tokens: self.sink.prompt_tokens,
             completion_tokens: self.sink.completion_tokens,
+            truncated: self.sink.truncated,
         };
         Ok((self.sink.events, end))
     }
@@ -189,6 +193,8 @@ pub(crate) struct Sink {
     pub(crate) prompt_tokens: Option<u32>,
     pub(crate) completion_tokens: Option<u32>,
     pub(crate) done: bool,
+    /// The provider said the reply ended at the token limit.
+    pub(crate) truncated: bool,
 }
 
 impl Sink {

@@ -57,6 +57,10 @@ pub struct ChatRequest {
     pub max_tokens: u32,
     /// Ask for a single JSON object as the reply (for the second opinion).
     pub json: bool,
+    /// The most the whole reply may take, from sending to its end (the second opinion's
+    /// `llm_timeout`); `None` for a conversational reply, which is bounded by the idle timeout
+    /// and the minimum rate instead.
+    pub budget: Option<std::time::Duration>,
 }
 
 impl ChatRequest {
@@ -68,6 +72,7 @@ impl ChatRequest {
             temperature: 0.7,
             max_tokens: 512,
             json: false,
+            budget: None,
         }
     }
 
@@ -161,6 +166,9 @@ pub struct Completion {
     pub first_token_ms: u64,
     /// From the call to the end of the stream, retries included.
     pub total_ms: u64,
+    /// The provider stopped the reply at the token limit (`max_tokens`): its last sentence is
+    /// probably unfinished.
+    pub truncated: bool,
 }
 
 /// A request ready to send, built without any I/O so tests can assert on it exactly.

@@ -203,12 +203,17 @@ fn system_text(body: &serde_json::Value) -> String {
         .to_string()
 }
 
-/// The second opinion: one step for the first dimension with a real quote, one step for the
-/// second with an invented quote (which must be refused).
+/// The second opinion: one step for the first dimension with a real quote (the candidate's first
+/// sentence, a clarifying question), one step for the second with an invented quote (which must
+/// be refused).
 fn opinion_reply(u: &str) -> String {
     let dims: Vec<(String, String)> = u
+        .split_once("Engine levels:\n")
+        .map(|(_, r)| r)
+        .unwrap_or_default()
         .lines()
-        .filter_map(|l| l.strip_prefix("dimension "))
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| !l.starts_with(' '))
         .filter_map(|l| {
             let (id, rest) = l.split_once(": ")?;
             Some((id.to_string(), rest.split_whitespace().next()?.to_string()))
@@ -222,7 +227,8 @@ fn opinion_reply(u: &str) -> String {
             Some((n.parse::<u64>().ok()?, text.to_string()))
         })
         .expect("candidate turns in the opinion request");
-    let quote: String = text.chars().take(30).collect();
+    let end = text.find(['?', '.']).map_or(text.len(), |i| i + 1);
+    let quote = &text[..end];
     let step = |level: &str| match level {
         "expert" => "intermediate",
         "intermediate" => "expert",
@@ -231,18 +237,18 @@ fn opinion_reply(u: &str) -> String {
     let mut out = serde_json::Map::new();
     out.insert(
         dims[0].0.clone(),
-        serde_json::json!({"level": step(&dims[0].1), "evidence": [{"turn": turn, "quote": quote}]}),
+        serde_json::json!({"level": step(&dims[0].1), "turn": turn, "quote": quote}),
     );
     out.insert(
         dims[1].0.clone(),
-        serde_json::json!({"level": step(&dims[1].1), "evidence": [{"turn": turn, "quote": "words nobody ever typed here"}]}),
+        serde_json::json!({"level": step(&dims[1].1), "turn": turn, "quote": "words nobody ever typed here"}),
     );
     serde_json::json!({ "dimensions": out }).to_string()
 }
 
 fn is_opinion(body: &serde_json::Value) -> bool {
     // Every wire: the opinion request lists the engine's level per dimension.
-    user_text(body).lines().any(|l| l.starts_with("dimension "))
+    user_text(body).contains("Engine levels:")
 }
 
 fn echo_reply(body: &serde_json::Value) -> String {
@@ -250,20 +256,17 @@ fn echo_reply(body: &serde_json::Value) -> String {
     if is_opinion(body) {
         return opinion_reply(&u);
     }
-    if !u.contains("What to convey:") {
+    let Some((_, convey)) = u.split_once("Must get across: ") else {
         return "ok".into(); // the health check
-    }
+    };
     let act = u
-        .lines()
-        .find_map(|l| l.strip_prefix("Act: "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap_or("?")
+        .split_once("(act `")
+        .and_then(|(_, r)| r.split_once('`'))
+        .map_or("?", |(a, _)| a)
         .to_string();
-    let convey = u
-        .split_once("What to convey:\n")
-        .map(|(_, r)| r)
-        .and_then(|r| r.split_once("\n\nWrite only").map(|(c, _)| c))
-        .unwrap_or("")
+    let convey = convey
+        .rsplit_once(']')
+        .map_or(convey, |(c, _)| c)
         .replace('\n', " ");
     format!("{MARKER} [{act}] {convey}")
 }

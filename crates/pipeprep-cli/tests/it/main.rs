@@ -12,6 +12,7 @@ mod estimate;
 mod grade;
 mod llm;
 mod practice;
+mod replay;
 mod scenarios;
 mod serve;
 mod sessions;

@@ -6,7 +6,7 @@ use pipeprep_llm::{
 use serde_json::json;
 
 use crate::server::{MockServer, Reply};
-use crate::suite::{Flavor, all_bad_days, fast, run};
+use crate::suite::{Flavor, all_bad_days, fast, request, run};
 
 const KEY: &str = "sk-test-0123456789";
 
@@ -136,27 +136,109 @@ async fn slow_reasoning_is_not_a_first_token_timeout() {
     assert!(c.first_token_ms >= 250, "{}", c.first_token_ms);
 }
 
-#[tokio::test]
-async fn whole_request_timeout_applies_after_the_first_token() {
-    let mut reply = Reply::sse(concat!(
-        "data: {\"choices\":[{\"delta\":{\"content\":\"Slow\"}}]}\n\n",
-        "data: {\"choices\":[{\"delta\":{\"content\":\" reply\"}}]}\n\n",
-        "data: [DONE]\n\n",
-    ));
-    if let crate::server::Body::Chunked { gap, .. } = &mut reply.body {
-        *gap = Duration::from_millis(400);
+fn paced(gap_ms: u64, pieces: &[&str]) -> Reply {
+    let mut stream = String::new();
+    for p in pieces {
+        stream.push_str(&format!(
+            "data: {{\"choices\":[{{\"delta\":{{\"content\":\"{p}\"}}}}]}}\n\n"
+        ));
     }
-    let server = MockServer::start(vec![reply]).await;
+    stream.push_str("data: [DONE]\n\n");
+    let mut reply = Reply::sse(&stream);
+    if let crate::server::Body::Chunked { gap, .. } = &mut reply.body {
+        *gap = Duration::from_millis(gap_ms);
+    }
+    reply
+}
+
+#[tokio::test]
+async fn a_long_reply_that_keeps_coming_has_no_whole_request_limit() {
+    // Eight pieces 100 ms apart: longer than the idle timeout in all, never silent that long.
+    let server = MockServer::start(vec![paced(
+        100,
+        &["a ", "b ", "c ", "d ", "e ", "f ", "g ", "h."],
+    )])
+    .await;
     let options = BackendOptions {
-        request_timeout: Duration::from_millis(600),
+        idle_timeout: Duration::from_millis(300),
+        ..fast()
+    };
+    let (result, _) = run(&compatible(&server, None, options)).await;
+    assert_eq!(result.unwrap().text, "a b c d e f g h.");
+}
+
+#[tokio::test]
+async fn a_reply_that_goes_silent_fails_on_the_idle_timeout() {
+    let server = MockServer::start(vec![paced(500, &["Slow", " reply"])]).await;
+    let options = BackendOptions {
+        idle_timeout: Duration::from_millis(200),
         ..fast()
     };
     let (result, deltas) = run(&compatible(&server, None, options)).await;
+    assert_eq!(result.unwrap_err(), LlmError::IdleTimeout { after_ms: 200 });
+    assert_eq!(deltas.concat(), "Slow", "what came in time was shown");
+}
+
+#[tokio::test]
+async fn a_reply_dripping_below_the_minimum_rate_is_abandoned() {
+    // One token every 150 ms never trips the idle timeout, but brings only a few tokens per
+    // 600 ms window where 10 are needed.
+    let pieces = ["a"; 20];
+    let server = MockServer::start(vec![paced(150, &pieces)]).await;
+    let options = BackendOptions {
+        idle_timeout: Duration::from_secs(2),
+        min_tokens: 10,
+        rate_window: Duration::from_millis(600),
+        ..fast()
+    };
+    let started = std::time::Instant::now();
+    let (result, _) = run(&compatible(&server, None, options)).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, LlmError::TooSlow { tokens, min_tokens: 10, .. } if tokens < 10),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("tokens in"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "abandoned early"
+    );
+}
+
+#[tokio::test]
+async fn a_request_budget_bounds_the_whole_reply() {
+    let server = MockServer::start(vec![paced(400, &["Slow", " reply", " indeed"])]).await;
+    let mut req = request();
+    req.budget = Some(Duration::from_millis(600));
+    let b = compatible(&server, None, fast());
+    let mut deltas = Vec::new();
+    let result = b
+        .complete(&req, &mut |d: &str| deltas.push(d.to_string()))
+        .await;
     assert_eq!(
         result.unwrap_err(),
         LlmError::RequestTimeout { after_ms: 600 }
     );
-    assert_eq!(deltas.concat(), "Slow reply", "what came in time was shown");
+    assert!(!deltas.is_empty());
+}
+
+#[tokio::test]
+async fn a_reply_stopped_at_the_token_limit_says_so() {
+    let server = MockServer::start(vec![Reply::sse(concat!(
+        "data: {\"choices\":[{\"delta\":{\"content\":\"Tell me about the\"},\"finish_reason\":null}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"length\"}]}\n\n",
+        "data: [DONE]\n\n",
+    ))])
+    .await;
+    let (result, _) = run(&compatible(&server, None, fast())).await;
+    assert!(result.unwrap().truncated);
+    let server = MockServer::start(vec![Reply::sse(concat!(
+        "data: {\"choices\":[{\"delta\":{\"content\":\"Done.\"},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n",
+    ))])
+    .await;
+    let (result, _) = run(&compatible(&server, None, fast())).await;
+    assert!(!result.unwrap().truncated);
 }
 
 #[tokio::test]

@@ -38,7 +38,9 @@ pub fn fast() -> BackendOptions {
     BackendOptions {
         connect_timeout: Duration::from_millis(300),
         first_token_timeout: Duration::from_millis(400),
-        request_timeout: Duration::from_secs(3),
+        idle_timeout: Duration::from_secs(3),
+        min_tokens: 0,
+        rate_window: Duration::from_secs(10),
         max_attempts: 3,
         backoff_base: Duration::from_millis(10),
         max_retry_after: Duration::from_secs(2),
