@@ -42,8 +42,8 @@ fn fixtures() -> Vec<(PathBuf, Fixture)> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap();
-            let f: Fixture = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let f: Fixture =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             (p, f)
         })
         .collect();
@@ -66,7 +66,10 @@ impl Replay {
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
         let mut by_act: BTreeMap<String, VecDeque<Recorded>> = BTreeMap::new();
         for t in &f.turns {
-            by_act.entry(t.act.clone()).or_default().push_back(t.clone());
+            by_act
+                .entry(t.act.clone())
+                .or_default()
+                .push_back(t.clone());
         }
         let queues = Arc::new(Mutex::new(by_act));
         let opinion = f.opinion.clone().unwrap_or_else(|| "{}".into());
@@ -127,9 +130,10 @@ fn serve(
             .and_then(|(_, r)| r.split_once('`'))
             .map_or(String::new(), |(a, _)| a.to_string());
         let mut q = queues.lock().unwrap();
-        let pick = q.get_mut(&act).and_then(VecDeque::pop_front).or_else(|| {
-            q.values_mut().find_map(VecDeque::pop_front)
-        });
+        let pick = q
+            .get_mut(&act)
+            .and_then(VecDeque::pop_front)
+            .or_else(|| q.values_mut().find_map(VecDeque::pop_front));
         let Some(r) = pick else {
             // Out of recorded replies: say so the way a server would.
             let b = "{\"error\":{\"message\":\"replay exhausted\"}}";
@@ -149,7 +153,8 @@ fn serve(
     let chars: Vec<char> = text.chars().collect();
     for piece in chars.chunks(4) {
         let p: String = piece.iter().collect();
-        let chunk = serde_json::json!({"choices":[{"index":0,"delta":{"content":p},"finish_reason":null}]});
+        let chunk =
+            serde_json::json!({"choices":[{"index":0,"delta":{"content":p},"finish_reason":null}]});
         sse.push_str(&format!("data: {chunk}\n\n"));
     }
     let reason = if truncated { "length" } else { "stop" };
@@ -184,7 +189,10 @@ fn interviewer_turns(sb: &Sandbox) -> Vec<(String, String, String)> {
 #[ignore = "no real replies recorded yet: build llama-cpp-python, then run scripts/llm-eval --record crates/pipeprep-cli/tests/fixtures/llm-replies"]
 fn real_model_replies_replayed_never_show_what_the_guard_stops() {
     let all = fixtures();
-    assert!(!all.is_empty(), "no recorded replies in tests/fixtures/llm-replies");
+    assert!(
+        !all.is_empty(),
+        "no recorded replies in tests/fixtures/llm-replies"
+    );
     let echo = guard::EchoCheck::new(
         &[pipeprep_app::voice::SYSTEM_PROMPT],
         pipeprep_app::voice::NOTE_HEADINGS,
@@ -236,9 +244,15 @@ fn real_model_replies_replayed_never_show_what_the_guard_stops() {
             }
             // A reply stopped at the token limit never shows its unfinished sentence.
             if served.get(i).is_some_and(|s| s.1) && voice == "llm" {
-                assert!(guard::ends_sentence(text), "unfinished sentence shown: {at}");
+                assert!(
+                    guard::ends_sentence(text),
+                    "unfinished sentence shown: {at}"
+                );
             }
         }
-        assert!(voiced > 0, "{name}: the model's words reached the screen at least once");
+        assert!(
+            voiced > 0,
+            "{name}: the model's words reached the screen at least once"
+        );
     }
 }
