@@ -132,36 +132,6 @@ fn render_line(line: &str, starts_line: bool, color: bool, out: &mut String) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_bold_and_code_only_with_colour() {
-        assert_eq!(markdown("a **b** `c`", false), "a b `c`\n");
-        assert!(markdown("a **b**", true).contains("\x1b[1mb"));
-    }
-
-    #[test]
-    fn a_streamed_message_renders_like_the_whole() {
-        let whole = "## Plan\nFirst, **size** it. Then pick `Kafka`.\n- one\n";
-        let mut s = MarkdownStream::new(true);
-        let pieces = [
-            "## Plan\n",
-            "First, **size** it.",
-            " Then pick `Kafka`.\n",
-            "- one\n",
-        ];
-        let streamed: String = pieces.iter().map(|p| s.piece(p)).collect();
-        assert_eq!(streamed, markdown(whole, true));
-        assert!(s.at_line_start());
-        // A `#` in the middle of a line is not a heading.
-        let mut s = MarkdownStream::new(false);
-        assert_eq!(s.piece("Use tag"), "Use tag");
-        assert_eq!(s.piece("# not a heading"), "# not a heading");
-    }
-}
-
 /// While the interviewer's reply streams in, keys the candidate types are not echoed, so they
 /// never land in the middle of the reply; they stay queued and appear at the next `you>`
 /// prompt as typed-ahead input. Echo comes back when this is dropped (also on a panic unwind).
@@ -267,5 +237,35 @@ impl Typing {
 impl Drop for Typing {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_bold_and_code_only_with_colour() {
+        assert_eq!(markdown("a **b** `c`", false), "a b `c`\n");
+        assert!(markdown("a **b**", true).contains("\x1b[1mb"));
+    }
+
+    #[test]
+    fn a_streamed_message_renders_like_the_whole() {
+        let whole = "## Plan\nFirst, **size** it. Then pick `Kafka`.\n- one\n";
+        let mut s = MarkdownStream::new(true);
+        let pieces = [
+            "## Plan\n",
+            "First, **size** it.",
+            " Then pick `Kafka`.\n",
+            "- one\n",
+        ];
+        let streamed: String = pieces.iter().map(|p| s.piece(p)).collect();
+        assert_eq!(streamed, markdown(whole, true));
+        assert!(s.at_line_start());
+        // A `#` in the middle of a line is not a heading.
+        let mut s = MarkdownStream::new(false);
+        assert_eq!(s.piece("Use tag"), "Use tag");
+        assert_eq!(s.piece("# not a heading"), "# not a heading");
     }
 }

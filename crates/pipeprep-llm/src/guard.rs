@@ -317,9 +317,7 @@ pub fn strip_opener(text: &str) -> Option<String> {
     for o in OPENERS {
         if lower.starts_with(o) {
             let rest = &trimmed[o.len()..];
-            let Some(c) = rest.chars().next() else {
-                return None;
-            };
+            let c = rest.chars().next()?;
             if matches!(c, '!' | ',' | '.' | '—' | ':') {
                 let rest = rest[c.len_utf8()..].trim_start();
                 let mut chars = rest.chars();
