@@ -235,27 +235,15 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
             .map(|h| h.id.as_str())
             .collect();
         let components_here = a.components.iter().any(|h| h.sentence == si);
-        if meta_time().is_match(&lower) {
-            out.push(DialogueAct::Meta {
-                sentence: si,
-                kind: MetaKind::TimeLeft,
-            });
-            handled.push(si);
-            continue;
-        }
-        if meta_doing().is_match(&lower) {
-            out.push(DialogueAct::Meta {
-                sentence: si,
-                kind: MetaKind::HowAmIDoing,
-            });
-            handled.push(si);
-            continue;
-        }
-        if meta_repeat().is_match(&lower) {
-            out.push(DialogueAct::Meta {
-                sentence: si,
-                kind: MetaKind::Repeat,
-            });
+        let meta = [
+            (meta_time(), MetaKind::TimeLeft),
+            (meta_doing(), MetaKind::HowAmIDoing),
+            (meta_repeat(), MetaKind::Repeat),
+        ]
+        .into_iter()
+        .find(|(r, _)| r.is_match(&lower));
+        if let Some((_, kind)) = meta {
+            out.push(DialogueAct::Meta { sentence: si, kind });
             handled.push(si);
             continue;
         }

@@ -1074,26 +1074,14 @@ impl Interview {
             // the raw data, and what latency do we need?"
             for clause in clauses(&q.text) {
                 if let Some(i) = self.requirement_by_words(&clause) {
-                    if self.revealed.contains(&i) {
-                        if !again.contains(&i) && !fresh.contains(&i) {
-                            again.push(i);
-                        }
-                    } else if !fresh.contains(&i) {
-                        fresh.push(i);
-                    }
+                    file_requirement(&self.revealed, i, &mut fresh, &mut again);
                 }
             }
             let mut matched = fresh.len() + again.len() > before;
             for (i, r) in self.scenario.requirements.iter().enumerate() {
                 if q.topics.iter().any(|t| r.all_topics().any(|rt| rt == t)) {
                     matched = true;
-                    if self.revealed.contains(&i) {
-                        if !again.contains(&i) && !fresh.contains(&i) {
-                            again.push(i);
-                        }
-                    } else if !fresh.contains(&i) {
-                        fresh.push(i);
-                    }
+                    file_requirement(&self.revealed, i, &mut fresh, &mut again);
                 }
             }
             if !matched && q.topics.is_empty() {
@@ -1101,13 +1089,7 @@ impl Interview {
                 // is clearly closest.
                 if let Some(i) = self.requirement_by_meaning(&q.text) {
                     matched = true;
-                    if self.revealed.contains(&i) {
-                        if !again.contains(&i) && !fresh.contains(&i) {
-                            again.push(i);
-                        }
-                    } else if !fresh.contains(&i) {
-                        fresh.push(i);
-                    }
+                    file_requirement(&self.revealed, i, &mut fresh, &mut again);
                 }
             }
             if !matched {
@@ -1770,16 +1752,7 @@ impl Interview {
                     // The rest of the previous answer, not an answer to this question.
                     return self.restate(text);
                 }
-                for (p, _) in &now {
-                    if !covered.contains(p) {
-                        covered.push(*p);
-                    }
-                }
-                let missing: Vec<Part> = parts
-                    .iter()
-                    .copied()
-                    .filter(|p| !covered.contains(p))
-                    .collect();
+                let missing = add_coverage(&mut covered, &now, &parts);
                 if !missing.is_empty() && !followed_up && !now.is_empty() {
                     let ask = follow_up_text(&mut self.voice, &mut self.rng, &now, &missing);
                     self.table = Table::Probe {
@@ -1899,16 +1872,7 @@ impl Interview {
             if self.continuing && now.is_empty() {
                 return self.restate(text);
             }
-            for (p, _) in &now {
-                if !covered.contains(p) {
-                    covered.push(*p);
-                }
-            }
-            let missing: Vec<Part> = parts
-                .iter()
-                .copied()
-                .filter(|p| !covered.contains(p))
-                .collect();
+            let missing = add_coverage(&mut covered, &now, &parts);
             if !missing.is_empty() && !followed_up && !self.well_past_budget() {
                 let ask = follow_up_text(&mut self.voice, &mut self.rng, &now, &missing);
                 self.table = Table::Failure {
@@ -2031,6 +1995,37 @@ enum Table {
         followed_up: bool,
     },
     Closed,
+}
+
+/// A requirement a question is about: new (`fresh`) or asked again (`again`), each once.
+fn file_requirement(
+    revealed: &BTreeSet<usize>,
+    i: usize,
+    fresh: &mut Vec<usize>,
+    again: &mut Vec<usize>,
+) {
+    if fresh.contains(&i) || again.contains(&i) {
+        return;
+    }
+    if revealed.contains(&i) {
+        again.push(i);
+    } else {
+        fresh.push(i);
+    }
+}
+
+/// Adds what an answer covered to the table's coverage; returns the parts still missing.
+fn add_coverage(covered: &mut Vec<Part>, now: &[(Part, String)], parts: &[Part]) -> Vec<Part> {
+    for (p, _) in now {
+        if !covered.contains(p) {
+            covered.push(*p);
+        }
+    }
+    parts
+        .iter()
+        .copied()
+        .filter(|p| !covered.contains(p))
+        .collect()
 }
 
 /// The parts a probe question asks for, read from its wording.
