@@ -33,6 +33,10 @@ pub(crate) struct GatedSet {
     /// All the words, once; `None` when no pattern requires any.
     words: Option<AhoCorasick>,
     word_count: usize,
+    /// For each word, the patterns whose first part it satisfies.
+    by_word: Vec<Vec<usize>>,
+    /// The patterns with no parts: run on every sentence.
+    always: Vec<usize>,
 }
 
 /// The size limit of one compiled pattern (the set of them all had the same).
@@ -78,28 +82,55 @@ impl GatedSet {
         if words.is_none() {
             requires.iter_mut().for_each(Vec::clear);
         }
+        // Each pattern is reached through the words of its first part; one without parts is
+        // always a candidate.
+        let mut by_word = vec![Vec::new(); word_count];
+        let mut always = Vec::new();
+        for (i, parts) in requires.iter().enumerate() {
+            match parts.first() {
+                Some(first) => first.iter().for_each(|&w| by_word[w].push(i)),
+                None => always.push(i),
+            }
+        }
         GatedSet {
             sources: sources.to_vec(),
             regexes: sources.iter().map(|_| OnceLock::new()).collect(),
             requires,
             words,
             word_count,
+            by_word,
+            always,
         }
     }
 
     /// The indices of the patterns that match `lower`, ascending. `lower` must be lowercased
     /// (`str::to_lowercase`): the gate words are lowercase and the patterns are written for
-    /// lowercase text.
+    /// lowercase text. (The analyzer uses [`GatedSet::find`]; this is its check in the tests.)
+    #[cfg(test)]
     pub(crate) fn matches(&self, lower: &str) -> Vec<usize> {
+        self.find(lower).into_iter().map(|(i, _)| i).collect()
+    }
+
+    /// The indices of the patterns that match `lower`, ascending, each with where its first match
+    /// lies. `lower` must be lowercased, as the gate words and the patterns are.
+    pub(crate) fn find(&self, lower: &str) -> Vec<(usize, std::ops::Range<usize>)> {
         debug_assert!(!lower.bytes().any(|b| b.is_ascii_uppercase()));
         let mut present = vec![false; self.word_count];
+        let mut candidates = self.always.clone();
         if let Some(ac) = &self.words {
             for m in ac.find_overlapping_iter(lower.as_bytes()) {
-                present[m.pattern().as_usize()] = true;
+                let w = m.pattern().as_usize();
+                if !present[w] {
+                    present[w] = true;
+                    candidates.extend_from_slice(&self.by_word[w]);
+                }
             }
         }
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut out = Vec::new();
-        for (i, parts) in self.requires.iter().enumerate() {
+        for i in candidates {
+            let parts = &self.requires[i];
             if !parts.iter().all(|part| part.iter().any(|&w| present[w])) {
                 continue;
             }
@@ -109,8 +140,8 @@ impl GatedSet {
                     .build()
                     .ok()
             });
-            if re.as_ref().is_some_and(|re| re.is_match(lower.as_bytes())) {
-                out.push(i);
+            if let Some(m) = re.as_ref().and_then(|re| re.find(lower.as_bytes())) {
+                out.push((i, m.range()));
             }
         }
         out
