@@ -265,6 +265,7 @@ pub struct Analyzer {
     misconception_owner: Vec<usize>,
     /// Sentences that refute or distance themselves from a claim rather than state it.
     refutation: Regex,
+    refuted_after: Regex,
     /// Each concept's example phrasings (by concept index), and below the similarity a sentence
     /// needs to one of them to show the concept.
     semantic_examples: Vec<(usize, Vec<String>)>,
@@ -422,6 +423,56 @@ const INJECTION: &[&str] = &[
 /// states the claim.
 const REFUTATION: &str = r"(?:^|[^a-z])(?:not|never|no longer|instead of|rather than|myth|misconception|mistake|wrong|false|untrue|avoid|unlike|people think|some think|assume that|tempting|would be naive)(?:$|[^a-z])|n't\b|n’t\b";
 
+/// Words after a claim that call it false: "… — that's a myth", "…, which is wrong".
+const REFUTED_AFTER: &str = r"(?:^|[^a-z])(?:myth|misconception|mistake|wrong|false|untrue|not true|not the case|isn't true|isn’t true|doesn't hold|doesn’t hold)(?:$|[^a-z])";
+
+/// Where the clause holding the claim begins: a negation before "but", "so", "because", a
+/// semicolon or a dash belongs to another clause ("I don't think we need batch; Kafka keeps it
+/// all forever" states the claim).
+const CLAUSE_BREAKS: [&str; 9] = [
+    ";",
+    ":",
+    " — ",
+    " – ",
+    " - ",
+    " but ",
+    " so ",
+    " because ",
+    " however",
+];
+
+/// Whether the claim at `span` of the lowercased sentence is refuted or reported rather than
+/// made: a refutation cue in its own clause before it, a negated verb inside it ("Kafka
+/// transactions don't give exactly-once into Postgres"), or a word calling it false after it.
+/// Negations in another clause do not count, nor the claim's own words ("backups are not
+/// needed", "false negatives").
+fn claim_refuted(before: &Regex, after: &Regex, lower: &str, span: std::ops::Range<usize>) -> bool {
+    let head = &lower[..span.start];
+    let clause = CLAUSE_BREAKS
+        .iter()
+        .filter_map(|b| head.rfind(b).map(|i| i + b.len()))
+        .max()
+        .unwrap_or(0);
+    before.is_match(&head[clause..])
+        || negated_inside(&lower[span.clone()])
+        || after.is_match(&lower[span.end..])
+}
+
+/// A "not", "never" or "n't" inside a claim that is not the claim's own "not needed".
+fn negated_inside(claim: &str) -> bool {
+    let words: Vec<&str> = claim
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let negation = matches!(*w, "not" | "never") || w.ends_with("n't") || w.ends_with("n’t");
+        negation
+            && !words
+                .get(i + 1)
+                .is_some_and(|next| matches!(*next, "needed" | "necessary" | "required" | "only"))
+    })
+}
+
 const CUE_REASON: usize = 0;
 const CUE_TRADEOFF: usize = 1;
 const CUE_INJECTION: usize = 2;
@@ -551,6 +602,7 @@ impl Analyzer {
             misconception_set: OnceLock::new(),
             misconception_owner: Vec::new(),
             refutation: Regex::new(REFUTATION).expect("a fixed, valid regex"),
+            refuted_after: Regex::new(REFUTED_AFTER).expect("a fixed, valid regex"),
             semantic_examples: Vec::new(),
             semantic: OnceLock::new(),
             semantic_min: 1.0,
@@ -606,7 +658,7 @@ impl Analyzer {
     }
 
     /// The concept a sentence means, if one is near enough: the best example similarity, with
-    /// concepts screened by their centroid first so a sentence costs a few hundred dot products.
+    /// concepts screened by their centroid first.
     fn concept_by_meaning(&self, sentence: &str) -> Option<(usize, f32)> {
         if self.semantic_examples.is_empty() {
             return None;
@@ -794,11 +846,14 @@ impl Analyzer {
                     });
                 }
             }
-            if !s.is_question && !unsure && !refuted {
+            if !s.is_question && !unsure {
                 let set = self
                     .misconception_set
                     .get_or_init(|| gate::GatedSet::new(&self.misconception_sources));
-                for pi in set.matches(&lower) {
+                for (pi, span) in set.find(&lower) {
+                    if claim_refuted(&self.refutation, &self.refuted_after, &lower, span) {
+                        continue;
+                    }
                     let id = &self.misconception_ids[self.misconception_owner[pi]];
                     if !a
                         .misconceptions

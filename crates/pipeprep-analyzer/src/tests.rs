@@ -166,3 +166,55 @@ proptest::proptest! {
         let _ = analyzer().analyze(&s);
     }
 }
+
+/// A false claim is refuted only by words about it: a negation in another clause of the same
+/// sentence ("I don't think we need batch; …") does not hide it, one before it or inside it does,
+/// and the claim's own "not needed" is part of the claim.
+#[test]
+fn refutation_is_read_around_the_claim_not_the_whole_sentence() {
+    let a = analyzer()
+        .with_misconceptions(&[
+            MisconceptionSpec {
+                id: "kafka-forever".into(),
+                patterns: vec![
+                    r"\bkafka\b.{0,40}\b(infinite|forever)\b.{0,40}\b(reports?|batch)\b".into(),
+                ],
+            },
+            MisconceptionSpec {
+                id: "replicas-are-backups".into(),
+                patterns: vec![r"\breplica\w*\b.{0,40}\bbackups?\s+(are|is)\s+not\s+needed".into()],
+            },
+        ])
+        .unwrap();
+    let stated = |text: &str, id: &str| a.analyze(text).misconceptions.iter().any(|m| m.id == id);
+    // Stated, with a negation elsewhere in the sentence.
+    assert!(stated(
+        "I don't think we need a separate layer; Kafka with infinite retention serves the reports.",
+        "kafka-forever"
+    ));
+    assert!(stated(
+        "We won't add Spark because Kafka keeps events forever and ksqlDB does the batch reports.",
+        "kafka-forever"
+    ));
+    assert!(stated(
+        "Three replicas, so backups are not needed.",
+        "replicas-are-backups"
+    ));
+    // Refuted or reported.
+    assert!(!stated(
+        "It is not true that Kafka with infinite retention can serve the reports.",
+        "kafka-forever"
+    ));
+    assert!(!stated(
+        "Kafka doesn't keep data forever for the reports, so we land it in S3.",
+        "kafka-forever"
+    ));
+    assert!(!stated(
+        "Kafka with infinite retention for the reports — that's a myth.",
+        "kafka-forever"
+    ));
+    assert!(!stated(
+        "People think Kafka with infinite retention can do the reports.",
+        "kafka-forever"
+    ));
+}
