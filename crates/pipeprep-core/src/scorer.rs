@@ -1634,7 +1634,12 @@ fn score_tools(l: &Ledger<'_>) -> DimensionScore {
             Level::Novice,
             0.5,
             String::new(),
-            "Tools were named without comparing alternatives or saying why".to_string(),
+            // The quotes may show a comparison; then say what is missing beside it.
+            match compared {
+                0 => "Tools were named without comparing alternatives or saying why".to_string(),
+                1 => "One choice was compared with an alternative; the other tools were named without saying why".to_string(),
+                _ => "A few choices were compared, without the trade-offs that decide between them".to_string(),
+            },
         )
     };
     let (level, gap) = match l.over_engineered() {
@@ -1794,7 +1799,15 @@ fn score_failures(l: &Ledger<'_>) -> DimensionScore {
             Level::Novice,
             0.5,
             String::new(),
-            "Failures were touched only in passing, without detection or recovery".to_string(),
+            // Name what was touched, so the quotes below read as what they are.
+            if ids.is_empty() {
+                "Failures were touched only in passing, without detection or recovery".to_string()
+            } else {
+                format!(
+                    "Touched on {} in passing, without detection or recovery for a failure",
+                    names(l, &ids)
+                )
+            },
         )
     };
     DimensionScore {
@@ -1868,7 +1881,14 @@ fn score_scaling(l: &Ledger<'_>) -> DimensionScore {
             Level::Novice,
             0.5,
             String::new(),
-            "Scaling was left at adding more servers".to_string(),
+            if ids.is_empty() {
+                "Scaling was left at adding more servers".to_string()
+            } else {
+                format!(
+                    "Touched on {} without a plan for the peak, hot keys or growth",
+                    names(l, &ids)
+                )
+            },
         )
     };
     if let Some((_, _, truth)) = l.wrong_estimates.first() {
