@@ -65,8 +65,30 @@ fn explain_cue() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b(explain|what do you mean by|what means|what mean|in plain (terms|words|english)|what'?s that\b|what is that\b|what are those\b|what'?s an? [a-z0-9_-]+\?|what does [a-z0-9_ '-]{1,40} mean|what('s| is| are) (a|an|the idea of|meant by)\b|meaning of|define|definition of|remind me what|how do(es)? [a-z0-9_ '-]{1,40} work|not (sure|familiar|clear) (what|with|about what|on what)|never heard of|don'?t (know|understand) what|what exactly (is|are)|tell me (what|about)|walk me through what|heard of)",
+        r"(?-u)\b(explain|what do you mean by|what means|what mean|in plain (terms|words|english)|what'?s that\b|what is that\b|what are those\b|what'?s an? [a-z0-9_-]+\?|what does [a-z0-9_ '-]{1,40} mean|what('s| is| are) (a|an|the idea of|meant by)\b|meaning of|define|definition of|remind me what|how do(es)? [a-z0-9_ '-]{1,40} work|not (sure|familiar|clear) (what|with|about what|on what)|never heard of|don'?t (know|understand) what|what exactly (is|are)|tell me (what|about)|walk me through what|heard of|[a-z0-9]+ *= *\?)",
     )
+}
+
+/// The term a concept question names in so many words: quoted ("what does 'compaction' mean"),
+/// or between "what does" and "mean", or after "what is a".
+fn named_term() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r#"(?-u)'([a-z0-9][a-z0-9 ._-]{1,38})'|"([a-z0-9][a-z0-9 ._-]{1,38})"|what does (?:an? |the )?([a-z0-9][a-z0-9 ._-]{1,38}) mean|what(?:'s| is) (?:an? |the )?([a-z0-9][a-z0-9 ._-]{1,38}) *\?"#,
+    )
+}
+
+/// The explainable concept whose id is the term a question names ("compaction",
+/// "dead letter queue"), when the lexicon's terms did not find one.
+fn concept_named(lower: &str, explainable: &[String]) -> Option<String> {
+    let caps = named_term().captures(lower)?;
+    let term = (1..=4).find_map(|i| caps.get(i))?.as_str().trim();
+    let slug = term.replace([' ', '_', '.'], "-");
+    let singular = slug.strip_suffix('s').unwrap_or(&slug).to_string();
+    [slug, singular]
+        .into_iter()
+        .find(|id| explainable.iter().any(|e| e == id))
 }
 
 fn what_is() -> &'static Regex {
@@ -289,12 +311,17 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
             .filter(|c| ctx.explainable.iter().any(|e| e == c))
             .collect();
         let weak = what_is().is_match(&lower) && topics.is_empty();
-        if let Some(c) = explainable.first()
+        let named = if explainable.is_empty() && strong {
+            concept_named(&lower, ctx.explainable)
+        } else {
+            None
+        };
+        if let Some(c) = explainable.first().map(|c| c.to_string()).or(named)
             && (strong || (weak && is_question))
         {
             out.push(DialogueAct::ConceptQuestion {
                 sentence: si,
-                concept: c.to_string(),
+                concept: c,
             });
             handled.push(si);
             continue;
