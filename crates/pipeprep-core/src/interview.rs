@@ -1055,6 +1055,16 @@ impl Interview {
         }
     }
 
+    /// Whether one of the question's topics is named in this clause of it.
+    fn clause_has_topic(&self, k: &Knowledge, clause: &str, topics: &[String]) -> bool {
+        let lower = clause.to_lowercase();
+        topics.iter().any(|t| {
+            k.bank
+                .topic(t)
+                .is_some_and(|topic| topic.keywords.iter().any(|kw| lower.contains(kw.as_str())))
+        })
+    }
+
     /// Answers every requirement question asked, at once. A question the scenario cannot answer
     /// gets one sentence with a sensible assumption, never beside a "don't know" for an answered
     /// one on the same topic.
@@ -1072,10 +1082,23 @@ impl Interview {
             let before = fresh.len() + again.len();
             // Each clause of a compound question is a question of its own: "how long do we keep
             // the raw data, and what latency do we need?"
-            for clause in clauses(&q.text) {
-                if let Some(i) = self.requirement_by_words(&clause) {
+            let parts = clauses(&q.text);
+            let mut unanswered_clause = false;
+            for clause in &parts {
+                if let Some(i) = self.requirement_by_words(clause) {
                     file_requirement(&self.revealed, i, &mut fresh, &mut again);
+                } else if parts.len() > 1
+                    && asks_something(clause)
+                    && !self.clause_has_topic(k, clause, &q.topics)
+                    && self.requirement_by_meaning(clause).is_none()
+                {
+                    // "How many devices are there, and is there a data catalog?": the second
+                    // clause is a question of its own that nothing here answers.
+                    unanswered_clause = true;
                 }
+            }
+            if unanswered_clause {
+                unknown_plain = true;
             }
             let mut matched = fresh.len() + again.len() > before;
             for (i, r) in self.scenario.requirements.iter().enumerate() {
@@ -1149,7 +1172,9 @@ impl Interview {
         if unknown_plain && self.unknown_allowed {
             // A genuinely unknown question: once, with a sensible way forward. Before the design
             // that is an assumption to state; later, the candidate's own call.
-            let phrasings = if self.phase == Phase::Requirements {
+            let phrasings = if !fresh.is_empty() || !again.is_empty() {
+                voice::UNKNOWN_BESIDE
+            } else if self.phase == Phase::Requirements {
                 voice::UNKNOWN
             } else {
                 voice::UNKNOWN_LATER
@@ -2217,6 +2242,25 @@ fn stem_lite(w: &str) -> String {
         }
     }
     w.to_string()
+}
+
+/// Whether a clause is itself a question: it opens with a question word or an auxiliary
+/// ("and is there a catalog", "what about replays").
+fn asks_something(clause: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "how", "what", "when", "where", "which", "who", "whom", "whose", "why", "is", "are", "was",
+        "were", "do", "does", "did", "can", "could", "should", "will", "would", "has", "have",
+        "any", "shall", "may", "must",
+    ];
+    let lower = clause.to_lowercase();
+    let mut words = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty());
+    let first = match words.next() {
+        Some("and" | "or" | "also" | "plus" | "then" | "but") => words.next(),
+        w => w,
+    };
+    first.is_some_and(|w| OPENERS.contains(&w))
 }
 
 /// The clauses of a question: split at "?", ";", " and " and ", ".

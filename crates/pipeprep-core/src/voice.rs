@@ -384,6 +384,13 @@ pub const UNKNOWN_LATER: &[&str] = &[
     "The scenario doesn't say. Make the call and tell me what it depends on.",
 ];
 
+/// The part of a compound question nobody here can answer, said after the facts for the rest.
+pub const UNKNOWN_BESIDE: &[&str] = &[
+    "The other part I can't tell you; assume something reasonable there and say what you assumed.",
+    "On the rest we have no firm answer, so make a sensible assumption and state it.",
+    "The last part isn't pinned down; pick an assumption you can defend and tell me what it is.",
+];
+
 /// Pushing on a claim that is not true ({} is the fact, one or two sentences).
 pub const CHALLENGE_CLAIM: &[&str] = &[
     "Let me push on one claim before we go on. {} How does that change this part of your design?",
@@ -472,6 +479,7 @@ fn framing() -> &'static BTreeSet<String> {
             NOTED_CONTINUATION,
             HINTS_EXHAUSTED,
             UNKNOWN_LATER,
+            UNKNOWN_BESIDE,
             CHALLENGE_CLAIM,
             SIDE_FACT,
         ];
