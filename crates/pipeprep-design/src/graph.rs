@@ -162,10 +162,18 @@ impl DesignGraph {
         self.inc[id].iter().copied()
     }
 
-    /// Resolves every node against the catalog (case and alias tolerant).
+    /// Resolves every node against the catalog (case and alias tolerant). A node whose name
+    /// names no component keeps the one it was given ("Log we can rewind" stays a generic log).
     pub fn resolve(&mut self, catalog: &crate::Catalog) {
         for n in &mut self.nodes {
-            n.component = catalog.resolve(&n.name).map(|c| c.id.clone());
+            let by_name = catalog.resolve(&n.name).map(|c| c.id.clone());
+            if by_name.is_some()
+                || n.component
+                    .as_deref()
+                    .is_none_or(|c| catalog.get(c).is_none())
+            {
+                n.component = by_name;
+            }
         }
     }
 
