@@ -114,6 +114,14 @@ const DESIGN_VERBS: &[&str] = &[
     "pushes",
     "goes",
     "go",
+    "copies",
+    "copy",
+    "sums",
+    "archives",
+    "archive",
+    "dumps",
+    "dump",
+    "moves",
 ];
 
 /// Where data comes from, when a candidate names no product: "devices publish into …".
@@ -152,6 +160,49 @@ const HEADS: &[&str] = &[
     "store",
     "storage",
     "bucket",
+];
+
+/// Head nouns of a box described in the candidate's own words ("a log we can rewind", "the
+/// billing database"), with the generic catalog entry each stands for when nothing in its words
+/// says more.
+const PLAIN_HEADS: &[(&str, Option<&str>)] = &[
+    ("log", Some("generic-log")),
+    ("queue", Some("generic-queue")),
+    ("database", Some("generic-database")),
+    ("db", Some("generic-database")),
+    ("warehouse", Some("generic-column-store")),
+    ("cache", Some("generic-cache")),
+    ("lake", Some("s3")),
+    ("bucket", Some("s3")),
+    ("job", Some("generic-job")),
+    ("store", None),
+];
+
+/// Words that open a box's noun phrase: "a log", "our database", "one job".
+const DETERMINERS: &[&str] = &[
+    "a", "an", "the", "our", "one", "another", "some", "their", "its", "this", "that", "separate",
+];
+
+/// Words that cannot be part of a box's own name: they belong to the sentence around it.
+const NOT_MODIFIERS: &[&str] = &[
+    "a", "an", "the", "our", "one", "another", "some", "their", "its", "this", "that", "into",
+    "to", "from", "of", "per", "in", "on", "with", "and", "or", "then", "every", "each", "for",
+    "by", "at", "we", "it", "they", "is", "are", "be", "which",
+];
+
+/// New subjects after a clause break: ", and another copies …" starts a flow of its own.
+const NEW_SUBJECTS: &[&str] = &[
+    "another",
+    "the",
+    "a",
+    "an",
+    "one",
+    "we",
+    "i",
+    "they",
+    "our",
+    "some",
+    "separately",
 ];
 
 /// One mention of a box in a sentence: its byte span in the lowercased sentence, and the box.
@@ -266,6 +317,10 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
                     break;
                 }
             }
+            // "a log we can rewind", "the billing database": a box in the candidate's words.
+            for m in plain_boxes(&lower, src, &mentions, &named) {
+                mentions.push(m);
+            }
             // "the log", "the queue": the box of that kind named earlier in the answer.
             for head in HEADS {
                 let phrase = format!("the {head}");
@@ -308,6 +363,12 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
                 .split(|c: char| !c.is_alphanumeric() && c != '>' && c != '-')
                 .filter(|w| !w.is_empty())
                 .collect();
+            if starts_new_subject(between) {
+                // "… into the billing database, and another copies everything into …": the
+                // second box is not fed by the first.
+                at = None;
+                continue;
+            }
             let flow_word = words.iter().any(|w| FLOW.contains(w) && *w != "to");
             if words.iter().any(|w| COMPARE.contains(w)) && !flow_word {
                 continue;
@@ -340,13 +401,160 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
         }
         for (i, m) in mentions.iter().enumerate() {
             if let (Some(node), Box_::New { name, .. }) = (drawn[i], &m.what)
-                && let Some(head) = name.to_lowercase().split_whitespace().last()
+                && let Some(head) = head_of(name)
             {
-                named.push((head.trim_end_matches('s').to_string(), node));
+                named.push((head, node));
             }
         }
     }
     g
+}
+
+/// The head noun of a box's name, for "the log" later: the last of its words that is a kind of
+/// box ("log we can rewind" → "log"), else its last word.
+fn head_of(name: &str) -> Option<String> {
+    let lower = name.to_lowercase();
+    let words: Vec<String> = lower
+        .split_whitespace()
+        .map(|w| w.trim_end_matches('s').to_string())
+        .collect();
+    words
+        .iter()
+        .rev()
+        .find(|w| HEADS.contains(&w.as_str()))
+        .or(words.last())
+        .cloned()
+}
+
+/// Boxes described in plain words in one sentence: a determiner, up to three words of its own,
+/// a head noun such as "log" or "database", and a short "we can …" clause: "a log we can
+/// rewind", "the billing database", "one job". A bare "the log" is left to the boxes named
+/// earlier; anything overlapping a mention already found is skipped.
+fn plain_boxes(
+    lower: &str,
+    src: &str,
+    mentions: &[Mention],
+    named: &[(String, NodeId)],
+) -> Vec<Mention> {
+    let mut found: Vec<Mention> = Vec::new();
+    // Word spans of the lowercased sentence.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in lower.char_indices() {
+        let word_char = c.is_alphanumeric() || c == '-';
+        match (word_char, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, lower.len()));
+    }
+    let word = |k: usize| &lower[spans[k].0..spans[k].1];
+    for k in 0..spans.len() {
+        let Some((head, component)) = PLAIN_HEADS
+            .iter()
+            .find(|(h, _)| word(k) == *h || word(k).strip_suffix('s') == Some(*h))
+        else {
+            continue;
+        };
+        // Walk back over the box's own words to its determiner; words must be adjacent (no
+        // comma or other punctuation between them).
+        let mut first = k;
+        let mut determiner = None;
+        while first > 0 && k - first < 4 {
+            let prev = first - 1;
+            let gap = &lower[spans[prev].1..spans[first].0];
+            if !gap.chars().all(char::is_whitespace) {
+                break;
+            }
+            let w = word(prev);
+            if DETERMINERS.contains(&w) {
+                determiner = Some(w);
+                break;
+            }
+            if NOT_MODIFIERS.contains(&w)
+                || FLOW.contains(&w)
+                || DESIGN_VERBS.contains(&w)
+                || w.chars().all(|c| c.is_ascii_digit())
+            {
+                break;
+            }
+            first = prev;
+        }
+        let Some(determiner) = determiner else {
+            continue;
+        };
+        if first == k && determiner == "the" && named.iter().any(|(h, _)| h == head) {
+            continue; // "the log": the one named before
+        }
+        // "… we can rewind", "… that we can replay": the candidate's words for what it does.
+        let mut last = k;
+        let rest: Vec<&str> = (k + 1..spans.len().min(k + 5)).map(word).collect();
+        let clause = match rest.as_slice() {
+            ["that", "we" | "you", "can", _, ..] => 4,
+            ["we" | "you" | "that", "can", _, ..] => 3,
+            _ => 0,
+        };
+        if clause > 0
+            && lower[spans[k].1..spans[k + clause].0]
+                .chars()
+                .all(|c| c.is_alphanumeric() || c.is_whitespace())
+        {
+            last = k + clause;
+        }
+        let (s, e) = (spans[first].0, spans[last].1);
+        if mentions.iter().any(|m| s < m.end && m.start < e)
+            || found.iter().any(|m| s < m.end && m.start < e)
+        {
+            continue;
+        }
+        let own = &lower[s..e];
+        let component = match *head {
+            "job"
+                if ["batch", "nightly", "hourly", "daily", "scheduled"]
+                    .iter()
+                    .any(|w| own.contains(w)) =>
+            {
+                Some("generic-batch-job")
+            }
+            "job"
+                if ["stream", "real-time", "realtime"]
+                    .iter()
+                    .any(|w| own.contains(w)) =>
+            {
+                Some("generic-stream-job")
+            }
+            _ => *component,
+        };
+        found.push(Mention {
+            start: s,
+            end: e,
+            what: Box_::New {
+                name: src[s..e].to_string(),
+                component: component.map(str::to_string),
+            },
+        });
+    }
+    found
+}
+
+/// Whether the text between two boxes breaks to a clause with a subject of its own: ", and
+/// another …", "; the …".
+fn starts_new_subject(between: &str) -> bool {
+    [", and ", "; ", ", while ", ", but ", ". "]
+        .iter()
+        .filter_map(|b| between.find(b).map(|p| &between[p + b.len()..]))
+        .any(|after| {
+            after
+                .split_whitespace()
+                .next()
+                .is_some_and(|w| NEW_SUBJECTS.contains(&w))
+        })
 }
 
 /// Whether text right after a source name starts with a flow: "publish into", "send to".

@@ -436,3 +436,48 @@ fn a_wrong_conversion_is_challenged_with_the_arithmetic() {
     assert_eq!(out[0].0, Act::ChallengeEstimate, "{out:?}");
     assert!(out[0].1.contains("11,574"), "{}", out[0].1);
 }
+
+/// A design in plain words: boxes named by what they are ("a log we can rewind", "the billing
+/// database") are drawn with the candidate's words as labels and the generic component of their
+/// kind, and a clause with a subject of its own ("…, and another copies …") is not a flow from
+/// the box before it.
+#[test]
+fn plain_words_draw_boxes_with_the_candidates_labels() {
+    let a = knowledge().analyzer.analyze(
+        "Producers write into a log we can rewind. A streaming job remembers every id for a day \
+         and drops the ones it has already seen, then writes clean events into a second log. One \
+         job sums usage per customer per minute into the billing database, and another copies \
+         everything into cheap object storage.",
+    );
+    let g = &a.design;
+    let name = |i: usize| g.nodes()[i].name.to_lowercase();
+    let edges: Vec<(String, String)> = g
+        .edges()
+        .iter()
+        .map(|e| (name(e.from), name(e.to)))
+        .collect();
+    let has = |from: &str, to: &str| edges.iter().any(|(f, t)| f == from && t == to);
+    assert!(has("producers", "log we can rewind"), "{edges:?}");
+    assert!(has("streaming job", "second log"), "{edges:?}");
+    assert!(has("job", "billing database"), "{edges:?}");
+    assert!(
+        !edges.iter().any(|(f, _)| f == "billing database"),
+        "the billing database feeds nothing: {edges:?}"
+    );
+    let component = |n: &str| {
+        g.nodes()
+            .iter()
+            .find(|x| x.name.to_lowercase() == n)
+            .and_then(|x| x.component.clone())
+    };
+    assert_eq!(
+        component("log we can rewind").as_deref(),
+        Some("generic-log")
+    );
+    assert_eq!(
+        component("billing database").as_deref(),
+        Some("generic-database")
+    );
+    assert_eq!(component("object storage").as_deref(), Some("s3"));
+    assert!(a.concepts.iter().any(|c| c.id == "deduplication"));
+}
