@@ -503,7 +503,12 @@ fn load_checked(layers: &[Vec<BankFile>], trusted: usize) -> Result<Bank, Proble
         );
         start = end;
     }
-    check(&mut c, &merged);
+    // A file that does not parse leaves its entries out of the bank, so every reference to them
+    // would be reported too (a typo in components.toml made each scenario's components
+    // "unknown"). The parse errors come alone; the rest is checked once they are fixed.
+    if c.problems.is_empty() {
+        check(&mut c, &merged);
+    }
     if c.problems.is_empty() {
         Ok(Bank {
             scenarios: merged.scenarios.items.into_iter().map(|(s, _)| s).collect(),
@@ -1116,6 +1121,38 @@ mod tests {
         assert!(!is_kebab("late--data"));
         assert!(!is_kebab("late_data"));
         assert!(!is_kebab(""));
+    }
+
+    /// A typo in components.toml is one problem, not one per scenario that names a component.
+    #[test]
+    fn a_file_that_does_not_parse_is_reported_alone() {
+        let mut files = crate::embedded_files();
+        let comp = files
+            .iter_mut()
+            .find(|f| f.rel == "components.toml")
+            .expect("the bank has a catalog");
+        comp.text = comp
+            .text
+            .replacen("layer = \"ingestion\"", "layer = \"nowhere\"", 1);
+        let line = comp.text[..comp.text.find("\"nowhere\"").expect("edited")]
+            .lines()
+            .count();
+        let problems = load(&files).expect_err("the catalog is invalid").0;
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        assert_eq!(problems[0].file, comp_path(&files));
+        assert_eq!(problems[0].line, line);
+        assert!(
+            problems[0].message.contains("invalid bank file"),
+            "{problems:#?}"
+        );
+    }
+
+    fn comp_path(files: &[BankFile]) -> String {
+        files
+            .iter()
+            .find(|f| f.rel == "components.toml")
+            .map(|f| f.path.clone())
+            .unwrap_or_default()
     }
 
     #[test]
