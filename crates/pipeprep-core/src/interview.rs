@@ -892,17 +892,19 @@ impl Interview {
             self.unknown_allowed = self.phase == Phase::Requirements || !helped;
             let (text, revealed) = self.answer_requirements(k, &asked);
             revealed_any = revealed;
+            // A question folded into a request for help says nothing of its own, so it is not
+            // the reply's act either.
             if !text.is_empty() {
                 replies.push(text);
+                note(
+                    if revealed {
+                        Act::RevealRequirement
+                    } else {
+                        Act::AssumeReasonable
+                    },
+                    &mut first_act,
+                );
             }
-            note(
-                if revealed {
-                    Act::RevealRequirement
-                } else {
-                    Act::AssumeReasonable
-                },
-                &mut first_act,
-            );
         }
         // 3. Concepts the candidate asked about, explained from the glossary (two at most).
         let mut explained: Vec<&str> = Vec::new();
