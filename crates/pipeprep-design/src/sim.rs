@@ -515,7 +515,13 @@ fn backlog_overlay(
         // The queue depth: a bar under the log that fills while down and empties as it drains.
         let (x, y) = (b.x, b.y + b.h + 6);
         let w = NodeBox::W;
-        let class = if never {
+        let flat = facts
+            .backlog
+            .as_ref()
+            .is_some_and(|b| b.capacity_per_sec == b.inflow_per_sec);
+        let class = if never && flat {
+            "sim-pile never-flat".to_string()
+        } else if never {
             "sim-pile never".to_string()
         } else {
             format!("sim-pile f{f}")
@@ -913,7 +919,19 @@ mod tests {
             ..facts(FailureKind::Outage)
         };
         let s = svg(&g, &catalog(), FailureKind::Outage, &f);
-        assert!(s.contains("sim-pile never"));
+        assert!(
+            s.contains("sim-pile never-flat"),
+            "capacity = inflow: the queue stays full"
+        );
+        let slower = Facts {
+            backlog: Backlog::new(100_000.0, 60_000.0, 600.0),
+            ..facts(FailureKind::Outage)
+        };
+        let s2 = svg(&g, &catalog(), FailureKind::Outage, &slower);
+        assert!(
+            s2.contains("sim-pile never\""),
+            "capacity < inflow: the queue keeps growing"
+        );
         assert!(s.contains("never catches up"));
         let no_numbers = Facts {
             backlog: None,

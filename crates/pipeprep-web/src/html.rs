@@ -95,6 +95,7 @@ pub fn page(title: &str, body: &str) -> String {
 <title>{} · pipeprep</title>\
 <link rel=\"icon\" href=\"data:,\">\
 <link rel=\"stylesheet\" href=\"/assets/style.css?v={v}\">\
+<link rel=\"stylesheet\" href=\"/assets/sim.css?v={v}\">\
 <script src=\"/assets/htmx.min.js?v={v}\" defer></script>\
 <script src=\"/assets/htmx-ext-sse.js?v={v}\" defer></script>\
 <script src=\"/assets/app.js?v={v}\" defer></script>\

@@ -16,6 +16,7 @@ pub mod assets;
 pub mod error;
 pub mod html;
 pub mod pages;
+pub mod sim;
 pub mod snapshot;
 pub mod worker;
 
@@ -95,6 +96,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/s/{id}/panel", get(pages::panel))
         .route("/s/{id}/scorecard", get(pages::scorecard))
         .route("/history", get(pages::history))
+        .route("/scenarios/{id}/failure/{n}", get(sim::reference_page))
         .route("/assets/{name}", get(assets::serve))
         .merge(api)
         .fallback(pages::not_found)

@@ -27,7 +27,7 @@ use crate::worker::{self, Update};
 use crate::{Pending, Shared, valid_id};
 
 /// An error as a page: the same status, the message, a way back.
-fn error_page(e: &ApiError) -> Response {
+pub(crate) fn error_page(e: &ApiError) -> Response {
     let body = format!(
         "<section class=\"card\"><h1>{}</h1><p role=\"alert\">{}</p><p><a href=\"/\">Start an interview</a> · <a href=\"/history\">History</a></p></section>",
         match e.status() {
@@ -237,6 +237,12 @@ fn panel_html(id: &str, snap: &Snapshot) -> String {
     let mut b = String::from(
         "<aside id=\"panel\" class=\"panel\" aria-labelledby=\"panel-title\"><h2 id=\"panel-title\">Your design</h2>",
     );
+    if let Some(f) = &snap.failure {
+        b.push_str(&crate::sim::section_html(
+            f,
+            "Failure simulation on your design",
+        ));
+    }
     if snap.svg.is_empty() {
         b.push_str("<p class=\"muted empty-design\">No design yet. Describe one in prose or with arrows (<code>Kafka -&gt; Flink -&gt; Redis</code>) and it is drawn here.</p>");
     } else {
@@ -843,6 +849,9 @@ pub async fn scorecard(State(shared): State<Arc<Shared>>, Path(id): Path<String>
             );
         }
         b.push_str("</ul></section>");
+    }
+    if let Some(s) = k.scenario(&stored.summary.scenario) {
+        b.push_str(&crate::sim::reference_links(s));
     }
     b.push_str("<section class=\"card transcript\"><h2>Transcript</h2>");
     for (i, t) in stored.turns.iter().enumerate() {

@@ -37,7 +37,13 @@ async fn the_page_weighs_less_than_200_kb_before_any_session_data() {
     let (id, _) = app.new_session().await;
     let (_, page, _) = app.get(&format!("/s/{id}")).await;
     let mut total = page.len();
-    for name in ["style.css", "app.js", "htmx.min.js", "htmx-ext-sse.js"] {
+    for name in [
+        "style.css",
+        "sim.css",
+        "app.js",
+        "htmx.min.js",
+        "htmx-ext-sse.js",
+    ] {
         let (s, body, head) = app.get(&format!("/assets/{name}?v=1")).await;
         assert_eq!(s, 200, "{name}");
         assert!(
