@@ -102,7 +102,7 @@ pub fn page(title: &str, body: &str) -> String {
 </head><body>\
 <a class=\"skip\" href=\"#main\">Skip to content</a>\
 <header class=\"top\"><a class=\"brand\" href=\"/\">pipeprep</a>\
-<nav aria-label=\"Main\"><a href=\"/\">New interview</a><a href=\"/history\">History</a></nav></header>\
+<nav aria-label=\"Main\"><a href=\"/\">New interview</a><a href=\"/history\">History</a><a href=\"/progress\">Progress</a><a href=\"/bank\">Bank</a></nav></header>\
 <main id=\"main\">{body}</main></body></html>\n",
         esc(title)
     )

@@ -129,3 +129,99 @@ async fn every_reference_failure_has_its_page_and_the_scorecard_links_them() {
         )));
     }
 }
+
+#[tokio::test]
+async fn progress_charts_each_dimension_and_starts_the_weakest() {
+    let app = app();
+    let (_, empty, _) = app.get("/progress").await;
+    assert!(empty.contains("No finished interviews yet"));
+    assert!(!empty.contains("practise-weakest"));
+    for answer in [
+        "Kafka -> Flink -> Redis. We monitor consumer lag and alert on it, replay from Kafka after an outage, and use a dead-letter queue for poison records.",
+        "I'd ask about volume first.",
+    ] {
+        let (id, _) = app.new_session().await;
+        let (s, _) = app.turn(&id, answer).await;
+        assert_eq!(s, 200);
+        let (s, v) = app.turn(&id, "/end").await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["finished"], true);
+    }
+    let (s, page, head) = app.get("/progress").await;
+    assert_eq!(s, 200);
+    assert!(
+        head.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(page.contains("2 finished interviews"), "{page}");
+    for d in pipeprep_bank::Dimension::ALL {
+        let at = page
+            .find(&format!("id=\"trend-{}\"", d.id()))
+            .unwrap_or_else(|| panic!("no chart for {}", d.id()));
+        let chart = &page[at..at + page[at..].find("</figure>").unwrap()];
+        assert_eq!(
+            chart.matches("<circle class=\"point\"").count(),
+            2,
+            "{}",
+            d.id()
+        );
+    }
+    // The button names the weakest dimension and starts an interview focused on it.
+    let focus = page
+        .split("name=\"focus\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a weakest-dimension form");
+    let dim = pipeprep_bank::Dimension::from_id(focus).expect("a rubric dimension");
+    assert!(page.contains(&format!("Practise my weakest dimension ({})", dim.title())));
+    let res = app
+        .send(
+            axum::http::Request::post("/s")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(format!("focus={focus}")))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/s/"), "{to}");
+    let (s, v, _) = app.get(&format!("/api/sessions/{}", &to[3..])).await;
+    assert_eq!(s, 200, "{v}");
+}
+
+#[tokio::test]
+async fn the_bank_page_filters_by_query_string_and_starts_a_scenario() {
+    let app = app();
+    let k = crate::common::knowledge();
+    let all = k.bank.scenarios.len();
+    let (s, page, _) = app.get("/bank").await;
+    assert_eq!(s, 200);
+    assert_eq!(page.matches("<tr class=\"scenario\"").count(), all);
+    let hard = k
+        .bank
+        .scenarios
+        .iter()
+        .filter(|s| s.difficulty.as_str() == "hard")
+        .count();
+    let (_, page, _) = app.get("/bank?difficulty=hard").await;
+    assert_eq!(page.matches("<tr class=\"scenario\"").count(), hard);
+    assert!(page.contains(&format!("{hard} of {all} scenarios")));
+    let (_, page, _) = app.get("/bank?q=clickstream&tag=").await;
+    assert!(page.contains("id=\"sc-clickstream-analytics\""));
+    assert!(
+        page.contains("<input type=\"hidden\" name=\"scenario\" value=\"clickstream-analytics\">")
+    );
+    let (_, page, _) = app.get("/bank?q=%3Cscript%3E").await;
+    assert!(page.contains("No scenario matches") && !page.contains("<script>"));
+    let res = app
+        .send(
+            axum::http::Request::post("/s")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from("scenario=late-arrivals"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
