@@ -184,7 +184,7 @@ impl Backlog {
 
 /// `1,234,567` (no decimals below a million is what people read; above it the same).
 fn count(v: f64) -> String {
-    if v.fract() == 0.0 || v.abs() >= 100.0 {
+    if v.fract() == 0.0 || v.abs() >= 10.0 {
         fmt_fixed(v, 0)
     } else {
         fmt_fixed(v, 1)
@@ -267,7 +267,7 @@ impl Targets {
 }
 
 /// Height of the strip under the graph that holds the chart or the time line.
-const STRIP_H: i64 = 200;
+const STRIP_H: i64 = 240;
 /// Width of the chart's plot area; the CSS cursor moves exactly this far (`sim-cursor`).
 pub const CHART_W: i64 = 480;
 const CHART_H: i64 = 110;
@@ -427,7 +427,8 @@ fn flow(s: &mut String, d: &str, extra: &str) {
 fn tag(s: &mut String, b: &NodeBox, text: &str, class: &str) {
     let w = 12 + 7 * text.chars().count() as i64;
     let (cx, _) = b.center();
-    let y = b.y - 24;
+    // Astride the box's top edge: clear of the band titles above and of the boxes around.
+    let y = b.y - 12;
     let _ = write!(
         s,
         "<g class=\"sim-anim sim-tag {class}\"><rect x=\"{}\" y=\"{y}\" width=\"{w}\" height=\"20\" rx=\"10\" ry=\"10\"/><text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\">{}</text></g>",
@@ -495,14 +496,14 @@ fn backlog_overlay(
         );
     }
     if let Some(b) = node(down) {
-        let (x1, y1, x2, y2) = (b.x + 6, b.y + 6, b.x + NodeBox::W - 6, b.y + b.h - 6);
+        // A red wash and border, not a cross: the component's name stays readable.
         let _ = write!(
             s,
-            "<g class=\"sim-anim sim-down f{f}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"8\" ry=\"8\" fill=\"#c62828\" fill-opacity=\"0.18\" stroke=\"#c62828\" stroke-width=\"3\"/><line x1=\"{x1}\" y1=\"{y1}\" x2=\"{x2}\" y2=\"{y2}\" stroke=\"#c62828\" stroke-width=\"3\"/><line x1=\"{x1}\" y1=\"{y2}\" x2=\"{x2}\" y2=\"{y1}\" stroke=\"#c62828\" stroke-width=\"3\"/></g>",
-            b.x,
-            b.y,
-            NodeBox::W,
-            b.h
+            "<g class=\"sim-anim sim-down f{f}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"8\" ry=\"8\" fill=\"#c62828\" fill-opacity=\"0.22\" stroke=\"#c62828\" stroke-width=\"4\"/></g>",
+            b.x - 2,
+            b.y - 2,
+            NodeBox::W + 4,
+            b.h + 4
         );
         let what = if kind == FailureKind::BrokerLoss {
             "broker down"
@@ -896,7 +897,12 @@ mod tests {
         // The crossed-out box sits on the consumer for an outage, on the log for a broker loss.
         let at = |i: Option<NodeId>| {
             let b = l.nodes[i.unwrap()].as_ref().unwrap();
-            format!("<rect x=\"{}\" y=\"{}\" width=\"{}\"", b.x, b.y, NodeBox::W)
+            format!(
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\"",
+                b.x - 2,
+                b.y - 2,
+                NodeBox::W + 4
+            )
         };
         let outage = svg(&g, &cat, FailureKind::Outage, &facts(FailureKind::Outage));
         let down = &outage[outage.find("sim-down").unwrap()..];

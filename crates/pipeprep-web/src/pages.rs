@@ -237,12 +237,6 @@ fn panel_html(id: &str, snap: &Snapshot) -> String {
     let mut b = String::from(
         "<aside id=\"panel\" class=\"panel\" aria-labelledby=\"panel-title\"><h2 id=\"panel-title\">Your design</h2>",
     );
-    if let Some(f) = &snap.failure {
-        b.push_str(&crate::sim::section_html(
-            f,
-            "Failure simulation on your design",
-        ));
-    }
     if snap.svg.is_empty() {
         b.push_str("<p class=\"muted empty-design\">No design yet. Describe one in prose or with arrows (<code>Kafka -&gt; Flink -&gt; Redis</code>) and it is drawn here.</p>");
     } else {
@@ -363,7 +357,8 @@ pub async fn practice(State(shared): State<Arc<Shared>>, Path(id): Path<String>)
     let mut b = String::new();
     let _ = write!(
         b,
-        "<div class=\"practice\"><section class=\"chat\" aria-labelledby=\"chat-title\"><h1 id=\"chat-title\" class=\"scenario-title\">{} <span class=\"muted small\">session {}</span></h1>{}",
+        "<div class=\"practice\">{}<section class=\"chat\" aria-labelledby=\"chat-title\"><h1 id=\"chat-title\" class=\"scenario-title\">{} <span class=\"muted small\">session {}</span></h1>{}",
+        crate::sim::row_html(snap.failure.as_ref()),
         esc(&title),
         esc(&id),
         phase_bar(&snap)
@@ -551,7 +546,12 @@ fn feed_events(
                     Ok(snap) => {
                         let _ = write!(
                             html,
-                            "{}{}",
+                            "{}{}{}",
+                            crate::sim::row_html(snap.failure.as_ref()).replacen(
+                                "<div id=\"simulation\"",
+                                "<div hx-swap-oob=\"true\" id=\"simulation\"",
+                                1
+                            ),
                             phase_bar(&snap).replacen(
                                 "<div id=\"phasebar\"",
                                 "<div hx-swap-oob=\"true\" id=\"phasebar\"",

@@ -226,7 +226,20 @@ pub fn for_interview(
     view(k, s, index, iv.design(), &capacity)
 }
 
-/// The section of the design panel (or a page) that shows a failure.
+/// The practice page's simulation row, above the conversation and the panel, full width so the
+/// drawing stays legible: empty until a failure is injected (the row is there so the end of each
+/// turn can swap it in).
+pub fn row_html(v: Option<&FailureView>) -> String {
+    match v {
+        None => "<div id=\"simulation\" class=\"sim-row\"></div>".to_string(),
+        Some(v) => format!(
+            "<div id=\"simulation\" class=\"sim-row\">{}</div>",
+            section_html(v, "Failure simulation on your design")
+        ),
+    }
+}
+
+/// The section of the practice page (or a reference page) that shows a failure.
 pub fn section_html(v: &FailureView, heading: &str) -> String {
     let mut b = format!(
         "<section class=\"simulation\" aria-labelledby=\"sim-h\"><h3 id=\"sim-h\">{} <span class=\"badge kind\">{}</span></h3>",

@@ -33,13 +33,13 @@ async fn to_failures(app: &crate::common::App, id: &str) -> String {
 async fn an_injected_failure_is_animated_on_the_candidates_own_design() {
     let app = app();
     let (id, _) = app.new_session().await;
-    let (_, before, _) = app.get(&format!("/s/{id}/panel")).await;
+    let (_, before, _) = app.get(&format!("/s/{id}")).await;
     assert!(
         !before.contains("sim-anim"),
         "no failure yet, no simulation"
     );
     let said = to_failures(&app, &id).await;
-    let (s, panel, _) = app.get(&format!("/s/{id}/panel")).await;
+    let (s, panel, _) = app.get(&format!("/s/{id}")).await;
     assert_eq!(s, 200);
     assert!(
         panel.contains("Failure simulation on your design"),
@@ -71,9 +71,10 @@ async fn an_injected_failure_is_animated_on_the_candidates_own_design() {
         assert!(panel.contains("Catch-up time = backlog ÷ (capacity − inflow)"));
         assert!(panel.contains("300,000"), "the stated capacity is used");
     }
-    // The page itself (as opened or reloaded) shows it too.
-    let (_, page, _) = app.get(&format!("/s/{id}")).await;
-    assert!(page.contains("class=\"sim-anim"));
+    // It is in the row the end of each turn swaps in, not only on a fresh page.
+    assert!(
+        panel.contains("<div id=\"simulation\" class=\"sim-row\"><section class=\"simulation\"")
+    );
 }
 
 #[tokio::test]
