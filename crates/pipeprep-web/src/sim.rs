@@ -52,11 +52,28 @@ const CAPACITY_WORDS: &[&str] = &[
     "keep up",
 ];
 
+/// Sentences of a turn: split at `!`, `?`, `;`, line ends, and at a `.` followed by white space
+/// or the end (so `2.5M events/s` stays whole).
+fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next_is_space = chars.peek().is_none_or(|(_, n)| n.is_whitespace());
+        if matches!(c, '!' | '?' | ';' | '\n') || (c == '.' && next_is_space) {
+            out.push(&text[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
 /// The highest rate the candidate gave as a capacity, with the sentence that gave it.
 pub fn stated_capacity<'a>(turns: impl IntoIterator<Item = &'a str>) -> Option<(f64, String)> {
     let mut best: Option<(f64, String)> = None;
     for text in turns {
-        for sentence in text.split(['.', '!', '?', '\n', ';']) {
+        for sentence in sentences(text) {
             let lower = sentence.to_lowercase();
             if !CAPACITY_WORDS.iter().any(|w| lower.contains(w)) {
                 continue;
@@ -360,6 +377,12 @@ mod tests {
         );
         assert!(stated_capacity(["We get 100K events/s at peak."]).is_none());
         assert!(stated_capacity(["It can handle a lot."]).is_none());
+        let (v, _) = stated_capacity(["Consumers handle 2.5M events/s. Fine?"]).unwrap();
+        assert_eq!(v, 2_500_000.0);
+        assert_eq!(
+            sentences("a. b 2.5 c?d\ne"),
+            vec!["a", " b 2.5 c", "d", "e"]
+        );
     }
 
     fn knowledge() -> Knowledge {
