@@ -11,9 +11,9 @@ mod model;
 
 pub use load::{Bank, BankFile, Problem, Problems, load, load_layers, load_over_embedded};
 pub use model::{
-    Concept, Difficulty, Dimension, Expectation, Failure, HintLadder, LevelModel, Misconception,
-    Params, Probe, RefComponent, Reference, Requirement, Resource, Scenario, SemanticSettings,
-    Topic, Tradeoff, Twist, misconception_pattern,
+    Concept, Difficulty, Dimension, Expectation, Failure, FailureKind, HintLadder, LevelModel,
+    Misconception, Params, Probe, RefComponent, Reference, Requirement, Resource, Scenario,
+    SemanticSettings, Topic, Tradeoff, Twist, misconception_pattern,
 };
 
 mod embedded {

@@ -1008,6 +1008,33 @@ fn check_scenario(
             "add [[failure]] entries with prompt, detection, recovery and prevention",
         );
     }
+    for fl in &s.failures {
+        match fl.outage_min {
+            Some(_) if !fl.kind.builds_backlog() => {
+                let line = c.line_of_id(f, &fl.id);
+                c.push(
+                    f,
+                    line,
+                    format!(
+                        "failure `{}` has outage_min but its kind `{}` builds no backlog",
+                        fl.id,
+                        fl.kind.id()
+                    ),
+                    "remove outage_min, or use kind broker-loss or outage",
+                );
+            }
+            Some(m) if !(m.is_finite() && m > 0.0) => {
+                let line = c.line_of_id(f, &fl.id);
+                c.push(
+                    f,
+                    line,
+                    format!("failure `{}` has outage_min {m}", fl.id),
+                    "give the minutes the part was down as a positive number, e.g. outage_min = 120.0",
+                );
+            }
+            _ => {}
+        }
+    }
     for h in &s.hints {
         if h.levels.len() != 4 {
             let line = c.line_of_value(f, &h.area);

@@ -272,11 +272,20 @@ pub struct Twist {
 #[serde(deny_unknown_fields)]
 pub struct Failure {
     pub id: String,
+    /// What goes wrong, in a form the failure simulation can draw on the candidate's design.
+    pub kind: FailureKind,
+    /// For `broker-loss` and `outage`: how long the part was down or unable to keep up, in
+    /// minutes, as the prompt tells it. The simulation builds the backlog from it.
+    #[serde(default)]
+    pub outage_min: Option<f64>,
     pub prompt: String,
     pub detection: Vec<String>,
     pub recovery: Vec<String>,
     pub prevention: Vec<String>,
 }
+
+/// The kinds live with the simulation that draws them.
+pub use pipeprep_design::sim::FailureKind;
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]

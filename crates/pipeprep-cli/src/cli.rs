@@ -84,6 +84,11 @@ pub enum Cmd {
     /// Serve the interview as a local web app: the conversation with streamed replies, your design
     /// drawn live, the scorecard and the history, on the same sessions as the terminal.
     ///
+    /// Failures the interviewer injects are animated on your own design (a backlog drains at the
+    /// capacity you state, with the catch-up time and its formula); the scorecard links to the
+    /// same for the scenario's reference design. /progress charts each rubric dimension over
+    /// your finished interviews and starts one on your weakest; /bank lists the scenarios.
+    ///
     /// Listens on 127.0.0.1:7878 by default (loopback only) and prints the URL. Everything the
     /// page needs is inside the binary; it works with no network. A session started in the
     /// browser can be resumed with `pipeprep resume`, and the other way round. The JSON API the

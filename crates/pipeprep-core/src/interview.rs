@@ -336,6 +336,11 @@ impl Interview {
         &self.scenario
     }
 
+    /// The scenario's failures injected so far, in order, as indexes into its `failures`.
+    pub fn injected_failures(&self) -> &[usize] {
+        &self.failures
+    }
+
     pub fn hints_given(&self) -> usize {
         self.hints_given
     }

@@ -4,7 +4,8 @@
 //! design graph every other part shares (the analyzer builds one from prose, the bank checks the
 //! reference designs with it), the component catalog and price table types that the bank loads,
 //! and the tools that work on them: the arrow-notation parser ([`arrow`]), the renderers
-//! ([`render`]), the linter ([`lint`]) and the capacity and cost estimator ([`estimate`]).
+//! ([`render`]), the linter ([`lint`]), the capacity and cost estimator ([`estimate`]) and the failure
+//! simulation drawn over a design ([`sim`]).
 //! It is a leaf: no I/O, no async, no terminal.
 
 pub mod arrow;
@@ -15,6 +16,7 @@ pub mod lint;
 mod num;
 pub mod prices;
 pub mod render;
+pub mod sim;
 
 pub use arrow::ArrowError;
 pub use catalog::{Catalog, Component, Delivery, Latency, Layer, Limit, Managed};

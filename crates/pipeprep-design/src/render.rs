@@ -453,7 +453,7 @@ fn band_colors(b: Band) -> (&'static str, &'static str) {
     }
 }
 
-fn xml_escape(s: &str) -> String {
+pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -495,22 +495,51 @@ pub fn svg_annotated(g: &DesignGraph, cat: &Catalog, marks: &[Mark]) -> String {
     svg_with(g, cat, Some(marks))
 }
 
-fn svg_with(g: &DesignGraph, cat: &Catalog, marks: Option<&[Mark]>) -> String {
+/// Where a node's box sits in the SVG drawing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeBox {
+    pub x: i64,
+    pub y: i64,
+    pub h: i64,
+    /// The label as wrapped in the box.
+    pub lines: Vec<String>,
+    pub col: usize,
+    pub row: usize,
+}
+
+impl NodeBox {
+    pub const W: i64 = SVG_BOX_W;
+
+    /// The centre of the box.
+    pub fn center(&self) -> (i64, i64) {
+        (self.x + SVG_BOX_W / 2, self.y + self.h / 2)
+    }
+}
+
+/// The geometry of the SVG drawing, for pictures laid over it (the failure simulation): the
+/// size, each node's box and band, each edge's path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub width: i64,
+    pub height: i64,
+    pub legend_y: i64,
+    pub cols: Vec<Band>,
+    pub band_of: Vec<Band>,
+    /// By node id; `None` only for a node the drawing leaves out.
+    pub nodes: Vec<Option<NodeBox>>,
+    /// By edge index: the path's `d`.
+    pub edges: Vec<Option<String>>,
+}
+
+/// Lays the graph out as [`svg`] draws it.
+pub fn layout(g: &DesignGraph, cat: &Catalog) -> Layout {
     let band_of = bands(g, cat);
     let cols: Vec<Band> = Band::ALL
         .into_iter()
         .filter(|b| band_of.contains(b))
         .collect();
-    struct Placed {
-        x: i64,
-        y: i64,
-        h: i64,
-        lines: Vec<String>,
-        col: usize,
-        row: usize,
-    }
     let n = g.nodes().len();
-    let mut placed: Vec<Option<Placed>> = (0..n).map(|_| None).collect();
+    let mut placed: Vec<Option<NodeBox>> = (0..n).map(|_| None).collect();
     let mut bottom = SVG_MARGIN + SVG_HEADER_H;
     for (c, band) in cols.iter().enumerate() {
         let x = SVG_MARGIN + c as i64 * (SVG_BOX_W + SVG_COL_GAP);
@@ -537,7 +566,7 @@ fn svg_with(g: &DesignGraph, cat: &Catalog, marks: Option<&[Mark]>) -> String {
         for (row, &(_, i)) in keyed.iter().enumerate() {
             let lines = wrap(&g.node(i).display(), SVG_TEXT_CHARS);
             let h = (lines.len() as i64 * SVG_LINE_H + 2 * SVG_PAD_Y).max(40);
-            placed[i] = Some(Placed {
+            placed[i] = Some(NodeBox {
                 x,
                 y,
                 h,
@@ -616,32 +645,15 @@ fn svg_with(g: &DesignGraph, cat: &Catalog, marks: Option<&[Mark]>) -> String {
     };
     let col_x = |c: usize| SVG_MARGIN + c as i64 * (SVG_BOX_W + SVG_COL_GAP);
 
-    let mut s = String::new();
-    s.push_str(&format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
-    ));
-    s.push_str("<title>Pipeline design</title>\n");
-    s.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555555\"/></marker></defs>\n");
-    s.push_str(&format!(
-        "<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
-    ));
-    for (c, band) in cols.iter().enumerate() {
-        let cx = SVG_MARGIN + c as i64 * (SVG_BOX_W + SVG_COL_GAP) + SVG_BOX_W / 2;
-        let (_, stroke) = band_colors(*band);
-        s.push_str(&format!(
-            "<text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"{stroke}\">{}</text>\n",
-            SVG_MARGIN + 14,
-            band.title()
-        ));
-    }
-    // Edges first, so boxes sit on top of any line that passes behind them. An edge that skips
-    // columns runs through the gaps between the boxes of the columns it crosses.
+    // An edge that skips columns runs through the gaps between the boxes of the columns it
+    // crosses.
+    let mut paths: Vec<Option<String>> = vec![None; g.edges().len()];
     for (k, e) in g.edges().iter().enumerate() {
         let (Some(a), Some(b)) = (&placed[e.from], &placed[e.to]) else {
             continue;
         };
         let (y1, y2) = port_y[k];
-        let x_of = |p: &Placed, side: Side| {
+        let x_of = |p: &NodeBox, side: Side| {
             if side == Side::Right {
                 p.x + SVG_BOX_W
             } else {
@@ -700,6 +712,50 @@ fn svg_with(g: &DesignGraph, cat: &Catalog, marks: Option<&[Mark]>) -> String {
                 (px, py) = (x, y);
             }
         }
+        paths[k] = Some(d);
+    }
+    Layout {
+        width,
+        height,
+        legend_y,
+        cols,
+        band_of,
+        nodes: placed,
+        edges: paths,
+    }
+}
+
+fn svg_with(g: &DesignGraph, cat: &Catalog, marks: Option<&[Mark]>) -> String {
+    let Layout {
+        width,
+        height,
+        legend_y,
+        cols,
+        band_of,
+        nodes: placed,
+        edges: paths,
+    } = layout(g, cat);
+    let mut s = String::new();
+    s.push_str(&format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n"
+    ));
+    s.push_str("<title>Pipeline design</title>\n");
+    s.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555555\"/></marker></defs>\n");
+    s.push_str(&format!(
+        "<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"#ffffff\"/>\n"
+    ));
+    for (c, band) in cols.iter().enumerate() {
+        let cx = SVG_MARGIN + c as i64 * (SVG_BOX_W + SVG_COL_GAP) + SVG_BOX_W / 2;
+        let (_, stroke) = band_colors(*band);
+        s.push_str(&format!(
+            "<text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"{stroke}\">{}</text>\n",
+            SVG_MARGIN + 14,
+            band.title()
+        ));
+    }
+    // Edges first, so boxes sit on top of any line that passes behind them.
+    for (k, e) in g.edges().iter().enumerate() {
+        let Some(d) = &paths[k] else { continue };
         let attrs = if marks.is_some() {
             format!(
                 " class=\"edge\" data-from=\"{}\" data-to=\"{}\"",

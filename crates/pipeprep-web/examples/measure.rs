@@ -108,6 +108,54 @@ async fn main() -> anyhow::Result<()> {
         pct(&mut create_ms, 0.50),
         pct(&mut create_ms, 0.99)
     );
+    // The practice page during the failure phase: the snapshot, the design and the failure
+    // simulation drawn on it, rendered by the server.
+    let (_, body) = call(
+        &app,
+        Request::post("/api/sessions").body(Body::from(
+            r#"{"scenario": "clickstream-analytics", "seed": 3}"#,
+        ))?,
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_slice(&body)?;
+    let sim_id = v["id"].as_str().unwrap_or_default().to_string();
+    for a in [
+        "How many events per second at peak?",
+        "Web -> Kafka -> Flink -> Redis -> Dashboard\nThe Flink job can process 300K events/s.",
+        "/next",
+        "/next",
+        "/next",
+    ] {
+        let body = serde_json::json!({ "text": a }).to_string();
+        let (_, out) = call(
+            &app,
+            Request::post(format!("/api/sessions/{sim_id}/turns")).body(Body::from(body))?,
+        )
+        .await;
+        let v: serde_json::Value = serde_json::from_slice(&out)?;
+        if v["phase"] == "failures" {
+            break;
+        }
+    }
+    let mut page_ms = Vec::new();
+    let mut with_sim = false;
+    for _ in 0..100 {
+        let t = Instant::now();
+        let (status, page) = call(
+            &app,
+            Request::get(format!("/s/{sim_id}")).body(Body::empty())?,
+        )
+        .await;
+        page_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        anyhow::ensure!(status == 200, "practice page: {status}");
+        with_sim = String::from_utf8_lossy(&page).contains("class=\"sim-anim");
+    }
+    println!(
+        "practice page with the failure simulation ({}): p50 {:.2} ms, p99 {:.2} ms",
+        if with_sim { "shown" } else { "NOT shown" },
+        pct(&mut page_ms, 0.50),
+        pct(&mut page_ms, 0.99)
+    );
     // Page weight: the practice page of a fresh session and everything it loads.
     let (_, body) = call(
         &app,

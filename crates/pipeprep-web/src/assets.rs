@@ -13,6 +13,11 @@ pub const FILES: &[(&str, &str, &str)] = &[
         include_str!("../assets/style.css"),
     ),
     (
+        "sim.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/sim.css"),
+    ),
+    (
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/app.js"),

@@ -95,13 +95,14 @@ pub fn page(title: &str, body: &str) -> String {
 <title>{} · pipeprep</title>\
 <link rel=\"icon\" href=\"data:,\">\
 <link rel=\"stylesheet\" href=\"/assets/style.css?v={v}\">\
+<link rel=\"stylesheet\" href=\"/assets/sim.css?v={v}\">\
 <script src=\"/assets/htmx.min.js?v={v}\" defer></script>\
 <script src=\"/assets/htmx-ext-sse.js?v={v}\" defer></script>\
 <script src=\"/assets/app.js?v={v}\" defer></script>\
 </head><body>\
 <a class=\"skip\" href=\"#main\">Skip to content</a>\
 <header class=\"top\"><a class=\"brand\" href=\"/\">pipeprep</a>\
-<nav aria-label=\"Main\"><a href=\"/\">New interview</a><a href=\"/history\">History</a></nav></header>\
+<nav aria-label=\"Main\"><a href=\"/\">New interview</a><a href=\"/history\">History</a><a href=\"/progress\">Progress</a><a href=\"/bank\">Bank</a></nav></header>\
 <main id=\"main\">{body}</main></body></html>\n",
         esc(title)
     )

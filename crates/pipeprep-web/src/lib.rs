@@ -13,9 +13,12 @@
 
 pub mod api;
 pub mod assets;
+pub mod bankpage;
 pub mod error;
 pub mod html;
 pub mod pages;
+pub mod progress;
+pub mod sim;
 pub mod snapshot;
 pub mod worker;
 
@@ -95,6 +98,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/s/{id}/panel", get(pages::panel))
         .route("/s/{id}/scorecard", get(pages::scorecard))
         .route("/history", get(pages::history))
+        .route("/progress", get(progress::progress))
+        .route("/bank", get(bankpage::bank))
+        .route("/scenarios/{id}/failure/{n}", get(sim::reference_page))
         .route("/assets/{name}", get(assets::serve))
         .merge(api)
         .fallback(pages::not_found)

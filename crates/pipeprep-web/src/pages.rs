@@ -27,7 +27,7 @@ use crate::worker::{self, Update};
 use crate::{Pending, Shared, valid_id};
 
 /// An error as a page: the same status, the message, a way back.
-fn error_page(e: &ApiError) -> Response {
+pub(crate) fn error_page(e: &ApiError) -> Response {
     let body = format!(
         "<section class=\"card\"><h1>{}</h1><p role=\"alert\">{}</p><p><a href=\"/\">Start an interview</a> · <a href=\"/history\">History</a></p></section>",
         match e.status() {
@@ -357,7 +357,8 @@ pub async fn practice(State(shared): State<Arc<Shared>>, Path(id): Path<String>)
     let mut b = String::new();
     let _ = write!(
         b,
-        "<div class=\"practice\"><section class=\"chat\" aria-labelledby=\"chat-title\"><h1 id=\"chat-title\" class=\"scenario-title\">{} <span class=\"muted small\">session {}</span></h1>{}",
+        "<div class=\"practice\">{}<section class=\"chat\" aria-labelledby=\"chat-title\"><h1 id=\"chat-title\" class=\"scenario-title\">{} <span class=\"muted small\">session {}</span></h1>{}",
+        crate::sim::row_html(snap.failure.as_ref()),
         esc(&title),
         esc(&id),
         phase_bar(&snap)
@@ -545,7 +546,12 @@ fn feed_events(
                     Ok(snap) => {
                         let _ = write!(
                             html,
-                            "{}{}",
+                            "{}{}{}",
+                            crate::sim::row_html(snap.failure.as_ref()).replacen(
+                                "<div id=\"simulation\"",
+                                "<div hx-swap-oob=\"true\" id=\"simulation\"",
+                                1
+                            ),
                             phase_bar(&snap).replacen(
                                 "<div id=\"phasebar\"",
                                 "<div hx-swap-oob=\"true\" id=\"phasebar\"",
@@ -843,6 +849,9 @@ pub async fn scorecard(State(shared): State<Arc<Shared>>, Path(id): Path<String>
             );
         }
         b.push_str("</ul></section>");
+    }
+    if let Some(s) = k.scenario(&stored.summary.scenario) {
+        b.push_str(&crate::sim::reference_links(s));
     }
     b.push_str("<section class=\"card transcript\"><h2>Transcript</h2>");
     for (i, t) in stored.turns.iter().enumerate() {

@@ -28,6 +28,8 @@ pub struct Snapshot {
     /// Why there are no figures, when there are none.
     pub figures_note: Option<String>,
     pub revealed: Vec<String>,
+    /// The failure injected last, drawn on the design.
+    pub failure: Option<crate::sim::FailureView>,
 }
 
 impl Snapshot {
@@ -84,6 +86,7 @@ impl Snapshot {
             figures,
             figures_note,
             revealed,
+            failure: crate::sim::for_interview(k, iv),
         }
     }
 }

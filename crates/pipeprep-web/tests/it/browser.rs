@@ -197,6 +197,21 @@ impl Driver {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// A picture of one element (scrolled into view by the driver).
+    async fn element_screenshot(&self, css: &str, dir: &Path, name: &str) {
+        let el = self.find(css).await;
+        let v = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{el}/screenshot"),
+                None,
+            )
+            .await;
+        let png = base64_decode(v.as_str().unwrap());
+        assert!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
     /// Every URL this page requested (the document and its resources).
     async fn requests(&self) -> Vec<String> {
         let v = self
@@ -383,6 +398,86 @@ async fn a_whole_interview_in_a_real_browser() {
     )
     .await;
 
+    // The failure phase: the interviewer injects a failure and the panel animates it on this
+    // design. First the capacity, so a backlog drains at the candidate's number.
+    d.type_into(
+        "#answer",
+        "The Flink job can process 300K events/s, three times the peak, so it can catch up after an outage.",
+    )
+    .await;
+    let before = d
+        .js("return document.querySelectorAll('#log .turn.interviewer').length;")
+        .await;
+    d.click("#send").await;
+    d.wait_for(
+        "the reply about capacity",
+        &format!(
+            "!document.body.classList.contains('answering') && document.querySelectorAll('#log .turn.interviewer').length > {before}"
+        ),
+    )
+    .await;
+    for _ in 0..4 {
+        if d.js("return document.querySelector('#simulation svg.sim') !== null;")
+            .await
+            == json!(true)
+        {
+            break;
+        }
+        let before = d
+            .js("return document.querySelectorAll('#log .turn.interviewer').length;")
+            .await;
+        d.click("button[value='/next']").await;
+        d.wait_for(
+            "the next phase",
+            &format!(
+                "!document.body.classList.contains('answering') && document.querySelectorAll('#log .turn.interviewer').length > {before}"
+            ),
+        )
+        .await;
+    }
+    d.wait_for(
+        "the failure animation on the design",
+        "document.querySelector('#simulation svg.sim .sim-anim')",
+    )
+    .await;
+    let anim = d
+        .js("const els = [...document.querySelectorAll('#simulation svg.sim .sim-anim')]; return els.map(e => getComputedStyle(e).animationName).filter(n => n && n !== 'none');")
+        .await;
+    assert!(
+        !anim.as_array().unwrap().is_empty(),
+        "the simulation's elements are not animated: {anim}"
+    );
+    let sim_text = d
+        .js("return document.querySelector('#simulation .simulation').textContent;")
+        .await;
+    let sim_text = sim_text.as_str().unwrap().to_string();
+    for name in ["Kafka", "Flink", "Redis"] {
+        assert!(
+            sim_text.contains(name),
+            "the simulation is not on the candidate's design: {name}"
+        );
+    }
+    let kind = d
+        .js("return document.querySelector('#simulation .simulation .badge.kind').textContent;")
+        .await;
+    if kind == json!("outage") || kind == json!("broker-loss") {
+        assert!(
+            sim_text.contains("Catch-up time = backlog ÷ (capacity − inflow)")
+                && sim_text.contains("300,000"),
+            "{sim_text}"
+        );
+    }
+    // Let the animation run a few seconds into its cycle before the picture.
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    d.screenshot(&shots, "practice-failure").await;
+    // The whole simulation in one picture (an element shot shows only what is in the window).
+    d.window(1280, 1200).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    d.element_screenshot("#simulation .simulation", &shots, "failure")
+        .await;
+    d.window(1280, 800).await;
+    std::fs::write(shots.join("failure-kind.txt"), kind.to_string()).unwrap();
+
     // Phone width: nothing wider than the screen.
     d.window(390, 844).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -412,6 +507,49 @@ async fn a_whole_interview_in_a_real_browser() {
         .await;
     assert!(quotes.as_i64().unwrap() > 0, "no quotes on the scorecard");
     d.screenshot(&shots, "scorecard").await;
+    seen.extend(d.requests().await);
+
+    // The same simulation on the scenario's reference design, from the scorecard.
+    d.click("a[href='/scenarios/clickstream-analytics/failure/3']")
+        .await;
+    d.wait_for(
+        "the reference failure",
+        "document.querySelector('svg.sim .sim-anim')",
+    )
+    .await;
+    d.screenshot(&shots, "reference-failure").await;
+    seen.extend(d.requests().await);
+
+    // Progress: one finished interview, a chart per dimension, the weakest as a button.
+    d.goto(&format!("{origin}/progress")).await;
+    d.wait_for(
+        "the progress page",
+        "document.querySelectorAll('svg.trend').length === 8",
+    )
+    .await;
+    assert_eq!(
+        d.js("return document.querySelectorAll('svg.trend circle.point').length;")
+            .await,
+        json!(8),
+        "one point per chart for one finished interview"
+    );
+    d.find("#practise-weakest").await;
+    d.screenshot(&shots, "progress").await;
+    seen.extend(d.requests().await);
+
+    // The bank: filtered by the query string, each scenario with a start button.
+    d.goto(&format!("{origin}/bank?difficulty=hard")).await;
+    d.wait_for("the bank page", "document.querySelector('table.bank')")
+        .await;
+    let rows = d
+        .js("return [...document.querySelectorAll('tr.scenario')].map(r => r.children[1].textContent);")
+        .await;
+    let rows = rows.as_array().unwrap();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|d| d == "hard"),
+        "{rows:?}"
+    );
+    d.screenshot(&shots, "bank").await;
     seen.extend(d.requests().await);
 
     // A second interview left unfinished, then resumed from the history page.

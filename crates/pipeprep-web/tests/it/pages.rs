@@ -7,7 +7,14 @@ use crate::common::{app, parse_sse, split};
 async fn every_page_has_a_strict_csp_and_loads_nothing_from_elsewhere() {
     let app = app();
     let (id, _) = app.new_session().await;
-    for uri in ["/".to_string(), format!("/s/{id}"), "/history".to_string()] {
+    for uri in [
+        "/".to_string(),
+        format!("/s/{id}"),
+        "/history".to_string(),
+        "/progress".to_string(),
+        "/bank?difficulty=hard".to_string(),
+        "/scenarios/clickstream-analytics/failure/3".to_string(),
+    ] {
         let (s, body, head) = app.get(&uri).await;
         assert_eq!(s, 200, "{uri}");
         let csp = head.headers()["content-security-policy"].to_str().unwrap();
@@ -37,7 +44,13 @@ async fn the_page_weighs_less_than_200_kb_before_any_session_data() {
     let (id, _) = app.new_session().await;
     let (_, page, _) = app.get(&format!("/s/{id}")).await;
     let mut total = page.len();
-    for name in ["style.css", "app.js", "htmx.min.js", "htmx-ext-sse.js"] {
+    for name in [
+        "style.css",
+        "sim.css",
+        "app.js",
+        "htmx.min.js",
+        "htmx-ext-sse.js",
+    ] {
         let (s, body, head) = app.get(&format!("/assets/{name}?v=1")).await;
         assert_eq!(s, 200, "{name}");
         assert!(
