@@ -22,12 +22,8 @@ pub fn run(bank: Option<&Path>, db: Option<&Path>, args: ServeArgs) -> Result<Ex
     if let Some(url) = config::database_url(args.database_url.as_deref(), &ctx.file, &config_path) {
         // Connect and migrate now, so a wrong URL or a server that is down is reported before
         // the server starts listening.
+        // The banner says the mode and the database (without a password) once it listens.
         let pg = team::open(&url)?;
-        eprintln!(
-            "multi-user mode: database {} (from {})",
-            pg.shown(),
-            url.source
-        );
         let t = pipeprep_web::team::Team::new(pg, Arc::new(ctx.knowledge), llm, !args.no_signup);
         pipeprep_web::team::run_blocking(t, args.addr)?;
         return Ok(ExitCode::SUCCESS);
@@ -40,7 +36,6 @@ pub fn run(bank: Option<&Path>, db: Option<&Path>, args: ServeArgs) -> Result<Ex
     let path: PathBuf = pipeprep_app::session::db_path(db)?;
     // Open once now, so a bad or foreign file is reported before the server starts.
     pipeprep_app::session::open_store(Some(&path))?;
-    eprintln!("single-user mode: sessions in {}", path.display());
     let open_store: pipeprep_web::OpenStore = Arc::new(move || {
         let s = pipeprep_app::session::open_store(Some(&path))?;
         Ok(Box::new(s) as Box<dyn Store>)
