@@ -159,6 +159,9 @@ fn start_cluster() -> Result<(Cluster, String), String> {
 struct Server {
     child: Child,
     base: String,
+    /// Kept open: the instance writes its banner's later lines after the one read here, and a
+    /// closed pipe would make that write fail.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Drop for Server {
@@ -179,16 +182,19 @@ fn spawn_instance(url: &str) -> Result<Server, String> {
         .map_err(|e| format!("cannot start an instance: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .map_err(|e| e.to_string())?;
+    let mut stdout = BufReader::new(stdout);
+    stdout.read_line(&mut first).map_err(|e| e.to_string())?;
     let base = first
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
         .ok_or_else(|| format!("the instance did not say where it listens: {first}"))?
         .trim_end_matches('/')
         .to_string();
-    Ok(Server { child, base })
+    Ok(Server {
+        child,
+        base,
+        _stdout: stdout,
+    })
 }
 
 #[derive(Default)]
@@ -502,7 +508,9 @@ fn drive(o: Opts) -> Result<(), String> {
         ctx.stats.finished.load(Ordering::Relaxed)
     );
     println!("turns acknowledged    {acked} (answers and /end)");
-    println!("answers in database   {stored_candidate} candidate turns in the sessions checked");
+    println!(
+        "candidate turns in db {stored_candidate} (answers and /end, in the sessions checked)"
+    );
     println!("wall time             {:.1} s", wall.as_secs_f64());
     println!(
         "throughput            {:.1} turns/s",
