@@ -297,7 +297,19 @@ async fn candidate(ctx: Arc<Ctx>, i: usize, run: String, answers: usize) {
     let cookie = match post(&ctx, home, "/api/signup", None, &creds).await {
         Ok((201, v)) => v["__cookie"].as_str().unwrap_or_default().to_string(),
         Ok((s, v)) => return ctx.stats.error(format!("signup: {s} {v}")),
-        Err(e) => return ctx.stats.error(format!("signup: {e}")),
+        Err(_) => {
+            // Cut by the kill: the account may or may not exist; B says which.
+            ctx.stats.failovers.fetch_add(1, Ordering::Relaxed);
+            let again = match post(&ctx, 1, "/api/signup", None, &creds).await {
+                Ok((409, _)) => post(&ctx, 1, "/api/login", None, &creds).await,
+                other => other,
+            };
+            match again {
+                Ok((200 | 201, v)) => v["__cookie"].as_str().unwrap_or_default().to_string(),
+                Ok((s, v)) => return ctx.stats.error(format!("signup after failover: {s} {v}")),
+                Err(e) => return ctx.stats.error(format!("signup after failover: {e}")),
+            }
+        }
     };
     // Candidates start over a few seconds, not all in the same millisecond.
     tokio::time::sleep(Duration::from_millis(
