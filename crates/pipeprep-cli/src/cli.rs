@@ -102,7 +102,7 @@ pub enum Cmd {
         format: Format,
     },
     /// Accounts in a team's shared PostgreSQL database: add learners and instructors, form
-    /// cohorts. (The multi-user web server that uses them is not built yet.)
+    /// cohorts. `pipeprep serve --database-url` serves the team on the same database.
     Users(UsersArgs),
 }
 
@@ -182,8 +182,8 @@ pub struct PracticeArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Anything but a loopback address exposes the server (which has no
-    /// login) to the network.
+    /// Address to listen on. Anything but a loopback address exposes the server to the network;
+    /// only multi-user mode (--database-url) has a login.
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:7878")]
     pub addr: std::net::SocketAddr,
     /// Open the page in the desktop's browser (xdg-open).
@@ -192,6 +192,16 @@ pub struct ServeArgs {
     /// Voice the interviewer with an LLM, as `practice --llm` (default: `llm` in the config file).
     #[arg(long, value_name = "SPEC")]
     pub llm: Option<String>,
+    /// Serve a team from this PostgreSQL database (multi-user mode): accounts, a login for every
+    /// page and API, each user's interviews private to them, cohorts for instructors. Several
+    /// instances may share one database. A URL such as postgresql://USER@HOST:PORT/DB or
+    /// key=value pairs; also PIPEPREP_DATABASE_URL or `database_url` in the config file.
+    /// Without it, serve is the single-user local app on the SQLite file.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Multi-user mode: refuse sign-ups; accounts are created with `pipeprep users add NAME`.
+    #[arg(long)]
+    pub no_signup: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -769,6 +769,60 @@ impl PgStore {
         })
     }
 
+    /// The names of the cohorts `instructor` leads, in order.
+    pub fn cohorts_led(&self, instructor: &User) -> Result<Vec<String>, StoreError> {
+        self.run(async {
+            let c = self.client().await?;
+            let rows = c
+                .query(
+                    "SELECT name FROM cohorts WHERE instructor_id = $1 ORDER BY name",
+                    &[&instructor.id],
+                )
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(rows.iter().map(|r| r.get(0)).collect())
+        })
+    }
+
+    /// One user's own record, in the shape of a cohort learner's: finished interviews and each
+    /// dimension's level per finished interview, oldest first.
+    pub fn own_progress(&self, user: &User) -> Result<LearnerProgress, StoreError> {
+        self.run(async {
+            let c = self.client().await?;
+            let finished: i64 = c
+                .query_one(
+                    "SELECT COUNT(*) FROM sessions WHERE owner_id = $1 AND status = 'finished'",
+                    &[&user.id],
+                )
+                .await
+                .map_err(|e| self.err(e))?
+                .get(0);
+            let points = c
+                .query(
+                    "SELECT s.id, s.finished_ms, d.dimension, d.level FROM sessions s \
+                     JOIN session_dimensions d ON d.session_id = s.id \
+                     WHERE s.owner_id = $1 AND s.status = 'finished' \
+                     ORDER BY s.finished_ms, s.id, d.dimension",
+                    &[&user.id],
+                )
+                .await
+                .map_err(|e| self.err(e))?;
+            Ok(LearnerProgress {
+                username: user.username.clone(),
+                sessions_finished: finished.max(0) as u64,
+                points: points
+                    .iter()
+                    .map(|p| DimensionPoint {
+                        session_id: p.get(0),
+                        finished_ms: p.get::<_, Option<i64>>(1).unwrap_or(0),
+                        dimension: p.get(2),
+                        level: p.get(3),
+                    })
+                    .collect(),
+            })
+        })
+    }
+
     /// Every learner of a cohort the instructor leads, by name: finished interviews and each
     /// dimension's level per finished interview, oldest first.
     pub fn cohort_progress(

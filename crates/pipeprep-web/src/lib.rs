@@ -14,12 +14,14 @@
 pub mod api;
 pub mod assets;
 pub mod bankpage;
+pub mod cohort;
 pub mod error;
 pub mod html;
 pub mod pages;
 pub mod progress;
 pub mod sim;
 pub mod snapshot;
+pub mod team;
 pub mod worker;
 
 use std::net::SocketAddr;
@@ -54,8 +56,17 @@ impl Shared {
         open_store: OpenStore,
         llm: Option<pipeprep_app::llm::Selection>,
     ) -> Arc<Shared> {
+        Shared::with_knowledge(Arc::new(knowledge), open_store, llm)
+    }
+
+    /// The same, sharing a knowledge base already built (multi-user mode makes one per user).
+    pub fn with_knowledge(
+        knowledge: Arc<Knowledge>,
+        open_store: OpenStore,
+        llm: Option<pipeprep_app::llm::Selection>,
+    ) -> Arc<Shared> {
         Arc::new(Shared {
-            knowledge: Arc::new(knowledge),
+            knowledge,
             open_store,
             llm,
             workers: worker::Workers::default(),

@@ -295,7 +295,7 @@ fn run(
             }
             Job::Start(tx) => {
                 let last = answer(&mut live, Event::Start { at_ms: 0 }, &tx);
-                synced = events(&*store);
+                synced = synced_after(synced, &last);
                 busy.store(false, Ordering::SeqCst);
                 let _ = tx.send(last);
             }
@@ -342,7 +342,7 @@ fn run(
                     },
                 };
                 let last = answer(&mut live, event, &tx);
-                synced = events(&*store);
+                synced = synced_after(synced, &last);
                 busy.store(false, Ordering::SeqCst);
                 let _ = tx.send(last);
             }
@@ -352,6 +352,18 @@ fn run(
     let mut map = shared.workers.lock();
     if map.get(&id).is_some_and(|h| Arc::ptr_eq(&h.busy, &busy)) {
         map.remove(&id);
+    }
+}
+
+/// The stored events this worker's interview accounts for after a turn. A stored turn is one
+/// event more; after a failure (another instance may have stored a turn of this session at the
+/// same moment, so this one was refused) the next turn rebuilds the interview from the store.
+/// Reading the count back from the store instead could take in another instance's event that
+/// this engine never saw.
+fn synced_after(before: usize, last: &Update) -> usize {
+    match last {
+        Update::Done(_) => before.saturating_add(1),
+        _ => usize::MAX,
     }
 }
 

@@ -1,10 +1,12 @@
-//! `pipeprep serve`: the web app over the same sessions database, engine and voice.
+//! `pipeprep serve`: the web app over the same sessions database, engine and voice; with a team
+//! database (`--database-url`), the multi-user server.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
+use pipeprep_app::{config, team};
 use pipeprep_store::Store;
 
 use crate::cli::ServeArgs;
@@ -15,6 +17,21 @@ pub fn run(bank: Option<&Path>, db: Option<&Path>, args: ServeArgs) -> Result<Ex
     if let Some(sel) = &llm {
         // A spec whose key is missing fails now, not at the first page.
         pipeprep_app::llm::voice(sel)?;
+    }
+    let config_path = config::Dirs::discover()?.config_file();
+    if let Some(url) = config::database_url(args.database_url.as_deref(), &ctx.file, &config_path) {
+        // Connect and migrate now, so a wrong URL or a server that is down is reported before
+        // the server starts listening.
+        // The banner says the mode and the database (without a password) once it listens.
+        let pg = team::open(&url)?;
+        let t = pipeprep_web::team::Team::new(pg, Arc::new(ctx.knowledge), llm, !args.no_signup);
+        pipeprep_web::team::run_blocking(t, args.addr)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.no_signup {
+        return Err(pipeprep_app::bad(
+            "--no-signup needs multi-user mode — pass --database-url URL (or set PIPEPREP_DATABASE_URL)",
+        ));
     }
     let path: PathBuf = pipeprep_app::session::db_path(db)?;
     // Open once now, so a bad or foreign file is reported before the server starts.

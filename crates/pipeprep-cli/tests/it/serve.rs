@@ -69,3 +69,87 @@ fn a_taken_port_is_bad_usage_with_one_line() {
         run.one_line_error()
     );
 }
+
+#[test]
+fn no_signup_without_a_team_database_is_bad_usage() {
+    let sb = Sandbox::new();
+    let run = sb.run(&["serve", "--addr", "127.0.0.1:0", "--no-signup"]);
+    run.expect_code(2);
+    assert!(
+        run.one_line_error().contains("--database-url"),
+        "{}",
+        run.one_line_error()
+    );
+}
+
+/// Sends one HTTP/1.1 request and returns the whole answer.
+fn http(addr: &str, request: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp
+}
+
+#[test]
+fn serve_with_a_team_database_says_so_and_requires_a_login() {
+    let Some(url) = crate::users::cluster() else {
+        return;
+    };
+    let sb = Sandbox::new();
+    let mut child = sb
+        .cmd(&["serve", "--addr", "127.0.0.1:0", "--no-signup"])
+        .env("PIPEPREP_DATABASE_URL", &url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        lines.push(line);
+    }
+    assert!(lines[0].contains("in multi-user mode"), "{lines:?}");
+    assert!(lines[1].starts_with("database: "), "{lines:?}");
+    assert!(lines[2].contains("signup: closed"), "{lines:?}");
+    let addr = lines[0]
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+
+    let resp = http(
+        &addr,
+        "GET /api/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert!(resp.starts_with("HTTP/1.1 401"), "{resp}");
+    let body = r#"{"username": "someone", "password": "long enough pw"}"#;
+    let resp = http(
+        &addr,
+        &format!(
+            "POST /api/signup HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
+    assert!(resp.contains("pipeprep users add"), "{resp}");
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}

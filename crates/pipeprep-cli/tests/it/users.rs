@@ -4,7 +4,7 @@
 
 use crate::common::Sandbox;
 
-fn cluster() -> Option<String> {
+pub fn cluster() -> Option<String> {
     match std::env::var("PIPEPREP_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {

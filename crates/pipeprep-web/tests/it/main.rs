@@ -6,3 +6,4 @@ mod browser;
 mod common;
 mod pages;
 mod sim;
+mod teams;

@@ -1,0 +1,558 @@
+//! Load on the multi-user server: two pipeprep instances (separate processes) on one PostgreSQL,
+//! and N simulated candidates, each signed up and taken through a whole interview (a session,
+//! scripted answers, `/end`), all at the same time. It reports turns per second, the latency of
+//! a turn as the client sees it on loopback (p50, p99, max), errors, and turns lost: every
+//! answer the server acknowledged is looked for in the database afterwards.
+//!
+//! With `--kill`, instance A is killed (SIGKILL) when about half the answers are in; its
+//! candidates' next requests go to instance B, as a load balancer would send them, and carry on.
+//! A request cut by the kill is not acknowledged; the candidate checks whether it was stored
+//! before sending it again, as the page does when the stream breaks.
+//!
+//! ```text
+//! cargo run --release -p pipeprep-web --example teams_load -- [--n 1000] [--answers 8]
+//!     [--think-ms 3000] [--kill] [--database-url URL]
+//! ```
+//!
+//! Without `--database-url` it starts a throwaway cluster with `scripts/pg-test-cluster` and
+//! removes it at the end. This is a benchmark to run by hand, not a test: its figures depend on
+//! the machine and on what else runs on it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use pipeprep_store::{PgStore, Store};
+use serde_json::{Value, json};
+
+const ANSWERS: &[&str] = &[
+    "What peak event rate should we plan for, and how fresh must the dashboard be?",
+    "How long do we keep raw events, and what is the budget per month?",
+    "Are events delivered at least once, and can they arrive late from mobile clients?",
+    "Kafka -> Flink (5s tumbling window) -> Redis for the dashboard; Kafka -> S3 as Parquet -> Spark hourly -> Snowflake for reports.",
+    "I chose Flink over Spark Structured Streaming because event-time windows with watermarks keep the 5 s SLA; the trade-off is operating it.",
+    "At 10x I'd add Kafka partitions keyed by user id, scale Flink parallelism with it, and watch consumer lag for backpressure.",
+    "Idempotent writes keyed by event id, a dead-letter queue for bad records, and alerts on consumer lag and freshness.",
+    "After a 2-hour outage the backlog drains at spare capacity; I'd size consumers for 3x peak and replay from Kafka offsets.",
+    "Schema registry with backward-compatible Avro, and data quality checks on completeness and freshness before publishing.",
+    "Spot instances for the Spark batch and S3 lifecycle to Glacier after 90 days keep cost under budget.",
+];
+
+struct Opts {
+    n: usize,
+    answers: usize,
+    think_ms: u64,
+    kill: bool,
+    database_url: Option<String>,
+}
+
+fn opts() -> Result<Opts, String> {
+    let mut o = Opts {
+        n: 1000,
+        answers: 8,
+        think_ms: 3000,
+        kill: false,
+        database_url: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match a.as_str() {
+            "--n" => o.n = value("--n")?.parse().map_err(|_| "--n takes a number")?,
+            "--answers" => {
+                o.answers = value("--answers")?
+                    .parse()
+                    .map_err(|_| "--answers takes a number")?;
+            }
+            "--think-ms" => {
+                o.think_ms = value("--think-ms")?
+                    .parse()
+                    .map_err(|_| "--think-ms takes a number")?;
+            }
+            "--kill" => o.kill = true,
+            "--database-url" => o.database_url = Some(value("--database-url")?),
+            other => {
+                return Err(format!(
+                    "unknown argument `{other}` — use --n N, --answers N, --think-ms MS, --kill, --database-url URL"
+                ));
+            }
+        }
+    }
+    Ok(o)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    // The child processes: one pipeprep instance each.
+    if args.next().as_deref() == Some("--instance") {
+        let url = args.next().unwrap_or_default();
+        if let Err(e) = instance(&url) {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let o = match opts() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = drive(o) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// One instance: the same server `pipeprep serve --database-url` runs, on a free loopback port.
+fn instance(url: &str) -> anyhow::Result<()> {
+    let pg = PgStore::open(url)?;
+    let bank = pipeprep_app::load_bank(None)?;
+    let knowledge = pipeprep_app::knowledge(bank)?;
+    let team = pipeprep_web::team::Team::new(pg, Arc::new(knowledge), None, true);
+    pipeprep_web::team::run_blocking(team, "127.0.0.1:0".parse()?)
+}
+
+/// A throwaway cluster from scripts/pg-test-cluster, stopped when dropped.
+struct Cluster {
+    dir: String,
+    script: std::path::PathBuf,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.script)
+            .arg("stop")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+fn start_cluster() -> Result<(Cluster, String), String> {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg-test-cluster");
+    let out = Command::new(&script)
+        .arg("start")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "scripts/pg-test-cluster start failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let var = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+            .map(|v| v.trim_matches('\'').to_string())
+            .ok_or_else(|| format!("scripts/pg-test-cluster did not print {name}"))
+    };
+    let dir = var("PIPEPREP_TEST_PG_DIR")?;
+    let url = var("PIPEPREP_TEST_DATABASE_URL")?;
+    Ok((Cluster { dir, script }, url))
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    /// Kept open: the instance writes its banner's later lines after the one read here, and a
+    /// closed pipe would make that write fail.
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_instance(url: &str) -> Result<Server, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .arg("--instance")
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start an instance: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut first = String::new();
+    let mut stdout = BufReader::new(stdout);
+    stdout.read_line(&mut first).map_err(|e| e.to_string())?;
+    let base = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .ok_or_else(|| format!("the instance did not say where it listens: {first}"))?
+        .trim_end_matches('/')
+        .to_string();
+    Ok(Server {
+        child,
+        base,
+        _stdout: stdout,
+    })
+}
+
+#[derive(Default)]
+struct Stats {
+    /// Turn latencies in microseconds (answers and `/end`, acknowledged ones).
+    latencies: Mutex<Vec<u64>>,
+    acked: AtomicU64,
+    errors: AtomicU64,
+    /// Requests cut by the kill and taken over by the other instance.
+    failovers: AtomicU64,
+    /// (user, session, candidate text) of every acknowledged answer.
+    acked_turns: Mutex<Vec<(String, String, String)>>,
+    finished: AtomicU64,
+    first_error: Mutex<Option<String>>,
+}
+
+impl Stats {
+    fn error(&self, what: String) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
+        if first.is_none() {
+            *first = Some(what);
+        }
+    }
+}
+
+struct Ctx {
+    bases: [String; 2],
+    /// Instance A was killed: everyone goes to B.
+    a_dead: AtomicBool,
+    client: reqwest::Client,
+    stats: Stats,
+    think: Duration,
+}
+
+impl Ctx {
+    fn base(&self, home: usize) -> &str {
+        if self.a_dead.load(Ordering::Relaxed) {
+            &self.bases[1]
+        } else {
+            &self.bases[home]
+        }
+    }
+}
+
+/// Posts JSON to the candidate's instance; a connection that fails because its instance is gone
+/// goes to the other one.
+async fn post(
+    ctx: &Ctx,
+    home: usize,
+    path: &str,
+    cookie: Option<&str>,
+    body: &Value,
+) -> Result<(u16, Value), reqwest::Error> {
+    let mut req = ctx
+        .client
+        .post(format!("{}{path}", ctx.base(home)))
+        .json(body);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    let headers_cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").to_string());
+    let mut v: Value = res.json().await.unwrap_or(Value::Null);
+    if let Some(c) = headers_cookie {
+        v["__cookie"] = Value::String(c);
+    }
+    Ok((status, v))
+}
+
+/// The session's candidate turns as stored, read through any live instance.
+async fn stored_candidate_turns(ctx: &Ctx, cookie: &str, id: &str) -> Option<Vec<String>> {
+    let res = ctx
+        .client
+        .get(format!("{}/api/sessions/{id}", ctx.bases[1]))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .ok()?;
+    let v: Value = res.json().await.ok()?;
+    Some(
+        v["turns"]
+            .as_array()?
+            .iter()
+            .filter(|t| t["speaker"] == "candidate")
+            .filter_map(|t| t["text"].as_str().map(str::to_string))
+            .collect(),
+    )
+}
+
+async fn candidate(ctx: Arc<Ctx>, i: usize, run: String, answers: usize) {
+    let home = i % 2;
+    let name = format!("load-{run}-{i}");
+    let creds = json!({"username": name, "password": "load test password"});
+    let cookie = match post(&ctx, home, "/api/signup", None, &creds).await {
+        Ok((201, v)) => v["__cookie"].as_str().unwrap_or_default().to_string(),
+        Ok((s, v)) => return ctx.stats.error(format!("signup: {s} {v}")),
+        Err(_) => {
+            // Cut by the kill: the account may or may not exist; B says which.
+            ctx.stats.failovers.fetch_add(1, Ordering::Relaxed);
+            let again = match post(&ctx, 1, "/api/signup", None, &creds).await {
+                Ok((409, _)) => post(&ctx, 1, "/api/login", None, &creds).await,
+                other => other,
+            };
+            match again {
+                Ok((200 | 201, v)) => v["__cookie"].as_str().unwrap_or_default().to_string(),
+                Ok((s, v)) => return ctx.stats.error(format!("signup after failover: {s} {v}")),
+                Err(e) => return ctx.stats.error(format!("signup after failover: {e}")),
+            }
+        }
+    };
+    // Candidates start over a few seconds, not all in the same millisecond.
+    tokio::time::sleep(Duration::from_millis(
+        (i as u64 * 7919) % ctx.think.as_millis().max(1) as u64,
+    ))
+    .await;
+    let id = match post(
+        &ctx,
+        home,
+        "/api/sessions",
+        Some(&cookie),
+        &json!({"seed": i}),
+    )
+    .await
+    {
+        Ok((201, v)) => v["id"].as_str().unwrap_or_default().to_string(),
+        Ok((s, v)) => return ctx.stats.error(format!("new session: {s} {v}")),
+        Err(_) => {
+            // Cut by the kill before it answered: start again on the other instance.
+            ctx.stats.failovers.fetch_add(1, Ordering::Relaxed);
+            match post(&ctx, 1, "/api/sessions", Some(&cookie), &json!({"seed": i})).await {
+                Ok((201, v)) => v["id"].as_str().unwrap_or_default().to_string(),
+                other => {
+                    return ctx
+                        .stats
+                        .error(format!("new session after failover: {other:?}"));
+                }
+            }
+        }
+    };
+    for k in 0..=answers {
+        tokio::time::sleep(ctx.think).await;
+        let text = if k == answers {
+            "/end".to_string()
+        } else {
+            format!("{} (candidate {i}, answer {k})", ANSWERS[k % ANSWERS.len()])
+        };
+        let body = json!({ "text": text });
+        let path = format!("/api/sessions/{id}/turns");
+        let t0 = Instant::now();
+        let result = match post(&ctx, home, &path, Some(&cookie), &body).await {
+            Ok(r) => Ok(r),
+            Err(_) => {
+                ctx.stats.failovers.fetch_add(1, Ordering::Relaxed);
+                // Was it stored before the instance died? Then it is acknowledged now.
+                let stored = stored_candidate_turns(&ctx, &cookie, &id)
+                    .await
+                    .unwrap_or_default();
+                if stored.last() == Some(&text) {
+                    Ok((200, json!({"finished": k == answers})))
+                } else {
+                    post(&ctx, 1, &path, Some(&cookie), &body).await
+                }
+            }
+        };
+        let elapsed = t0.elapsed().as_micros() as u64;
+        match result {
+            Ok((200, v)) => {
+                ctx.stats.acked.fetch_add(1, Ordering::Relaxed);
+                ctx.stats
+                    .latencies
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(elapsed);
+                if k < answers {
+                    ctx.stats
+                        .acked_turns
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((name.clone(), id.clone(), text));
+                } else if v["finished"] == true {
+                    ctx.stats.finished.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Ok((s, v)) => ctx.stats.error(format!("turn: {s} {v}")),
+            Err(e) => ctx.stats.error(format!("turn after failover: {e}")),
+        }
+    }
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)] as f64 / 1000.0
+}
+
+fn drive(o: Opts) -> Result<(), String> {
+    let (_cluster, url) = match &o.database_url {
+        Some(u) => (None, u.clone()),
+        None => {
+            let (c, u) = start_cluster()?;
+            (Some(c), u)
+        }
+    };
+    let a = spawn_instance(&url)?;
+    let b = spawn_instance(&url)?;
+    eprintln!(
+        "instances: A {} (pid {}), B {} (pid {}); {} candidates, {} answers + /end each, {} ms think time{}",
+        a.base,
+        a.child.id(),
+        b.base,
+        b.child.id(),
+        o.n,
+        o.answers,
+        o.think_ms,
+        if o.kill { ", A killed mid-run" } else { "" }
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let run = format!(
+        "{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    );
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(o.n)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let ctx = Arc::new(Ctx {
+        bases: [a.base.clone(), b.base.clone()],
+        a_dead: AtomicBool::new(false),
+        client,
+        stats: Stats::default(),
+        think: Duration::from_millis(o.think_ms),
+    });
+    let total_answers = (o.n * (o.answers + 1)) as u64;
+    let mut a = Some(a);
+    let started = Instant::now();
+    rt.block_on(async {
+        let tasks: Vec<_> = (0..o.n)
+            .map(|i| tokio::spawn(candidate(Arc::clone(&ctx), i, run.clone(), o.answers)))
+            .collect();
+        if o.kill {
+            while ctx.stats.acked.load(Ordering::Relaxed) < total_answers / 2
+                && !tasks.iter().all(|t| t.is_finished())
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if let Some(mut server) = a.take() {
+                let _ = server.child.kill();
+                let _ = server.child.wait();
+                ctx.a_dead.store(true, Ordering::Relaxed);
+                eprintln!(
+                    "killed instance A after {} acknowledged turns ({:.1} s in)",
+                    ctx.stats.acked.load(Ordering::Relaxed),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+    let wall = started.elapsed();
+
+    // Turns lost: every acknowledged answer must be in the database.
+    let acked_turns = std::mem::take(
+        &mut *ctx
+            .stats
+            .acked_turns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    let pg = PgStore::open(&url).map_err(|e| e.to_string())?;
+    let mut lost = 0u64;
+    let mut by_session: std::collections::HashMap<(String, String), Vec<String>> =
+        Default::default();
+    for (user, id, text) in acked_turns.iter().cloned() {
+        by_session.entry((user, id)).or_default().push(text);
+    }
+    let mut stored_candidate = 0u64;
+    for ((user, id), texts) in &by_session {
+        let Ok(Some(u)) = pg.user(user) else {
+            lost += texts.len() as u64;
+            continue;
+        };
+        let stored: Vec<String> = match pg.for_user(&u).load(id) {
+            Ok(s) => s
+                .turns
+                .into_iter()
+                .filter(|t| t.speaker == "candidate")
+                .map(|t| t.text)
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        stored_candidate += stored.len() as u64;
+        lost += texts.iter().filter(|t| !stored.contains(t)).count() as u64;
+    }
+    let mut lat = std::mem::take(
+        &mut *ctx
+            .stats
+            .latencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    lat.sort_unstable();
+    let acked = ctx.stats.acked.load(Ordering::Relaxed);
+    println!("candidates            {}", o.n);
+    println!(
+        "interviews finished   {}",
+        ctx.stats.finished.load(Ordering::Relaxed)
+    );
+    println!("turns acknowledged    {acked} (answers and /end)");
+    println!(
+        "candidate turns in db {stored_candidate} (answers and /end, in the sessions checked)"
+    );
+    println!("wall time             {:.1} s", wall.as_secs_f64());
+    println!(
+        "throughput            {:.1} turns/s",
+        acked as f64 / wall.as_secs_f64()
+    );
+    println!(
+        "turn latency          p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    println!(
+        "errors                {}",
+        ctx.stats.errors.load(Ordering::Relaxed)
+    );
+    println!(
+        "failovers             {} (requests cut by the kill, continued on B)",
+        ctx.stats.failovers.load(Ordering::Relaxed)
+    );
+    println!("turns lost            {lost}");
+    if let Some(e) = ctx
+        .stats
+        .first_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+    {
+        println!("first error           {e}");
+    }
+    drop(b);
+    drop(a);
+    Ok(())
+}
