@@ -319,6 +319,14 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
         if let Some(c) = explainable.first().map(|c| c.to_string()).or(named)
             && (strong || (weak && is_question))
         {
+            // "Someone mentioned a Bloom filter." only names what the question is about: it is
+            // part of the question, not an answer to follow up.
+            // A longer sentence before is more than a pointer and still counts as an answer.
+            if named_before.contains(&c.as_str())
+                && a.sentences[si - 1].split_whitespace().count() <= 12
+            {
+                handled.push(si - 1);
+            }
             out.push(DialogueAct::ConceptQuestion {
                 sentence: si,
                 concept: c,
