@@ -229,6 +229,9 @@ pub struct Interview {
     challenged_claims: BTreeSet<String>,
     /// The sentence in which the candidate said what they are stuck on, for this message.
     stuck_words: Option<String>,
+    /// The part of a failure answer the candidate asked help with ("what should I look at
+    /// first?" is detection), for this turn's hint.
+    hint_lead: Option<Part>,
     rng: Rng,
     voice: Voice,
 }
@@ -309,6 +312,7 @@ impl Interview {
             continuing: false,
             design_grew: false,
             stuck_words: None,
+            hint_lead: None,
             challenged_claims: BTreeSet::new(),
             unknown_allowed: true,
             rng,
@@ -583,7 +587,7 @@ impl Interview {
             Table::Failure { index, covered, .. } => {
                 let f = &self.scenario.failures[*index];
                 let id = format!("failure:{}", f.id);
-                (id, failure_ladder(k, f, covered))
+                (id, failure_ladder(k, f, covered, self.hint_lead))
             }
             Table::Probe { key, expects, .. } => best_ladder(expects, 2).unwrap_or_else(|| {
                 (
@@ -785,6 +789,7 @@ impl Interview {
             .any(|x| matches!(x, DialogueAct::Answer | DialogueAct::Continuation));
         self.continuing = acts.contains(&DialogueAct::Continuation);
         self.stuck_words = None;
+        self.hint_lead = None;
         let only_asking = !acts.is_empty() && !answering;
         if !only_asking && (a.struggle || (new_concepts.is_empty() && a.questions.is_empty())) {
             self.weak += 1;
@@ -947,6 +952,7 @@ impl Interview {
             stuck.is_some() || a.asked_hint || (struggling && self.phase_stalls < STALLED_ANSWERS);
         if wants_hint {
             let about = stuck.unwrap_or_default();
+            self.hint_lead = part_asked_about(raw);
             self.stuck_words = acts.iter().find_map(|x| match x {
                 DialogueAct::Stuck { sentence, .. } => {
                     a.sentences.get(*sentence).map(|s| dialogue::stuck_on(s))
@@ -2112,14 +2118,52 @@ fn follow_up_text(
     out
 }
 
+/// The part of a failure answer a request for help is about: "what should I look at first?" is
+/// detection, "how do I fix it?" recovery, "how do I stop it happening again?" prevention.
+fn part_asked_about(message: &str) -> Option<Part> {
+    static CUES: std::sync::OnceLock<[(Part, regex::Regex); 3]> = std::sync::OnceLock::new();
+    let cues = CUES.get_or_init(|| {
+        let re = |p: &str| regex::Regex::new(p).expect("a valid cue pattern");
+        [
+            (
+                Part::Prevention,
+                re(r"\b(prevent|stop (it|this|that) (from )?happening|never happen|recurr?|again next time)"),
+            ),
+            (
+                Part::Detection,
+                re(r"\b(look at|check|notice|spot|detect|find out|know (that|when|if)|tell (that|when|if)|see (that|when|if)|monitor|alert)"),
+            ),
+            (
+                Part::Recovery,
+                re(r"\b(fix|recover|put (it|things|the data) right|clean (it )?up|repair|catch up|do (right )?now)"),
+            ),
+        ]
+    });
+    let lower = message.to_lowercase();
+    cues.iter()
+        .filter_map(|(p, r)| r.find(&lower).map(|m| (m.start(), *p)))
+        .min()
+        .map(|(_, p)| p)
+}
+
 /// A ladder for one failure from its detection, recovery and prevention concepts, aimed at the
-/// parts not yet covered, recovery first (what to do now), then detection, then prevention.
-fn failure_ladder(k: &Knowledge, f: &pipeprep_bank::Failure, covered: &[Part]) -> Vec<String> {
-    let sets = [
+/// parts not yet covered: the part the candidate asked about first, else recovery (what to do
+/// now), then detection, then prevention.
+fn failure_ladder(
+    k: &Knowledge,
+    f: &pipeprep_bank::Failure,
+    covered: &[Part],
+    lead: Option<Part>,
+) -> Vec<String> {
+    let mut sets = vec![
         (Part::Recovery, &f.recovery),
         (Part::Detection, &f.detection),
         (Part::Prevention, &f.prevention),
     ];
+    if let Some(i) = lead.and_then(|l| sets.iter().position(|(p, _)| *p == l)) {
+        let led = sets.remove(i);
+        sets.insert(0, led);
+    }
     let open: Vec<(Part, &Vec<String>)> = sets
         .iter()
         .filter(|(p, s)| !covered.contains(p) && !s.is_empty())
