@@ -184,10 +184,10 @@ const DETERMINERS: &[&str] = &[
 ];
 
 /// Words that cannot be part of a box's own name: they belong to the sentence around it.
+/// (Determiners end the walk back before these are looked at; flow and design verbs too.)
 const NOT_MODIFIERS: &[&str] = &[
-    "a", "an", "the", "our", "one", "another", "some", "their", "its", "this", "that", "into",
-    "to", "from", "of", "per", "in", "on", "with", "and", "or", "then", "every", "each", "for",
-    "by", "at", "we", "it", "they", "is", "are", "be", "which",
+    "of", "per", "in", "on", "with", "and", "or", "every", "each", "by", "at", "we", "it", "they",
+    "is", "are", "be",
 ];
 
 /// New subjects after a clause break: ", and another copies …" starts a flow of its own.

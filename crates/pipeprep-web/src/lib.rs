@@ -163,15 +163,29 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     ready(addr);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let app = router(Arc::clone(&shared));
-    let mut stop_for_server = stop_rx.clone();
+    serve_until_stopped(listener, app, move || shared.workers.any_busy()).await
+}
+
+/// Serves `app` until Ctrl-C or SIGTERM, then stops taking requests, gives open streams a few
+/// seconds and waits (up to 10 s) while `busy` says a turn is still being answered. Shared by
+/// the single-user and the multi-user server.
+pub(crate) async fn serve_until_stopped(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    busy: impl Fn() -> bool,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut stop = stop_rx.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop_for_server.wait_for(|s| *s).await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await
     });
     shutdown_signal().await;
     eprintln!("pipeprep serve: stopping");
@@ -180,7 +194,7 @@ pub async fn serve(
     let _ = tokio::time::timeout(Duration::from_secs(3), server).await;
     // A turn being answered finishes: its answer is stored, the reply is on its way.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while shared.workers.any_busy() && tokio::time::Instant::now() < deadline {
+    while busy() && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())

@@ -677,28 +677,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     ready(addr);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let app = router(Arc::clone(&team));
-    let mut stop = stop_rx.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await
-    });
-    crate::shutdown_signal().await;
-    eprintln!("pipeprep serve: stopping");
-    let _ = stop_tx.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(3), server).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while team.any_busy() && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
+    crate::serve_until_stopped(listener, app, move || team.any_busy()).await
 }
 
 /// Runs the multi-user server on its own runtime until Ctrl-C or SIGTERM.
