@@ -137,6 +137,47 @@ fn meta_time() -> &'static Regex {
     )
 }
 
+/// "How long do we have to erase…": the clock words followed by a task of the scenario (a
+/// requirement deadline), not by the interview itself ("to finish", "left", "for this").
+fn time_about_task() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r"(?-u)\bhow long (do|have) we (got|have) (to|until|before) (\w+)",
+    )
+}
+
+/// Whether a sentence the clock pattern matched really asks about the interview's time.
+fn asks_interview_time(lower: &str, has_topics: bool) -> bool {
+    if !meta_time().is_match(lower) {
+        return false;
+    }
+    match time_about_task().captures(lower) {
+        Some(c) => {
+            let verb = c.get(4).map_or("", |m| m.as_str());
+            let about_interview = matches!(
+                verb,
+                "finish"
+                    | "wrap"
+                    | "go"
+                    | "answer"
+                    | "talk"
+                    | "spend"
+                    | "do"
+                    | "work"
+                    | "the"
+                    | "end"
+                    | "design"
+                    | "cover"
+                    | "get"
+                    | "complete"
+            );
+            about_interview && !has_topics
+        }
+        None => true,
+    }
+}
+
 fn meta_doing() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
@@ -257,14 +298,18 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
             .map(|h| h.id.as_str())
             .collect();
         let components_here = a.components.iter().any(|h| h.sentence == si);
-        let meta = [
-            (meta_time(), MetaKind::TimeLeft),
-            (meta_doing(), MetaKind::HowAmIDoing),
-            (meta_repeat(), MetaKind::Repeat),
-        ]
-        .into_iter()
-        .find(|(r, _)| r.is_match(&lower));
-        if let Some((_, kind)) = meta {
+        let meta = if asks_interview_time(&lower, !topics.is_empty()) {
+            Some(MetaKind::TimeLeft)
+        } else {
+            [
+                (meta_doing(), MetaKind::HowAmIDoing),
+                (meta_repeat(), MetaKind::Repeat),
+            ]
+            .into_iter()
+            .find(|(r, _)| r.is_match(&lower))
+            .map(|(_, k)| k)
+        };
+        if let Some(kind) = meta {
             out.push(DialogueAct::Meta { sentence: si, kind });
             handled.push(si);
             continue;

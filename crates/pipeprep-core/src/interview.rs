@@ -1048,12 +1048,17 @@ impl Interview {
         match kind {
             MetaKind::TimeLeft => {
                 let s = self.status();
-                let phase_min = s.phase_elapsed_ms / 60_000;
-                let total_min = s.total_elapsed_ms / 60_000;
+                let minutes = |ms: u64| match ms / 60_000 {
+                    0 => "less than a minute".to_string(),
+                    1 => "about 1 minute".to_string(),
+                    n => format!("about {n} minutes"),
+                };
                 format!(
-                    "We're about {phase_min} minutes into the {} part, which usually takes around {} minutes, and {total_min} minutes into the hour overall.",
+                    "We're {} into the {} part, which usually takes around {} minutes, and {} into the hour overall.",
+                    minutes(s.phase_elapsed_ms),
                     self.phase.title().to_lowercase(),
-                    self.phase.budget_min()
+                    self.phase.budget_min(),
+                    minutes(s.total_elapsed_ms)
                 )
             }
             MetaKind::HowAmIDoing => self.voice.say(&mut self.rng, voice::HOW_AM_I_DOING, ""),
