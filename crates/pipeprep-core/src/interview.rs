@@ -1007,6 +1007,24 @@ impl Interview {
             let t = self.voice.say(&mut self.rng, voice::CHALLENGE_CLAIM, &fact);
             return vec![self.say(Act::ChallengeEstimate, format!("{prefix}{t}"))];
         }
+        // A bound stated as always true that a requirement contradicts ("duplicates always
+        // arrive within seconds" where partners replay 3-day-old copies): the fact, once.
+        if self.phase != Phase::Requirements
+            && let Some(i) = self.assumption_conflict(&a)
+        {
+            self.challenged_claims.insert(format!("requirement:{i}"));
+            let fact = self.scenario.requirements[i].value.trim().to_string();
+            let pool = if self.revealed.contains(&i) {
+                voice::CONFLICT_KNOWN
+            } else {
+                voice::CONFLICT_NEW
+            };
+            self.revealed.insert(i);
+            let t = self.voice.say(&mut self.rng, pool, &fact);
+            self.table = Table::Followup;
+            self.table_text = t.clone();
+            return vec![self.say(Act::ChallengeEstimate, format!("{prefix}{t}"))];
+        }
         // Two answers in a row that miss: help with the question on the table instead of
         // piling another question on top (unless it is time to move on altogether).
         if self.misses_in_a_row >= 2
@@ -1239,14 +1257,20 @@ impl Interview {
     /// clause is distinctive, or two requirements tie.
     fn requirement_by_words(&self, clause: &str) -> Option<usize> {
         let reqs = &self.scenario.requirements;
-        let words_of = |t: &str| -> BTreeSet<String> {
-            t.split(|c: char| !c.is_alphanumeric())
+        // Each distinctive word by its stem, with the surface forms it took.
+        let words_of = |t: &str| -> BTreeMap<String, BTreeSet<String>> {
+            let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for w in t
+                .split(|c: char| !c.is_alphanumeric())
                 .map(|w| w.to_lowercase())
                 .filter(|w| w.len() >= 4 && !STOP_WORDS.contains(&w.as_str()))
-                .map(|w| stem_lite(&w))
-                .collect()
+            {
+                m.entry(stem_lite(&w)).or_default().insert(w);
+            }
+            m
         };
-        let per_req: Vec<BTreeSet<String>> = reqs.iter().map(|r| words_of(&r.value)).collect();
+        let per_req: Vec<BTreeMap<String, BTreeSet<String>>> =
+            reqs.iter().map(|r| words_of(&r.value)).collect();
         let mine = words_of(clause);
         let mut scores: Vec<(f32, usize)> = per_req
             .iter()
@@ -1254,10 +1278,17 @@ impl Interview {
             .map(|(i, ws)| {
                 let score: f32 = mine
                     .iter()
-                    .filter(|w| ws.contains(*w))
-                    .map(|w| {
-                        let df = per_req.iter().filter(|o| o.contains(w)).count();
-                        if df <= 2 { 1.0 / df as f32 } else { 0.0 }
+                    .filter_map(|(w, forms)| ws.get(w).map(|theirs| (w, forms, theirs)))
+                    .map(|(w, forms, theirs)| {
+                        let df = per_req.iter().filter(|o| o.contains_key(w)).count();
+                        let base = if df <= 2 { 1.0 / df as f32 } else { 0.0 };
+                        // The same word beats a shared stem ("labels"/"labels" over
+                        // "scored"/"scoring"), so such a tie has a winner.
+                        if forms.is_disjoint(theirs) {
+                            base * 0.9
+                        } else {
+                            base
+                        }
                     })
                     .sum();
                 (score, i)
@@ -1265,8 +1296,17 @@ impl Interview {
             .collect();
         scores.sort_by(|a, b| b.0.total_cmp(&a.0));
         let (best, i) = *scores.first()?;
-        let second = scores.get(1).map_or(0.0, |s| s.0);
-        if best >= 1.0 && best > second {
+        let (second, j) = scores.get(1).copied().unwrap_or((0.0, i));
+        if best >= 0.9 && second >= 0.9 && second >= best * 0.6 && j != i {
+            // Two requirements share the question's words about equally ("labels come back
+            // as soon as the payment is scored": the labels' delay, or scoring falling back):
+            // the one closer in meaning, when it clearly is.
+            let (mi, mj) = (self.meaning_of(i, clause), self.meaning_of(j, clause));
+            if mj > mi + 0.05 {
+                return Some(j);
+            }
+        }
+        if best >= 0.9 && best > second {
             return Some(i);
         }
         None
@@ -1296,6 +1336,75 @@ impl Interview {
         let (best, i) = *scores.first()?;
         let second = scores.get(1).map_or(0.0, |s| s.0);
         (best >= 0.55 && best - second >= 0.12).then_some(i)
+    }
+
+    /// A requirement that contradicts a bound the candidate states as certain: the sentence
+    /// says "always", "never", "instantly"… with a time bound, shares a distinctive word with
+    /// the requirement, and the requirement names a time at least ten times longer.
+    fn assumption_conflict(&self, a: &Analysis) -> Option<usize> {
+        let reqs = &self.scenario.requirements;
+        let words_of = |t: &str| -> BTreeSet<String> {
+            t.split(|c: char| !c.is_alphanumeric())
+                .map(|w| w.to_lowercase())
+                .filter(|w| w.len() >= 4 && !STOP_WORDS.contains(&w.as_str()))
+                .map(|w| stem_lite(&w))
+                .collect()
+        };
+        let per_req: Vec<BTreeSet<String>> = reqs.iter().map(|r| words_of(&r.value)).collect();
+        let times = |t: &str| -> Vec<f64> {
+            pipeprep_analyzer::quantities(t)
+                .into_iter()
+                .filter(|q| q.kind == pipeprep_analyzer::QuantityKind::Seconds)
+                .map(|q| q.value)
+                .collect()
+        };
+        let longest = |t: &str| times(t).into_iter().reduce(f64::max);
+        for (si, sentence) in a.sentences.iter().enumerate() {
+            if a.questions.iter().any(|q| q.sentence == si) {
+                continue;
+            }
+            let lower = sentence.to_lowercase();
+            if !certainty_cue().is_match(&lower) {
+                continue;
+            }
+            let Some(bound) = stated_time_bound(&lower).or_else(|| longest(&lower)) else {
+                continue;
+            };
+            let mine = words_of(&lower);
+            let best = per_req
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !self.challenged_claims.contains(&format!("requirement:{i}")))
+                .filter_map(|(i, ws)| {
+                    let shared = mine
+                        .iter()
+                        .filter(|w| ws.contains(*w))
+                        .filter(|w| per_req.iter().filter(|o| o.contains(*w)).count() <= 2)
+                        .count();
+                    let theirs = times(&reqs[i].value);
+                    let longest = theirs.iter().copied().reduce(f64::max)?;
+                    // The requirement names the candidate's own bound too ("scoring within
+                    // 100 ms" beside "2 seconds for the whole authorisation"): no conflict.
+                    let agrees = theirs.iter().any(|&t| t >= bound / 3.0 && t <= bound * 3.0);
+                    (shared > 0 && longest >= bound * 10.0 && !agrees).then_some((shared, i))
+                })
+                .max_by_key(|&(shared, i)| (shared, std::cmp::Reverse(i)));
+            if let Some((_, i)) = best {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// How close in meaning a requirement's closest sentence is to the text.
+    fn meaning_of(&self, i: usize, text: &str) -> f32 {
+        let t = pipeprep_analyzer::semantic::table();
+        let q = t.embed(text);
+        self.scenario.requirements[i]
+            .value
+            .split(". ")
+            .map(|s| pipeprep_analyzer::semantic::dot(&q, &t.embed(s)))
+            .fold(f32::MIN, f32::max)
     }
 
     fn well_past_budget(&self) -> bool {
@@ -2284,8 +2393,34 @@ const STOP_WORDS: &[&str] = &[
     "data", "events", "event", "time", "thing", "things", "than", "then", "more", "most", "able",
     "want", "know", "tell", "sorry", "please", "question", "quick", "okay", "going", "every",
     "each", "only", "such", "been", "were", "being", "over", "under", "much", "here", "long",
-    "fast", "case", "mean", "means",
+    "fast", "case", "mean", "means", "soon", "right",
 ];
+
+/// Words that state a bound as certain rather than as a guess or a design choice.
+fn certainty_cue() -> &'static regex::Regex {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        regex::Regex::new(r"(?-u)\b(always|never|guaranteed|for sure|definitely|instantly|immediately|right away|as soon as)\b")
+            .expect("valid certainty regex")
+    })
+}
+
+/// A time bound said in words ("within seconds", "instantly"), in seconds.
+fn stated_time_bound(lower: &str) -> Option<f64> {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let r = R.get_or_init(|| {
+        regex::Regex::new(r"(?-u)\b(instantly|immediately|right away|as soon as|within (a|one) second|within seconds|seconds (of|apart|later|after)|within minutes|minutes (of|apart|later|after))\b")
+            .expect("valid time-bound regex")
+    });
+    let m = r.find(lower)?.as_str();
+    Some(if m.contains("minutes") {
+        600.0
+    } else if m.contains("seconds") {
+        60.0
+    } else {
+        1.0
+    })
+}
 
 /// A light stemmer for matching a question's words with a requirement's: plurals and common
 /// endings off ("replicas" → "replica", "retried" → "retri").

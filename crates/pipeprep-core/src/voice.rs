@@ -400,6 +400,18 @@ pub const CHALLENGE_CLAIM: &[&str] = &[
 
 /// A fact the candidate touched without asking: a clause next to a concept question, or an
 /// assumption the scenario answers.
+/// A requirement the candidate has not heard yet contradicts a bound they stated as certain.
+pub const CONFLICT_NEW: &[&str] = &[
+    "Before you build on that, here's something you haven't asked about: {} How does your design handle it?",
+    "Let me stop you on that assumption, because we've seen otherwise: {} What would you change?",
+];
+
+/// A requirement already told contradicts a bound the candidate stated as certain.
+pub const CONFLICT_KNOWN: &[&str] = &[
+    "Let's hold that against what we covered earlier: {} Does your design still hold?",
+    "Remember what I said earlier: {} How does that square with your assumption?",
+];
+
 pub const SIDE_FACT: &[&str] = &[
     "On that point, here's what we know: {}",
     "Worth knowing here: {}",
@@ -482,6 +494,8 @@ fn framing() -> &'static BTreeSet<String> {
             UNKNOWN_BESIDE,
             CHALLENGE_CLAIM,
             SIDE_FACT,
+            CONFLICT_NEW,
+            CONFLICT_KNOWN,
         ];
         let mut out = BTreeSet::new();
         for list in lists {

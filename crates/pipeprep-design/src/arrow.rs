@@ -305,8 +305,26 @@ fn find_outside_parens(s: &str, pat: &str) -> Vec<usize> {
 fn clean_prose_segment(text: &str, first: bool, last: bool) -> String {
     let mut s: String = text.replace("**", " ").replace("__", " ");
     if first {
-        for pat in [": ", ". "] {
+        for pat in [": ", ". ", "; "] {
             if let Some(&i) = find_outside_parens(&s, pat).last() {
+                s = s[i + pat.len()..].to_string();
+            }
+        }
+        // "…within seconds of each other, so Events -> Kafka": the clause that leads into the
+        // chain is not part of its first box.
+        for pat in [
+            ", so ",
+            ", then ",
+            ", and so ",
+            ", hence ",
+            ", thus ",
+            ", therefore ",
+        ] {
+            let lower = s.to_lowercase();
+            if lower.len() != s.len() {
+                break;
+            }
+            if let Some(&i) = find_outside_parens(&lower, pat).last() {
                 s = s[i + pat.len()..].to_string();
             }
         }
@@ -315,6 +333,30 @@ fn clean_prose_segment(text: &str, first: bool, last: bool) -> String {
         for pat in [". ", ", ", "; "] {
             if let Some(&i) = find_outside_parens(&s, pat).first() {
                 s.truncate(i);
+            }
+        }
+        // "-> DynamoDB is the whole design", "-> S3 catches all of them": the box is what comes
+        // before the verb that comments on it.
+        let lower = s.to_lowercase();
+        for pat in [
+            " is ",
+            " are ",
+            " was ",
+            " will ",
+            " would ",
+            " which ",
+            " that ",
+            " catches ",
+            " handles ",
+            " does ",
+            " takes care ",
+        ] {
+            if let Some(&i) = find_outside_parens(&lower, pat).first()
+                && !s[..i].trim().is_empty()
+                && s.len() == lower.len()
+            {
+                s.truncate(i);
+                break;
             }
         }
     }
@@ -859,6 +901,19 @@ mod tests {
                 "Flink (5s window) -> Druid",
             ]
         );
+    }
+
+    #[test]
+    fn extract_leaves_the_sentence_around_a_chain_out_of_its_boxes() {
+        let g = extract(
+            "Duplicates always arrive within seconds, so Events -> Kafka -> S3 catches all of them.",
+        );
+        assert_eq!(edges(&g), ["Events -> Kafka", "Kafka -> S3"]);
+        let g = extract("It scales, then API Gateway -> Lambda -> DynamoDB is the whole design.");
+        assert_eq!(edges(&g), ["API Gateway -> Lambda", "Lambda -> DynamoDB"]);
+        // A comma that is not followed by a lead-in stays part of the box.
+        let g = extract("Web, mobile -> Kafka");
+        assert_eq!(edges(&g), ["Web, mobile -> Kafka"]);
     }
 
     #[test]

@@ -122,6 +122,13 @@ fn check(s: &Situation) -> Vec<String> {
         .collect::<Vec<_>>()
         .join("\n");
     let lower = reply.to_lowercase();
+    // `CONVERSATION_SHOW=words` prints the replies of the situations whose name has the words.
+    if let Ok(w) = std::env::var("CONVERSATION_SHOW")
+        && !w.is_empty()
+        && s.name.contains(&w)
+    {
+        println!("--- {}\n> {}\n{reply}", s.name, s.message);
+    }
     if let Some(want) = &s.act {
         let got = said.first().map(|(a, _)| act_id(*a)).unwrap_or_default();
         if &got != want {
@@ -220,7 +227,11 @@ fn every_situation_gets_the_reply_a_senior_interviewer_would_give() {
                 "{file}: {}: passes now; remove its `known_gap` marker",
                 s.name
             )),
-            (Some(why), false) => gaps.push(format!("{file}: {}: {why}", s.name)),
+            (Some(why), false) => gaps.push(format!(
+                "{file}: {}: {why}\n    now: {}",
+                s.name,
+                problems.join("\n    now: ")
+            )),
             (None, true) => {}
         }
     }
