@@ -741,6 +741,95 @@ impl Interview {
         self.voice.say(&mut self.rng, voice::NUDGE, question.trim())
     }
 
+    /// A nudge for an opinion on named tools ("Is Flink overkill here?", "ClickHouse or
+    /// DynamoDB for the hot store?"): the requirements that decide that kind of choice, then a
+    /// question that leaves the choice to the candidate. `None` when no tool is named or no
+    /// requirement bears on it.
+    fn choice_nudge(&mut self, k: &Knowledge, a: &Analysis, sentence: usize) -> Option<String> {
+        let mut named: Vec<(&str, pipeprep_design::catalog::Layer)> = Vec::new();
+        for h in a
+            .components
+            .iter()
+            .filter(|h| h.sentence == sentence && !h.negated)
+        {
+            let Some(c) = k.bank.catalog.get(&h.id) else {
+                continue;
+            };
+            if !named
+                .iter()
+                .any(|(m, _)| m.eq_ignore_ascii_case(&h.matched))
+            {
+                named.push((h.matched.as_str(), c.layer));
+            }
+        }
+        let (_, layer) = *named.first()?;
+        use pipeprep_design::catalog::Layer;
+        let deciding: &[&str] = match layer {
+            Layer::Processing => &["freshness", "latency", "team", "accuracy"],
+            Layer::Storage | Layer::Serving => {
+                &["query-patterns", "latency", "freshness", "retention"]
+            }
+            Layer::Ingestion | Layer::Source => &["volume", "peak", "ordering", "team"],
+            Layer::Orchestration => &["team", "latency"],
+            Layer::Quality => &["accuracy", "consistency"],
+        };
+        let mut picked: Vec<usize> = Vec::new();
+        for t in deciding {
+            if picked.len() == 2 {
+                break;
+            }
+            if let Some(i) = self
+                .scenario
+                .requirements
+                .iter()
+                .position(|r| r.all_topics().any(|rt| rt == *t))
+                .filter(|i| !picked.contains(i))
+            {
+                picked.push(i);
+            }
+        }
+        if picked.is_empty() {
+            return None;
+        }
+        // A fact the candidate already has is recalled by its first sentence; a new one is
+        // told whole.
+        let facts: Vec<String> = picked
+            .iter()
+            .map(|&i| {
+                let value = self.scenario.requirements[i].value.trim();
+                if self.revealed.contains(&i) {
+                    voice::split_keep(value)
+                        .into_iter()
+                        .next()
+                        .unwrap_or_default()
+                } else {
+                    value.to_string()
+                }
+            })
+            .collect();
+        self.revealed.extend(picked.iter().copied());
+        let lead = if picked.len() == 1 {
+            "Here's what decides it"
+        } else {
+            "Two things decide it"
+        };
+        let given = if picked.len() == 1 { "that" } else { "those" };
+        let ask = match named.as_slice() {
+            [(x, _), (y, _), ..] => format!(
+                "Given {given}, which of {x} and {y} fits better, and what would you give up?"
+            ),
+            [(x, _)] => {
+                format!("Given {given}, what does {x} buy you here, and what would it cost you?")
+            }
+            [] => return None,
+        };
+        Some(self.voice.say_whole(
+            &mut self.rng,
+            voice::NUDGE,
+            &format!("{lead}: {} {ask}", facts.join(" ")),
+        ))
+    }
+
     fn answer(&mut self, k: &Knowledge, raw: &str) -> Vec<Effect> {
         if self.started_at.is_none() {
             let mut out = self.handle(k, Event::Start { at_ms: self.now });
@@ -966,7 +1055,15 @@ impl Interview {
             return vec![self.say(Act::Hint, text)];
         }
         if opinion {
-            replies.push(self.nudge(k));
+            let on_tools = acts.iter().find_map(|x| match x {
+                DialogueAct::OpinionRequest { sentence } => self.choice_nudge(k, &a, *sentence),
+                _ => None,
+            });
+            let t = match on_tools {
+                Some(t) => t,
+                None => self.nudge(k),
+            };
+            replies.push(t);
             note(Act::Nudge, &mut first_act);
         }
         let prefix = {

@@ -84,6 +84,25 @@ impl Voice {
         self.fresh(content)
     }
 
+    /// Like `say`, but the content is said whole even where it repeats something said before
+    /// (a reminder of a fact the candidate already has); only the framing must be new.
+    pub fn say_whole(&mut self, rng: &mut Rng, phrasings: &[&str], content: &str) -> String {
+        let start = rng.below(phrasings.len().max(1));
+        let pick = (0..phrasings.len())
+            .map(|i| phrasings[(start + i) % phrasings.len()])
+            .find(|p| {
+                sentence_keys(&p.replace("{}", ""))
+                    .iter()
+                    .all(|k| !self.used.contains(k))
+            });
+        let text = match pick {
+            Some(p) => p.replace("{}", content),
+            None => content.to_string(),
+        };
+        self.remember(&text);
+        text
+    }
+
     /// Records text said by other means (the scenario prompt, a bank question).
     pub fn remember(&mut self, text: &str) {
         self.used.extend(sentence_keys(text));
@@ -101,7 +120,7 @@ impl Voice {
     }
 }
 
-fn split_keep(text: &str) -> Vec<String> {
+pub fn split_keep(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let chars: Vec<char> = text.chars().collect();
