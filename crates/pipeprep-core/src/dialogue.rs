@@ -108,7 +108,7 @@ fn stuck_cue() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r"(?-u)\b((i'?m|i am|i feel|feeling) (stuck|lost|blanking|blocked)|stuck on|no idea (how|what|where)|(don'?t|do not) know (how|where to)|not sure how (to|i'?d|i would)|can you help|help me|(a|another|one more) hint|give me a (hint|clue|nudge)|need a (hint|clue|nudge)|what do i do about|how do i (deal|handle|fix))",
+        r"(?-u)\b((i'?m|i am|i feel|feeling) (stuck|lost|blanking|blocked)|stuck on|no idea (how|what|where)|(don'?t|do not) know (how|where to)|not sure how (to|i'?d|i would)|can you help|help me|(a|another|one more) hint|give me a (hint|clue|nudge)|need a (hint|clue|nudge)|what do i do about|how do i (deal|handle|fix)|how (am i|are we) (even )?supposed to)",
     )
 }
 

@@ -1215,14 +1215,33 @@ impl Interview {
             let before = fresh.len() + again.len();
             // Each clause of a compound question is a question of its own: "how long do we keep
             // the raw data, and what latency do we need?"
-            let parts = clauses(&q.text);
+            // "If we ran on spot machines and a night got cut short, how bad would a late
+            // finish be?": the condition sets the scene; the question is what follows it.
+            let (text, topics) = match conditional_main(&q.text) {
+                Some(main) if self.clause_has_topic(k, main, &q.topics) => {
+                    let lower = main.to_lowercase();
+                    let kept: Vec<String> = q
+                        .topics
+                        .iter()
+                        .filter(|t| {
+                            k.bank.topic(t).is_some_and(|topic| {
+                                topic.keywords.iter().any(|kw| lower.contains(kw.as_str()))
+                            })
+                        })
+                        .cloned()
+                        .collect();
+                    (main.to_string(), kept)
+                }
+                _ => (q.text.clone(), q.topics.clone()),
+            };
+            let parts = clauses(&text);
             let mut unanswered_clause = false;
             for clause in &parts {
                 if let Some(i) = self.requirement_by_words(clause) {
                     file_requirement(&self.revealed, i, &mut fresh, &mut again);
                 } else if parts.len() > 1
                     && asks_something(clause)
-                    && !self.clause_has_topic(k, clause, &q.topics)
+                    && !self.clause_has_topic(k, clause, &topics)
                     && self.requirement_by_meaning(clause).is_none()
                 {
                     // "How many devices are there, and is there a data catalog?": the second
@@ -1235,24 +1254,24 @@ impl Interview {
             }
             let mut matched = fresh.len() + again.len() > before;
             for (i, r) in self.scenario.requirements.iter().enumerate() {
-                if q.topics.iter().any(|t| r.all_topics().any(|rt| rt == t)) {
+                if topics.iter().any(|t| r.all_topics().any(|rt| rt == t)) {
                     matched = true;
                     file_requirement(&self.revealed, i, &mut fresh, &mut again);
                 }
             }
-            if !matched && q.topics.is_empty() {
+            if !matched && topics.is_empty() {
                 // No topic word: the requirement whose wording is closest in meaning, when it
                 // is clearly closest.
-                if let Some(i) = self.requirement_by_meaning(&q.text) {
+                if let Some(i) = self.requirement_by_meaning(&text) {
                     matched = true;
                     file_requirement(&self.revealed, i, &mut fresh, &mut again);
                 }
             }
             if !matched {
-                if q.topics.is_empty() {
+                if topics.is_empty() {
                     unknown_plain = true;
                 } else {
-                    for t in &q.topics {
+                    for t in &topics {
                         if !unknown_topics.contains(t) {
                             unknown_topics.push(t.clone());
                         }
@@ -2492,6 +2511,33 @@ const STOP_WORDS: &[&str] = &[
     "each", "only", "such", "been", "were", "being", "over", "under", "much", "here", "long",
     "fast", "case", "mean", "means", "soon", "right",
 ];
+
+/// The question after a leading condition ("If …, how bad would a late finish be?"), when the
+/// sentence opens with one.
+fn conditional_main(question: &str) -> Option<&str> {
+    let lower = question.to_lowercase();
+    if lower.len() != question.len() {
+        return None;
+    }
+    let opens = ["if ", "suppose ", "say ", "assuming ", "what if "]
+        .iter()
+        .any(|o| lower.trim_start().starts_with(o));
+    if !opens {
+        return None;
+    }
+    let i = lower.find(", ")?;
+    let main = question[i + 2..].trim();
+    // "…, does that have to follow them into the lake?": the question is about the condition.
+    let mut words = lower[i + 2..].split_whitespace();
+    let refers_back = matches!(
+        (words.next(), words.next()),
+        (
+            Some("does" | "do" | "would" | "will" | "is" | "should" | "can" | "could" | "must"),
+            Some("that" | "it" | "this" | "those" | "they")
+        )
+    );
+    (!main.is_empty() && !refers_back).then_some(main)
+}
 
 /// Words that state a bound as certain rather than as a guess or a design choice.
 fn certainty_cue() -> &'static regex::Regex {
