@@ -35,9 +35,17 @@ LAMBDAS = [0.03, 0.1, 0.3, 1.0, 3.0]
 
 
 def semantic_arg():
-    """`--semantic X`: the similarity at which a sentence shows a concept by meaning."""
+    """`--semantic X`: the similarity at which a sentence shows a concept by meaning. Without
+    it, the value already in bank/levels.toml is kept (a refit must not drop it)."""
     if "--semantic" in sys.argv:
         return float(sys.argv[sys.argv.index("--semantic") + 1])
+    try:
+        with open(os.path.join(ROOT, "bank", "levels.toml")) as f:
+            for line in f:
+                if line.startswith("min_similarity"):
+                    return float(line.split("=", 1)[1])
+    except (OSError, ValueError):
+        pass
     return None
 
 
