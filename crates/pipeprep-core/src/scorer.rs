@@ -489,6 +489,25 @@ fn failure_prompt(text: &str, scenario: Option<&Scenario>) -> FailurePrompt {
 
 /// How many kinds of tool a sentence describes in plain words (a store, a queue, the warehouse,
 /// a stream processor, ...), each counted once.
+/// An interviewer turn that asks why one tool was chosen over another ("Why MirrorMaker 2
+/// rather than the alternatives?", "Why an in-memory store, rather than the database…?").
+fn asks_why_choice(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    lower.contains("why ")
+        && [
+            "rather than",
+            "instead of",
+            " over ",
+            "and not ",
+            "why did you pick",
+            "why did you choose",
+            "why that one",
+            "alternatives",
+        ]
+        .iter()
+        .any(|m| lower.contains(m))
+}
+
 fn tool_kinds(lower: &str) -> usize {
     const KINDS: &[&[&str]] = &[
         &["database", "databases", "db"],
@@ -644,8 +663,10 @@ impl<'a> Ledger<'a> {
             }
         }
         let mut in_failure = false;
+        let mut why_choice = false;
         for (i, turn) in t.turns.iter().enumerate() {
             if turn.speaker == Speaker::Interviewer {
+                why_choice = asks_why_choice(&turn.text);
                 match failure_prompt(&turn.text, scenario) {
                     FailurePrompt::New if i > 0 => {
                         in_failure = true;
@@ -669,7 +690,27 @@ impl<'a> Ledger<'a> {
             if a.asked_hint {
                 l.hints_asked += 1;
             }
+            // "Why an in-memory store rather than the database you use elsewhere?" answered with
+            // reasons about the kinds of tool: a comparison, whatever the words.
+            let reasoned = if why_choice {
+                (0..a.sentences.len())
+                    .find(|&si| {
+                        a.is_reasoned(si)
+                            && !a.questions.iter().any(|q| q.sentence == si)
+                            && (tool_kinds(&a.sentences[si].to_lowercase()) >= 1
+                                || a.components.iter().any(|h| h.sentence == si))
+                    })
+                    .map(|si| a.sentences[si].clone())
+            } else {
+                None
+            };
             l.absorb(i + 1, a, in_failure);
+            if let Some(q) = reasoned
+                && !l.tool_comparisons.iter().any(|(t, _)| *t == i + 1)
+            {
+                l.tool_comparisons.push((i + 1, q));
+            }
+            why_choice = false;
         }
         l
     }

@@ -213,6 +213,23 @@ fn each_quote_is_evidence_for_its_own_dimension() {
                     // Tool internals (keyed state, a TTL, an acks setting) belong to whichever
                     // dimension the lexicon files them under; any credited concept counts here.
                     Dimension::ToolSelection if a.concepts.iter().any(|h| h.counts()) => true,
+                    // The reasons given when the interviewer asked why this tool and not
+                    // another ("Why an in-memory store rather than the database…?").
+                    Dimension::ToolSelection
+                        if t.turns[..e.turn - 1]
+                            .iter()
+                            .rev()
+                            .find(|x| x.speaker == Speaker::Interviewer)
+                            .is_some_and(|x| {
+                                let q = x.text.to_lowercase();
+                                q.contains("why ")
+                                    && ["rather than", "instead of", " over ", "alternatives"]
+                                        .iter()
+                                        .any(|w| q.contains(w))
+                            }) =>
+                    {
+                        true
+                    }
                     Dimension::ArchitectureDesign | Dimension::ToolSelection => {
                         !a.components.is_empty()
                             || [" vs", "than", "instead", "versus", " over ", "prefer"]
