@@ -210,6 +210,13 @@ pub trait Store {
     /// All sessions, newest first.
     fn list(&self) -> Result<Vec<Summary>, StoreError>;
     fn load(&self, id: &str) -> Result<Stored, StoreError>;
+    /// Whether a session is finished and how many events it has stored, without loading it:
+    /// what a cached interview checks before each turn to see whether another front end (the
+    /// terminal, another server instance) moved it on.
+    fn progress(&self, id: &str) -> Result<(Status, u64), StoreError> {
+        let s = self.load(id)?;
+        Ok((s.summary.status, s.events.len() as u64))
+    }
     /// Returns whether a session was deleted.
     fn delete(&self, id: &str) -> Result<bool, StoreError>;
 }

@@ -556,22 +556,52 @@ impl PgStore {
 
     /// The user a token belongs to, while it has not expired or been revoked.
     pub fn user_for_token(&self, token: &str, now_ms: i64) -> Result<Option<User>, StoreError> {
-        self.run(async {
-            let c = self.client().await?;
-            let row = c
-                .query_opt(
-                    "SELECT u.id, u.username, u.role FROM auth_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE t.token_hash = $1 AND t.expires_ms > $2",
-                    &[&token_hash(token), &now_ms],
-                )
-                .await
-                .map_err(|e| self.err(e))?;
-            Ok(row.map(|r| User {
-                id: r.get(0),
-                username: r.get(1),
-                role: Role::parse(r.get(2)),
-            }))
-        })
+        self.run(self.user_for_token_in(token, now_ms))
+    }
+
+    /// [`user_for_token`](Self::user_for_token) for async callers: the query runs on the
+    /// store's own runtime and the caller awaits it, so a request needs neither a blocking
+    /// thread nor a helper thread to look up its login.
+    pub async fn user_for_token_async(
+        &self,
+        token: String,
+        now_ms: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let Some(rt) = self.inner.rt.as_ref() else {
+            unreachable!("the runtime lives as long as the store")
+        };
+        let this = self.clone();
+        rt.spawn(async move { this.user_for_token_in(&token, now_ms).await })
+            .await
+            .map_err(|e| StoreError::Other {
+                path: self.inner.shown.clone(),
+                detail: format!("the login lookup stopped: {e}"),
+            })?
+    }
+
+    async fn user_for_token_in(
+        &self,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let c = self.client().await?;
+        // Every request runs this: a statement prepared once per connection.
+        let st = c
+            .prepare_cached(
+                "SELECT u.id, u.username, u.role FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.token_hash = $1 AND t.expires_ms > $2",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        let row = c
+            .query_opt(&st, &[&token_hash(token), &now_ms])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(row.map(|r| User {
+            id: r.get(0),
+            username: r.get(1),
+            role: Role::parse(r.get(2)),
+        }))
     }
 
     /// Ends a login session (logout). Returns whether the token was live.
@@ -1029,40 +1059,71 @@ impl Store for UserStore {
     }
 
     fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError> {
+        // Every turn runs this, so its statements are prepared once per connection and the
+        // turns go in as one statement: four round trips to the server plus BEGIN and COMMIT.
         self.pg.run(async {
             let mut c = self.pg.client().await?;
             let tx = c.transaction().await.map_err(|e| self.err(e))?;
+            let touch = tx
+                .prepare_cached(
+                    "UPDATE sessions SET last_at_ms = $3, updated_ms = $4 WHERE id = $1 AND owner_id = $2",
+                )
+                .await
+                .map_err(|e| self.err(e))?;
             // The row lock taken here orders concurrent appends to one session (from two
             // instances, say), so the turn numbers below cannot collide.
             let n = tx
-                .execute(
-                    "UPDATE sessions SET last_at_ms = $3, updated_ms = $4 WHERE id = $1 AND owner_id = $2",
-                    &[&id, &self.owner, &(step.at_ms as i64), &step.now_ms],
-                )
+                .execute(&touch, &[&id, &self.owner, &(step.at_ms as i64), &step.now_ms])
                 .await
                 .map_err(|e| self.err(e))?;
             if n == 0 {
                 return Err(StoreError::NotFound(id.to_string()));
             }
+            let next_sql = tx
+                .prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE session_id = $1")
+                .await
+                .map_err(|e| self.err(e))?;
             let next: i64 = tx
-                .query_one(
-                    "SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE session_id = $1",
-                    &[&id],
-                )
+                .query_one(&next_sql, &[&id])
                 .await
                 .map_err(|e| self.err(e))?
                 .get(0);
+            let event = tx
+                .prepare_cached(
+                    "INSERT INTO events (session_id, seq, at_ms, event_json) VALUES ($1, $2, $3, $4)",
+                )
+                .await
+                .map_err(|e| self.err(e))?;
             tx.execute(
-                "INSERT INTO events (session_id, seq, at_ms, event_json) VALUES ($1, $2, $3, $4)",
+                &event,
                 &[&id, &(step.seq as i64), &(step.at_ms as i64), &step.event_json],
             )
             .await
             .map_err(|e| self.err(e))?;
-            for (i, t) in step.turns.iter().enumerate() {
+            if !step.turns.is_empty() {
+                let turns = tx
+                    .prepare_cached(
+                        "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) \
+                         SELECT $1, $2 + t.n - 1, t.speaker, t.text, t.phase, t.act, t.voice \
+                         FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+                         WITH ORDINALITY AS t(speaker, text, phase, act, voice, n)",
+                    )
+                    .await
+                    .map_err(|e| self.err(e))?;
+                let col = |f: fn(&TurnRow) -> Option<&str>| -> Vec<Option<&str>> {
+                    step.turns.iter().map(f).collect()
+                };
                 tx.execute(
-                    "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    &[&id, &(next + i as i64), &t.speaker, &t.text, &t.phase, &t.act, &t.voice],
+                    &turns,
+                    &[
+                        &id,
+                        &next,
+                        &col(|t| Some(t.speaker.as_str())),
+                        &col(|t| Some(t.text.as_str())),
+                        &col(|t| Some(t.phase.as_str())),
+                        &col(|t| t.act.as_deref()),
+                        &col(|t| t.voice.as_deref()),
+                    ],
                 )
                 .await
                 .map_err(|e| self.err(e))?;
@@ -1229,6 +1290,31 @@ impl Store for UserStore {
                 turns,
                 scorecard_json: row.get(1),
             })
+        })
+    }
+
+    fn progress(&self, id: &str) -> Result<(Status, u64), StoreError> {
+        self.pg.run(async {
+            let c = self.pg.client().await?;
+            let st = c
+                .prepare_cached(
+                    "SELECT s.status, (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) \
+                     FROM sessions s WHERE s.id = $1 AND s.owner_id = $2",
+                )
+                .await
+                .map_err(|e| self.err(e))?;
+            let row = c
+                .query_opt(&st, &[&id, &self.owner])
+                .await
+                .map_err(|e| self.err(e))?
+                .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+            let status: String = row.get(0);
+            let status = if status == "finished" {
+                Status::Finished
+            } else {
+                Status::Active
+            };
+            Ok((status, row.get::<_, i64>(1).max(0) as u64))
         })
     }
 

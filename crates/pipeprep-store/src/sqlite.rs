@@ -566,6 +566,26 @@ impl Store for SqliteStore {
         })
     }
 
+    fn progress(&self, id: &str) -> Result<(Status, u64), StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT s.status, (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) \
+                 FROM sessions s WHERE s.id = ?1",
+                [id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let (status, events) = row.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let status = if status == "finished" {
+            Status::Finished
+        } else {
+            Status::Active
+        };
+        Ok((status, events.max(0) as u64))
+    }
+
     fn delete(&self, id: &str) -> Result<bool, StoreError> {
         let n = self
             .conn

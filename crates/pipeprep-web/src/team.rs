@@ -179,8 +179,10 @@ pub async fn current_user(team: &Team, headers: &HeaderMap) -> Result<Option<Use
     let Some(token) = token_of(headers) else {
         return Ok(None);
     };
-    let pg = team.pg.clone();
-    blocking(move || pg.user_for_token(&token, now_ms())).await
+    team.pg
+        .user_for_token_async(token, now_ms())
+        .await
+        .map_err(store_error)
 }
 
 /// Whether the request reached us over TLS (directly or through a proxy that says so).

@@ -276,8 +276,7 @@ fn run(
     let mut clock = Clock::new(live.resumed_at_ms);
     // Events stored when this worker last wrote or read the session: more in the store means
     // another front end carried the interview on.
-    let events = |store: &dyn Store| store.load(&id).map(|s| s.events.len()).unwrap_or(0);
-    let mut synced = events(&*store);
+    let mut synced = store.progress(&id).map_or(0, |(_, n)| n);
     if ready.send(Ok(id.clone())).is_err() {
         return;
     }
@@ -300,18 +299,19 @@ fn run(
                 let _ = tx.send(last);
             }
             Job::Turn(text, tx) => {
-                // The terminal may have carried the interview on since the last turn here.
-                match store.load(&id) {
-                    Ok(s) if s.summary.status == Status::Finished => {
+                // The terminal or another instance may have carried the interview on since the
+                // last turn here. One small query: the whole session is read only to rebuild.
+                match store.progress(&id) {
+                    Ok((Status::Finished, _)) => {
                         busy.store(false, Ordering::SeqCst);
                         let _ = tx.send(Update::Failed(ApiError::finished(&id)));
                         continue;
                     }
-                    Ok(s) if s.events.len() != synced => match resume(k, &*store, &id, voice) {
+                    Ok((_, stored)) if stored != synced => match resume(k, &*store, &id, voice) {
                         Ok(l) => {
                             live = l;
                             clock = Clock::new(live.resumed_at_ms);
-                            synced = s.events.len();
+                            synced = stored;
                         }
                         Err(e) => {
                             busy.store(false, Ordering::SeqCst);
@@ -360,10 +360,10 @@ fn run(
 /// same moment, so this one was refused) the next turn rebuilds the interview from the store.
 /// Reading the count back from the store instead could take in another instance's event that
 /// this engine never saw.
-fn synced_after(before: usize, last: &Update) -> usize {
+fn synced_after(before: u64, last: &Update) -> u64 {
     match last {
         Update::Done(_) => before.saturating_add(1),
-        _ => usize::MAX,
+        _ => u64::MAX,
     }
 }
 
