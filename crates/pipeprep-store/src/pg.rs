@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 use crate::{
     Finish, LlmUsage, NewSession, Status, Step, Store, StoreError, Stored, Summary, TurnRow,
@@ -1035,32 +1036,10 @@ impl UserStore {
         }
         Ok(n)
     }
-}
 
-impl Store for UserStore {
-    fn create(&self, s: &NewSession) -> Result<(), StoreError> {
-        self.pg.run(async {
-            let c = self.pg.client().await?;
-            let r = c
-                .execute(
-                    "INSERT INTO sessions (id, owner_id, scenario, config_json, created_ms, updated_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $5)",
-                    &[&s.id, &self.owner, &s.scenario, &s.config_json, &s.created_ms],
-                )
-                .await;
-            match r {
-                Ok(_) => Ok(()),
-                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
-                    Err(StoreError::Exists(s.id.clone()))
-                }
-                Err(e) => Err(self.err(e)),
-            }
-        })
-    }
-
-    fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError> {
-        // Every turn runs this, so its statements are prepared once per connection and the
-        // turns go in as one statement: four round trips to the server plus BEGIN and COMMIT.
+    /// Appends a step one statement at a time: the step that ends the interview, whose result
+    /// is written in the same transaction.
+    fn append_in_steps(&self, id: &str, step: &Step) -> Result<u64, StoreError> {
         self.pg.run(async {
             let mut c = self.pg.client().await?;
             let tx = c.transaction().await.map_err(|e| self.err(e))?;
@@ -1133,6 +1112,114 @@ impl Store for UserStore {
             }
             tx.commit().await.map_err(|e| self.err(e))?;
             Ok(next.max(0) as u64)
+        })
+    }
+}
+
+impl Store for UserStore {
+    fn create(&self, s: &NewSession) -> Result<(), StoreError> {
+        self.pg.run(async {
+            let c = self.pg.client().await?;
+            let r = c
+                .execute(
+                    "INSERT INTO sessions (id, owner_id, scenario, config_json, created_ms, updated_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $5)",
+                    &[&s.id, &self.owner, &s.scenario, &s.config_json, &s.created_ms],
+                )
+                .await;
+            match r {
+                Ok(_) => Ok(()),
+                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    Err(StoreError::Exists(s.id.clone()))
+                }
+                Err(e) => Err(self.err(e)),
+            }
+        })
+    }
+
+    fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError> {
+        if step.finish.is_some() {
+            return self.append_in_steps(id, step);
+        }
+        // Every turn runs this, so it costs one round trip: the statements are prepared once
+        // per connection and sent together (tokio-postgres pipelines requests that are awaited
+        // together), and the server runs them in order in one transaction. The inserts check
+        // the owner themselves, since COMMIT is already on its way when the UPDATE answers;
+        // they run after the UPDATE has taken the session's row lock, so a concurrent append
+        // from another instance has committed before they read the turn numbers.
+        self.pg.run(async {
+            let c = self.pg.client().await?;
+            let prepare = |sql: &'static str| c.prepare_cached(sql);
+            let touch = prepare(
+                "UPDATE sessions SET last_at_ms = $3, updated_ms = $4 WHERE id = $1 AND owner_id = $2",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let event = prepare(
+                "INSERT INTO events (session_id, seq, at_ms, event_json) \
+                 SELECT $1::text, $3::bigint, $4::bigint, $5::text \
+                 WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.owner_id = $2)",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let turns = prepare(
+                "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) \
+                 SELECT $1::text, b.next + u.n - 1, u.speaker, u.text, u.phase, u.act, u.voice \
+                 FROM (SELECT COALESCE(MAX(idx) + 1, 0) AS next FROM turns WHERE session_id = $1) b, \
+                 UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+                 WITH ORDINALITY AS u(speaker, text, phase, act, voice, n) \
+                 WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.owner_id = $2) \
+                 RETURNING idx",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let col = |f: fn(&TurnRow) -> Option<&str>| -> Vec<Option<&str>> {
+                step.turns.iter().map(f).collect()
+            };
+            let (speakers, texts, phases, acts, voices) = (
+                col(|t| Some(t.speaker.as_str())),
+                col(|t| Some(t.text.as_str())),
+                col(|t| Some(t.phase.as_str())),
+                col(|t| t.act.as_deref()),
+                col(|t| t.voice.as_deref()),
+            );
+            let at = step.at_ms as i64;
+            let seq = step.seq as i64;
+            let touch_params: [&(dyn ToSql + Sync); 4] = [&id, &self.owner, &at, &step.now_ms];
+            let event_params: [&(dyn ToSql + Sync); 5] =
+                [&id, &self.owner, &seq, &at, &step.event_json];
+            let turns_params: [&(dyn ToSql + Sync); 7] =
+                [&id, &self.owner, &speakers, &texts, &phases, &acts, &voices];
+            let (begin, touched, stored_event, stored_turns, commit) = tokio::join!(
+                c.batch_execute("BEGIN"),
+                c.execute(&touch, &touch_params),
+                c.execute(&event, &event_params),
+                c.query(&turns, &turns_params),
+                // After a failed statement the server answers COMMIT with a rollback.
+                c.batch_execute("COMMIT"),
+            );
+            begin.map_err(|e| self.err(e))?;
+            let touched = touched.map_err(|e| self.err(e))?;
+            stored_event.map_err(|e| self.err(e))?;
+            let stored_turns = stored_turns.map_err(|e| self.err(e))?;
+            commit.map_err(|e| self.err(e))?;
+            if touched == 0 {
+                return Err(StoreError::NotFound(id.to_string()));
+            }
+            match stored_turns.iter().map(|r| r.get::<_, i64>(0)).min() {
+                Some(first) => Ok(first.max(0) as u64),
+                None => {
+                    let next: i64 = c
+                        .query_one(
+                            "SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE session_id = $1",
+                            &[&id],
+                        )
+                        .await
+                        .map_err(|e| self.err(e))?
+                        .get(0);
+                    Ok(next.max(0) as u64)
+                }
+            }
         })
     }
 

@@ -572,6 +572,11 @@ fn drive(o: Opts) -> Result<(), String> {
     let signup_wall = signup_started.elapsed();
     let cpu1 = sample_cpu(Some(a_pid), b_pid, postmaster, cpu0.a);
     let load_before = load_average();
+    eprintln!(
+        "signed up {} candidates in {:.1} s; the timed phase (sessions and turns) starts",
+        o.n,
+        signup_wall.as_secs_f64()
+    );
 
     let started = Instant::now();
     let last_a = Arc::new(Mutex::new(cpu1.a));
