@@ -287,6 +287,22 @@ fn run(
         };
         match job {
             Job::Snapshot(reply) => {
+                // Another instance may have moved the interview on: the diagram and the phase
+                // shown must be what is stored, not this worker's older copy.
+                match store.progress(&id) {
+                    Ok((_, stored)) if stored == synced => {}
+                    Ok((Status::Active, stored)) => match resume(k, &*store, &id, voice) {
+                        Ok(l) => {
+                            live = l;
+                            clock = Clock::new(live.resumed_at_ms);
+                            synced = stored;
+                        }
+                        // Dropping the reply makes the caller rebuild the state from the store.
+                        Err(_) => continue,
+                    },
+                    // Finished elsewhere, or unreadable: the caller rebuilds it from the store.
+                    _ => continue,
+                }
                 let _ = live.handle(Event::Tick { at_ms: clock.now() });
                 let snap =
                     Snapshot::of(k, live.interview(), clock.now(), live.interview().is_done());
