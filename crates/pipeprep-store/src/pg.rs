@@ -664,17 +664,34 @@ impl PgStore {
         now_ms: i64,
         window: Duration,
     ) -> Result<u32, StoreError> {
+        Ok(self.login_window(key, now_ms, window)?.0)
+    }
+
+    /// The failed logins for `key` in the window open at `now_ms` and how long that window
+    /// has left (0 and zero when none is open): what a refused login's Retry-After says.
+    pub fn login_window(
+        &self,
+        key: &str,
+        now_ms: i64,
+        window: Duration,
+    ) -> Result<(u32, Duration), StoreError> {
         let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
         self.run(async {
             let c = self.client().await?;
             let row = c
                 .query_opt(
-                    "SELECT failures FROM login_attempts WHERE key = $1 AND window_start_ms + $3 > $2",
+                    "SELECT failures, window_start_ms FROM login_attempts \
+                     WHERE key = $1 AND window_start_ms + $3 > $2",
                     &[&key, &now_ms, &window_ms],
                 )
                 .await
                 .map_err(|e| self.err(e))?;
-            Ok(row.map_or(0, |r| r.get::<_, i32>(0).max(0) as u32))
+            Ok(row.map_or((0, Duration::ZERO), |r| {
+                let failures = r.get::<_, i32>(0).max(0) as u32;
+                let ends = r.get::<_, i64>(1).saturating_add(window_ms);
+                let left = u64::try_from(ends.saturating_sub(now_ms)).unwrap_or(0);
+                (failures, Duration::from_millis(left))
+            }))
         })
     }
 
