@@ -113,7 +113,7 @@ fn instance(url: &str) -> anyhow::Result<()> {
     let bank = pipeprep_app::load_bank(None)?;
     let knowledge = pipeprep_app::knowledge(bank)?;
     let team = pipeprep_web::team::Team::new(pg, Arc::new(knowledge), None, true);
-    pipeprep_web::team::run_blocking(team, "127.0.0.1:0".parse()?)
+    pipeprep_web::team::run_blocking(team, "127.0.0.1:0".parse()?, false)
 }
 
 /// A throwaway cluster from scripts/pg-test-cluster, stopped when dropped.
