@@ -253,12 +253,13 @@ fn run(
     };
     let opened = match init {
         Init::New(cfg) => voice().and_then(|v| LiveSession::create(k, &*store, cfg, v)),
-        Init::Resume(id) => match store.load(&id) {
+        // `resume` reads the whole session; this only asks whether it exists and is finished.
+        Init::Resume(id) => match store.progress(&id) {
             Err(e) => {
                 let _ = ready.send(Err(ApiError::from_store(e)));
                 return;
             }
-            Ok(s) if s.summary.status == Status::Finished => {
+            Ok((Status::Finished, _)) => {
                 let _ = ready.send(Err(ApiError::finished(&id)));
                 return;
             }
