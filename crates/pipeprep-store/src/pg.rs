@@ -1010,6 +1010,15 @@ impl UserStore {
         self.pg.err(e)
     }
 
+    /// An event insert that failed: a number already taken means this copy is behind.
+    fn event_err(&self, id: &str, e: tokio_postgres::Error) -> StoreError {
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            StoreError::Behind(id.to_string())
+        } else {
+            self.err(e)
+        }
+    }
+
     /// Records the result in the session row and its dimensions; returns the rows updated.
     async fn finish_in(
         &self,
@@ -1095,7 +1104,7 @@ impl UserStore {
                 &[&id, &(step.seq as i64), &(step.at_ms as i64), &step.event_json],
             )
             .await
-            .map_err(|e| self.err(e))?;
+            .map_err(|e| self.event_err(id, e))?;
             if !step.turns.is_empty() {
                 let turns = tx
                     .prepare_cached(
@@ -1217,7 +1226,7 @@ impl Store for UserStore {
             );
             begin.map_err(|e| self.err(e))?;
             let touched = touched.map_err(|e| self.err(e))?;
-            stored_event.map_err(|e| self.err(e))?;
+            stored_event.map_err(|e| self.event_err(id, e))?;
             let stored_turns = stored_turns.map_err(|e| self.err(e))?;
             commit.map_err(|e| self.err(e))?;
             if touched == 0 {

@@ -424,7 +424,11 @@ impl Store for SqliteStore {
             "INSERT INTO events (session_id, seq, at_ms, event_json) VALUES (?1, ?2, ?3, ?4)",
             params![id, step.seq as i64, step.at_ms as i64, step.event_json],
         )
-        .map_err(|e| self.err(e))?;
+        .map_err(|e| match e.sqlite_error_code() {
+            // The number is taken: another front end moved the interview on.
+            Some(ErrorCode::ConstraintViolation) => StoreError::Behind(id.to_string()),
+            _ => self.err(e),
+        })?;
         for (i, t) in step.turns.iter().enumerate() {
             tx.execute(
                 "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

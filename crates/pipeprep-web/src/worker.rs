@@ -310,55 +310,52 @@ fn run(
                 let _ = reply.send(snap);
             }
             Job::Start(tx) => {
-                let last = answer(&mut live, Event::Start { at_ms: 0 }, &tx);
+                let (last, _) = answer(&mut live, Event::Start { at_ms: 0 }, &tx);
                 synced = synced_after(synced, &last);
                 busy.store(false, Ordering::SeqCst);
                 let _ = tx.send(last);
             }
             Job::Turn(text, tx) => {
-                // The terminal or another instance may have carried the interview on since the
-                // last turn here. One small query: the whole session is read only to rebuild.
-                match store.progress(&id) {
-                    Ok((Status::Finished, _)) => {
-                        busy.store(false, Ordering::SeqCst);
-                        let _ = tx.send(Update::Failed(ApiError::finished(&id)));
-                        continue;
-                    }
-                    Ok((_, stored)) if stored != synced => match resume(k, &*store, &id, voice) {
-                        Ok(l) => {
-                            live = l;
-                            clock = Clock::new(live.resumed_at_ms);
-                            synced = stored;
-                        }
-                        Err(e) => {
-                            busy.store(false, Ordering::SeqCst);
-                            let _ = tx.send(Update::Failed(ApiError::from_anyhow(e)));
-                            continue;
-                        }
-                    },
-                    Ok(_) => {}
-                    Err(e) => {
-                        busy.store(false, Ordering::SeqCst);
-                        let _ = tx.send(Update::Failed(ApiError::from_store(e)));
-                        continue;
-                    }
+                if live.interview().is_done() {
+                    busy.store(false, Ordering::SeqCst);
+                    let _ = tx.send(Update::Failed(ApiError::finished(&id)));
+                    continue;
                 }
-                let event = match Command::parse(&text) {
-                    Some(Ok(command)) => Event::Command {
-                        command,
-                        at_ms: clock.now(),
-                    },
-                    Some(Err(msg)) => {
-                        busy.store(false, Ordering::SeqCst);
-                        let _ = tx.send(Update::Failed(ApiError::BadRequest(msg)));
-                        continue;
+                // The terminal or another instance may have carried the interview on since the
+                // last turn here. Nothing is read to find out: the store refuses an event whose
+                // number is taken (`Behind`) before anything is said, and then this worker
+                // rebuilds the interview from the store and answers once more.
+                let mut rebuilt = false;
+                let last = loop {
+                    let event = match Command::parse(&text) {
+                        Some(Ok(command)) => Event::Command {
+                            command,
+                            at_ms: clock.now(),
+                        },
+                        Some(Err(msg)) => break Update::Failed(ApiError::BadRequest(msg)),
+                        None => Event::Answer {
+                            text: text.clone(),
+                            at_ms: clock.now(),
+                        },
+                    };
+                    let (last, behind) = answer(&mut live, event, &tx);
+                    if !behind || rebuilt {
+                        break last;
                     }
-                    None => Event::Answer {
-                        text,
-                        at_ms: clock.now(),
-                    },
+                    rebuilt = true;
+                    match store.progress(&id) {
+                        Ok((Status::Finished, _)) => break Update::Failed(ApiError::finished(&id)),
+                        Ok((_, stored)) => match resume(k, &*store, &id, voice) {
+                            Ok(l) => {
+                                live = l;
+                                clock = Clock::new(live.resumed_at_ms);
+                                synced = stored;
+                            }
+                            Err(e) => break Update::Failed(ApiError::from_anyhow(e)),
+                        },
+                        Err(e) => break Update::Failed(ApiError::from_store(e)),
+                    }
                 };
-                let last = answer(&mut live, event, &tx);
                 synced = synced_after(synced, &last);
                 busy.store(false, Ordering::SeqCst);
                 let _ = tx.send(last);
@@ -399,8 +396,13 @@ fn resume<'k>(
 
 /// Runs one event through the session, passing what it shows to `tx` sentence by sentence.
 /// Returns the last update (the result or the failure) for the caller to send once the session
-/// is ready for the next turn.
-fn answer(live: &mut LiveSession<'_>, event: Event, tx: &UnboundedSender<Update>) -> Update {
+/// is ready for the next turn, and whether the store refused the event because another front
+/// end had moved the interview on (nothing was shown then).
+fn answer(
+    live: &mut LiveSession<'_>,
+    event: Event,
+    tx: &UnboundedSender<Update>,
+) -> (Update, bool) {
     let first_new = live.interview().transcript().turns.len();
     let mut shown = Vec::new();
     let mut suspended = false;
@@ -448,17 +450,25 @@ fn answer(live: &mut LiveSession<'_>, event: Event, tx: &UnboundedSender<Update>
                     text: t.text.clone(),
                 })
                 .collect::<Vec<_>>();
-            Update::Done(TurnResult {
-                phase: crate::phase_id(iv.phase()),
-                finished: iv.is_done(),
-                turns,
-                shown,
-                suspended,
-            })
+            (
+                Update::Done(TurnResult {
+                    phase: crate::phase_id(iv.phase()),
+                    finished: iv.is_done(),
+                    turns,
+                    shown,
+                    suspended,
+                }),
+                false,
+            )
         }
         Err(e) => {
+            let behind = e
+                .downcast_ref::<NotSaved>()
+                .is_some_and(|ns| matches!(ns.0, StoreError::Behind(_)));
             let err = if let Some(ns) = e.downcast_ref::<NotSaved>() {
-                eprintln!("pipeprep serve: session {}: {ns}", live.id());
+                if !behind {
+                    eprintln!("pipeprep serve: session {}: {ns}", live.id());
+                }
                 ApiError::Internal(
                     "the answer was not saved, so the interviewer did not reply — send it again"
                         .into(),
@@ -466,7 +476,7 @@ fn answer(live: &mut LiveSession<'_>, event: Event, tx: &UnboundedSender<Update>
             } else {
                 ApiError::from_anyhow(e)
             };
-            Update::Failed(err)
+            (Update::Failed(err), behind)
         }
     }
 }

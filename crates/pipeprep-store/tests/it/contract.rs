@@ -257,6 +257,22 @@ pub fn progress_matches_what_is_stored(store: &dyn Store) {
     ));
 }
 
+/// An event number stored twice (two front ends on one session, one of them behind) is refused
+/// as `Behind`, and nothing of the refused step is written.
+pub fn an_event_number_taken_is_refused_as_behind(store: &dyn Store) {
+    store.create(&session("b1", 1)).unwrap();
+    store
+        .append("b1", &step(0, 0, vec![turn("candidate", "first")]))
+        .unwrap();
+    let again = store.append("b1", &step(0, 5, vec![turn("candidate", "stale copy")]));
+    assert!(matches!(again, Err(StoreError::Behind(_))), "{again:?}");
+    let s = store.load("b1").unwrap();
+    assert_eq!(s.events.len(), 1);
+    assert_eq!(s.turns.len(), 1);
+    assert_eq!(s.turns[0].text, "first");
+    assert_eq!(s.summary.last_at_ms, 0, "the refused step changed nothing");
+}
+
 /// Defines one test per contract function for a backend; `$open` makes a fresh store with
 /// whatever must outlive it (or returns early when the backend is not available).
 #[macro_export]
@@ -282,6 +298,7 @@ macro_rules! every_contract {
             text_round_trips_exactly,
             turns_are_numbered_in_order,
             progress_matches_what_is_stored,
+            an_event_number_taken_is_refused_as_behind,
         );
     };
 }
