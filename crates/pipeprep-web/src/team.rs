@@ -11,8 +11,9 @@
 //!
 //! What an instance keeps in memory is only a cache: the per-user routers and the live interview
 //! engines. A login lives in the database (only the token's hash), failed logins are counted in
-//! the database, and a worker checks the stored events before every turn and rebuilds the
-//! interview from them when another instance moved it on, so any instance can serve any request.
+//! the database, and a worker whose next event the store refuses (another instance moved the
+//! interview on) rebuilds the interview from the stored events and answers again, so any
+//! instance can serve any request.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -3,9 +3,10 @@
 //! the LLM voice behave exactly as in `pipeprep practice`. Requests send it jobs and read what it
 //! shows from a channel, piece by piece, which is what the server-sent events stream.
 //!
-//! A session can be continued in the terminal while the page is open: before each turn the worker
-//! compares the stored transcript with what it holds and, when the terminal moved it on, rebuilds
-//! the interview from the store (the same replay `pipeprep resume` does).
+//! A session can be continued in the terminal (or on another server instance) while the page is
+//! open: the store refuses an event whose number is already taken, before anything is said, and
+//! the worker then rebuilds the interview from the store (the same replay `pipeprep resume` does)
+//! and answers the turn again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
