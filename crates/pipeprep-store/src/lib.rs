@@ -172,6 +172,12 @@ pub enum StoreError {
     Exists(String),
     #[error("no session `{0}` — `pipeprep history` lists them")]
     NotFound(String),
+    /// An event with this number is already stored: another front end (the terminal, another
+    /// server instance) moved the interview on, and the copy that sent this one is behind.
+    #[error(
+        "session `{0}` was moved on elsewhere meanwhile, so this answer was not saved — send it again"
+    )]
+    Behind(String),
     #[error("database error on `{path}`: {detail}")]
     Other { path: String, detail: String },
     #[error(
@@ -199,7 +205,8 @@ pub trait Store {
     fn create(&self, session: &NewSession) -> Result<(), StoreError>;
     /// Commits an event and the turns it produced, atomically, with the result when the event
     /// ends the interview. Returns the index of the first turn it stored (turns are numbered
-    /// from 0 within a session).
+    /// from 0 within a session). An event whose number is already stored is refused with
+    /// [`StoreError::Behind`] and nothing is written.
     fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError>;
     /// Replaces the words of a stored turn (an interviewer turn first stored in the engine's
     /// phrasing and then said in the LLM's words) and who worded it.
@@ -210,6 +217,13 @@ pub trait Store {
     /// All sessions, newest first.
     fn list(&self) -> Result<Vec<Summary>, StoreError>;
     fn load(&self, id: &str) -> Result<Stored, StoreError>;
+    /// Whether a session is finished and how many events it has stored, without loading it:
+    /// what a cached interview checks before each turn to see whether another front end (the
+    /// terminal, another server instance) moved it on.
+    fn progress(&self, id: &str) -> Result<(Status, u64), StoreError> {
+        let s = self.load(id)?;
+        Ok((s.summary.status, s.events.len() as u64))
+    }
     /// Returns whether a session was deleted.
     fn delete(&self, id: &str) -> Result<bool, StoreError>;
 }

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 use crate::{
     Finish, LlmUsage, NewSession, Status, Step, Store, StoreError, Stored, Summary, TurnRow,
@@ -556,22 +557,52 @@ impl PgStore {
 
     /// The user a token belongs to, while it has not expired or been revoked.
     pub fn user_for_token(&self, token: &str, now_ms: i64) -> Result<Option<User>, StoreError> {
-        self.run(async {
-            let c = self.client().await?;
-            let row = c
-                .query_opt(
-                    "SELECT u.id, u.username, u.role FROM auth_tokens t JOIN users u ON u.id = t.user_id \
-                     WHERE t.token_hash = $1 AND t.expires_ms > $2",
-                    &[&token_hash(token), &now_ms],
-                )
-                .await
-                .map_err(|e| self.err(e))?;
-            Ok(row.map(|r| User {
-                id: r.get(0),
-                username: r.get(1),
-                role: Role::parse(r.get(2)),
-            }))
-        })
+        self.run(self.user_for_token_in(token, now_ms))
+    }
+
+    /// [`user_for_token`](Self::user_for_token) for async callers: the query runs on the
+    /// store's own runtime and the caller awaits it, so a request needs neither a blocking
+    /// thread nor a helper thread to look up its login.
+    pub async fn user_for_token_async(
+        &self,
+        token: String,
+        now_ms: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let Some(rt) = self.inner.rt.as_ref() else {
+            unreachable!("the runtime lives as long as the store")
+        };
+        let this = self.clone();
+        rt.spawn(async move { this.user_for_token_in(&token, now_ms).await })
+            .await
+            .map_err(|e| StoreError::Other {
+                path: self.inner.shown.clone(),
+                detail: format!("the login lookup stopped: {e}"),
+            })?
+    }
+
+    async fn user_for_token_in(
+        &self,
+        token: &str,
+        now_ms: i64,
+    ) -> Result<Option<User>, StoreError> {
+        let c = self.client().await?;
+        // Every request runs this: a statement prepared once per connection.
+        let st = c
+            .prepare_cached(
+                "SELECT u.id, u.username, u.role FROM auth_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE t.token_hash = $1 AND t.expires_ms > $2",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        let row = c
+            .query_opt(&st, &[&token_hash(token), &now_ms])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(row.map(|r| User {
+            id: r.get(0),
+            username: r.get(1),
+            role: Role::parse(r.get(2)),
+        }))
     }
 
     /// Ends a login session (logout). Returns whether the token was live.
@@ -633,17 +664,34 @@ impl PgStore {
         now_ms: i64,
         window: Duration,
     ) -> Result<u32, StoreError> {
+        Ok(self.login_window(key, now_ms, window)?.0)
+    }
+
+    /// The failed logins for `key` in the window open at `now_ms` and how long that window
+    /// has left (0 and zero when none is open): what a refused login's Retry-After says.
+    pub fn login_window(
+        &self,
+        key: &str,
+        now_ms: i64,
+        window: Duration,
+    ) -> Result<(u32, Duration), StoreError> {
         let window_ms = i64::try_from(window.as_millis()).unwrap_or(i64::MAX);
         self.run(async {
             let c = self.client().await?;
             let row = c
                 .query_opt(
-                    "SELECT failures FROM login_attempts WHERE key = $1 AND window_start_ms + $3 > $2",
+                    "SELECT failures, window_start_ms FROM login_attempts \
+                     WHERE key = $1 AND window_start_ms + $3 > $2",
                     &[&key, &now_ms, &window_ms],
                 )
                 .await
                 .map_err(|e| self.err(e))?;
-            Ok(row.map_or(0, |r| r.get::<_, i32>(0).max(0) as u32))
+            Ok(row.map_or((0, Duration::ZERO), |r| {
+                let failures = r.get::<_, i32>(0).max(0) as u32;
+                let ends = r.get::<_, i64>(1).saturating_add(window_ms);
+                let left = u64::try_from(ends.saturating_sub(now_ms)).unwrap_or(0);
+                (failures, Duration::from_millis(left))
+            }))
         })
     }
 
@@ -962,6 +1010,15 @@ impl UserStore {
         self.pg.err(e)
     }
 
+    /// An event insert that failed: a number already taken means this copy is behind.
+    fn event_err(&self, id: &str, e: tokio_postgres::Error) -> StoreError {
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            StoreError::Behind(id.to_string())
+        } else {
+            self.err(e)
+        }
+    }
+
     /// Records the result in the session row and its dimensions; returns the rows updated.
     async fn finish_in(
         &self,
@@ -1005,6 +1062,84 @@ impl UserStore {
         }
         Ok(n)
     }
+
+    /// Appends a step one statement at a time: the step that ends the interview, whose result
+    /// is written in the same transaction.
+    fn append_in_steps(&self, id: &str, step: &Step) -> Result<u64, StoreError> {
+        self.pg.run(async {
+            let mut c = self.pg.client().await?;
+            let tx = c.transaction().await.map_err(|e| self.err(e))?;
+            let touch = tx
+                .prepare_cached(
+                    "UPDATE sessions SET last_at_ms = $3, updated_ms = $4 WHERE id = $1 AND owner_id = $2",
+                )
+                .await
+                .map_err(|e| self.err(e))?;
+            // The row lock taken here orders concurrent appends to one session (from two
+            // instances, say), so the turn numbers below cannot collide.
+            let n = tx
+                .execute(&touch, &[&id, &self.owner, &(step.at_ms as i64), &step.now_ms])
+                .await
+                .map_err(|e| self.err(e))?;
+            if n == 0 {
+                return Err(StoreError::NotFound(id.to_string()));
+            }
+            let next_sql = tx
+                .prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE session_id = $1")
+                .await
+                .map_err(|e| self.err(e))?;
+            let next: i64 = tx
+                .query_one(&next_sql, &[&id])
+                .await
+                .map_err(|e| self.err(e))?
+                .get(0);
+            let event = tx
+                .prepare_cached(
+                    "INSERT INTO events (session_id, seq, at_ms, event_json) VALUES ($1, $2, $3, $4)",
+                )
+                .await
+                .map_err(|e| self.err(e))?;
+            tx.execute(
+                &event,
+                &[&id, &(step.seq as i64), &(step.at_ms as i64), &step.event_json],
+            )
+            .await
+            .map_err(|e| self.event_err(id, e))?;
+            if !step.turns.is_empty() {
+                let turns = tx
+                    .prepare_cached(
+                        "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) \
+                         SELECT $1, $2 + t.n - 1, t.speaker, t.text, t.phase, t.act, t.voice \
+                         FROM UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+                         WITH ORDINALITY AS t(speaker, text, phase, act, voice, n)",
+                    )
+                    .await
+                    .map_err(|e| self.err(e))?;
+                let col = |f: fn(&TurnRow) -> Option<&str>| -> Vec<Option<&str>> {
+                    step.turns.iter().map(f).collect()
+                };
+                tx.execute(
+                    &turns,
+                    &[
+                        &id,
+                        &next,
+                        &col(|t| Some(t.speaker.as_str())),
+                        &col(|t| Some(t.text.as_str())),
+                        &col(|t| Some(t.phase.as_str())),
+                        &col(|t| t.act.as_deref()),
+                        &col(|t| t.voice.as_deref()),
+                    ],
+                )
+                .await
+                .map_err(|e| self.err(e))?;
+            }
+            if let Some(f) = &step.finish {
+                self.finish_in(&tx, id, f).await?;
+            }
+            tx.commit().await.map_err(|e| self.err(e))?;
+            Ok(next.max(0) as u64)
+        })
+    }
 }
 
 impl Store for UserStore {
@@ -1029,49 +1164,88 @@ impl Store for UserStore {
     }
 
     fn append(&self, id: &str, step: &Step) -> Result<u64, StoreError> {
+        if step.finish.is_some() {
+            return self.append_in_steps(id, step);
+        }
+        // Every turn runs this, so it costs one round trip: the statements are prepared once
+        // per connection and sent together (tokio-postgres pipelines requests that are awaited
+        // together), and the server runs them in order in one transaction. The inserts check
+        // the owner themselves, since COMMIT is already on its way when the UPDATE answers;
+        // they run after the UPDATE has taken the session's row lock, so a concurrent append
+        // from another instance has committed before they read the turn numbers.
         self.pg.run(async {
-            let mut c = self.pg.client().await?;
-            let tx = c.transaction().await.map_err(|e| self.err(e))?;
-            // The row lock taken here orders concurrent appends to one session (from two
-            // instances, say), so the turn numbers below cannot collide.
-            let n = tx
-                .execute(
-                    "UPDATE sessions SET last_at_ms = $3, updated_ms = $4 WHERE id = $1 AND owner_id = $2",
-                    &[&id, &self.owner, &(step.at_ms as i64), &step.now_ms],
-                )
-                .await
-                .map_err(|e| self.err(e))?;
-            if n == 0 {
-                return Err(StoreError::NotFound(id.to_string()));
-            }
-            let next: i64 = tx
-                .query_one(
-                    "SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE session_id = $1",
-                    &[&id],
-                )
-                .await
-                .map_err(|e| self.err(e))?
-                .get(0);
-            tx.execute(
-                "INSERT INTO events (session_id, seq, at_ms, event_json) VALUES ($1, $2, $3, $4)",
-                &[&id, &(step.seq as i64), &(step.at_ms as i64), &step.event_json],
+            let c = self.pg.client().await?;
+            let prepare = |sql: &'static str| c.prepare_cached(sql);
+            let touch = prepare(
+                "UPDATE sessions SET last_at_ms = $3, updated_ms = $4 WHERE id = $1 AND owner_id = $2",
             )
             .await
             .map_err(|e| self.err(e))?;
-            for (i, t) in step.turns.iter().enumerate() {
-                tx.execute(
-                    "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    &[&id, &(next + i as i64), &t.speaker, &t.text, &t.phase, &t.act, &t.voice],
-                )
-                .await
-                .map_err(|e| self.err(e))?;
+            let event = prepare(
+                "INSERT INTO events (session_id, seq, at_ms, event_json) \
+                 SELECT $1::text, $3::bigint, $4::bigint, $5::text \
+                 WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.owner_id = $2)",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let turns = prepare(
+                "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) \
+                 SELECT $1::text, b.next + u.n - 1, u.speaker, u.text, u.phase, u.act, u.voice \
+                 FROM (SELECT COALESCE(MAX(idx) + 1, 0) AS next FROM turns WHERE session_id = $1) b, \
+                 UNNEST($3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) \
+                 WITH ORDINALITY AS u(speaker, text, phase, act, voice, n) \
+                 WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.owner_id = $2) \
+                 RETURNING idx",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let col = |f: fn(&TurnRow) -> Option<&str>| -> Vec<Option<&str>> {
+                step.turns.iter().map(f).collect()
+            };
+            let (speakers, texts, phases, acts, voices) = (
+                col(|t| Some(t.speaker.as_str())),
+                col(|t| Some(t.text.as_str())),
+                col(|t| Some(t.phase.as_str())),
+                col(|t| t.act.as_deref()),
+                col(|t| t.voice.as_deref()),
+            );
+            let at = step.at_ms as i64;
+            let seq = step.seq as i64;
+            let touch_params: [&(dyn ToSql + Sync); 4] = [&id, &self.owner, &at, &step.now_ms];
+            let event_params: [&(dyn ToSql + Sync); 5] =
+                [&id, &self.owner, &seq, &at, &step.event_json];
+            let turns_params: [&(dyn ToSql + Sync); 7] =
+                [&id, &self.owner, &speakers, &texts, &phases, &acts, &voices];
+            let (begin, touched, stored_event, stored_turns, commit) = tokio::join!(
+                c.batch_execute("BEGIN"),
+                c.execute(&touch, &touch_params),
+                c.execute(&event, &event_params),
+                c.query(&turns, &turns_params),
+                // After a failed statement the server answers COMMIT with a rollback.
+                c.batch_execute("COMMIT"),
+            );
+            begin.map_err(|e| self.err(e))?;
+            let touched = touched.map_err(|e| self.err(e))?;
+            stored_event.map_err(|e| self.event_err(id, e))?;
+            let stored_turns = stored_turns.map_err(|e| self.err(e))?;
+            commit.map_err(|e| self.err(e))?;
+            if touched == 0 {
+                return Err(StoreError::NotFound(id.to_string()));
             }
-            if let Some(f) = &step.finish {
-                self.finish_in(&tx, id, f).await?;
+            match stored_turns.iter().map(|r| r.get::<_, i64>(0)).min() {
+                Some(first) => Ok(first.max(0) as u64),
+                None => {
+                    let next: i64 = c
+                        .query_one(
+                            "SELECT COALESCE(MAX(idx) + 1, 0) FROM turns WHERE session_id = $1",
+                            &[&id],
+                        )
+                        .await
+                        .map_err(|e| self.err(e))?
+                        .get(0);
+                    Ok(next.max(0) as u64)
+                }
             }
-            tx.commit().await.map_err(|e| self.err(e))?;
-            Ok(next.max(0) as u64)
         })
     }
 
@@ -1229,6 +1403,31 @@ impl Store for UserStore {
                 turns,
                 scorecard_json: row.get(1),
             })
+        })
+    }
+
+    fn progress(&self, id: &str) -> Result<(Status, u64), StoreError> {
+        self.pg.run(async {
+            let c = self.pg.client().await?;
+            let st = c
+                .prepare_cached(
+                    "SELECT s.status, (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) \
+                     FROM sessions s WHERE s.id = $1 AND s.owner_id = $2",
+                )
+                .await
+                .map_err(|e| self.err(e))?;
+            let row = c
+                .query_opt(&st, &[&id, &self.owner])
+                .await
+                .map_err(|e| self.err(e))?
+                .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+            let status: String = row.get(0);
+            let status = if status == "finished" {
+                Status::Finished
+            } else {
+                Status::Active
+            };
+            Ok((status, row.get::<_, i64>(1).max(0) as u64))
         })
     }
 

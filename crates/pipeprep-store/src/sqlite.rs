@@ -424,7 +424,11 @@ impl Store for SqliteStore {
             "INSERT INTO events (session_id, seq, at_ms, event_json) VALUES (?1, ?2, ?3, ?4)",
             params![id, step.seq as i64, step.at_ms as i64, step.event_json],
         )
-        .map_err(|e| self.err(e))?;
+        .map_err(|e| match e.sqlite_error_code() {
+            // The number is taken: another front end moved the interview on.
+            Some(ErrorCode::ConstraintViolation) => StoreError::Behind(id.to_string()),
+            _ => self.err(e),
+        })?;
         for (i, t) in step.turns.iter().enumerate() {
             tx.execute(
                 "INSERT INTO turns (session_id, idx, speaker, text, phase, act, voice) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -564,6 +568,26 @@ impl Store for SqliteStore {
             turns,
             scorecard_json,
         })
+    }
+
+    fn progress(&self, id: &str) -> Result<(Status, u64), StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT s.status, (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) \
+                 FROM sessions s WHERE s.id = ?1",
+                [id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let (status, events) = row.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let status = if status == "finished" {
+            Status::Finished
+        } else {
+            Status::Active
+        };
+        Ok((status, events.max(0) as u64))
     }
 
     fn delete(&self, id: &str) -> Result<bool, StoreError> {

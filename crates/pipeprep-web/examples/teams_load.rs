@@ -113,13 +113,26 @@ fn instance(url: &str) -> anyhow::Result<()> {
     let bank = pipeprep_app::load_bank(None)?;
     let knowledge = pipeprep_app::knowledge(bank)?;
     let team = pipeprep_web::team::Team::new(pg, Arc::new(knowledge), None, true);
-    pipeprep_web::team::run_blocking(team, "127.0.0.1:0".parse()?)
+    pipeprep_web::team::run_blocking(team, "127.0.0.1:0".parse()?, false)
 }
 
 /// A throwaway cluster from scripts/pg-test-cluster, stopped when dropped.
 struct Cluster {
     dir: String,
     script: std::path::PathBuf,
+}
+
+impl Cluster {
+    /// The postmaster's pid, from the first line of `postmaster.pid`.
+    fn postmaster(&self) -> Option<u32> {
+        std::fs::read_to_string(format!("{}/data/postmaster.pid", self.dir))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
 }
 
 impl Drop for Cluster {
@@ -290,13 +303,17 @@ async fn stored_candidate_turns(ctx: &Ctx, cookie: &str, id: &str) -> Option<Vec
     )
 }
 
-async fn candidate(ctx: Arc<Ctx>, i: usize, run: String, answers: usize) {
+/// Signs candidate `i` up on its instance; returns its name and login cookie.
+async fn sign_up(ctx: Arc<Ctx>, i: usize, run: String) -> Option<(String, String)> {
     let home = i % 2;
     let name = format!("load-{run}-{i}");
     let creds = json!({"username": name, "password": "load test password"});
     let cookie = match post(&ctx, home, "/api/signup", None, &creds).await {
         Ok((201, v)) => v["__cookie"].as_str().unwrap_or_default().to_string(),
-        Ok((s, v)) => return ctx.stats.error(format!("signup: {s} {v}")),
+        Ok((s, v)) => {
+            ctx.stats.error(format!("signup: {s} {v}"));
+            return None;
+        }
         Err(_) => {
             // Cut by the kill: the account may or may not exist; B says which.
             ctx.stats.failovers.fetch_add(1, Ordering::Relaxed);
@@ -306,11 +323,23 @@ async fn candidate(ctx: Arc<Ctx>, i: usize, run: String, answers: usize) {
             };
             match again {
                 Ok((200 | 201, v)) => v["__cookie"].as_str().unwrap_or_default().to_string(),
-                Ok((s, v)) => return ctx.stats.error(format!("signup after failover: {s} {v}")),
-                Err(e) => return ctx.stats.error(format!("signup after failover: {e}")),
+                Ok((s, v)) => {
+                    ctx.stats.error(format!("signup after failover: {s} {v}"));
+                    return None;
+                }
+                Err(e) => {
+                    ctx.stats.error(format!("signup after failover: {e}"));
+                    return None;
+                }
             }
         }
     };
+    Some((name, cookie))
+}
+
+/// Takes a signed-up candidate through a whole interview.
+async fn candidate(ctx: Arc<Ctx>, i: usize, name: String, cookie: String, answers: usize) {
+    let home = i % 2;
     // Candidates start over a few seconds, not all in the same millisecond.
     tokio::time::sleep(Duration::from_millis(
         (i as u64 * 7919) % ctx.think.as_millis().max(1) as u64,
@@ -390,6 +419,84 @@ async fn candidate(ctx: Arc<Ctx>, i: usize, run: String, answers: usize) {
     }
 }
 
+/// CPU time (user + system) a process has used, in seconds, from `/proc/<pid>/stat`; with
+/// `children`, the CPU of its waited-for children too (PostgreSQL backends that have exited).
+fn cpu_seconds(pid: u32, children: bool) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| f.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+    let mut ticks = field(14)? + field(15)?;
+    if children {
+        ticks += field(16)? + field(17)?;
+    }
+    Some(ticks as f64 / clock_ticks())
+}
+
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// CPU seconds of a PostgreSQL cluster: the postmaster, its live backends and the ones that
+/// have exited.
+fn cluster_cpu(postmaster: u32) -> Option<f64> {
+    let mut total = cpu_seconds(postmaster, true)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let ppid = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 2..].split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(postmaster) {
+            total += cpu_seconds(pid, false).unwrap_or(0.0);
+        }
+    }
+    Some(total)
+}
+
+/// CPU seconds used so far by instance A, instance B, PostgreSQL and this driver.
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    a: f64,
+    b: f64,
+    pg: Option<f64>,
+    driver: f64,
+}
+
+fn sample_cpu(a: Option<u32>, b: u32, postmaster: Option<u32>, last_a: f64) -> Cpu {
+    Cpu {
+        // A killed instance keeps the CPU it had when it was last seen.
+        a: a.and_then(|p| cpu_seconds(p, false)).unwrap_or(last_a),
+        b: cpu_seconds(b, false).unwrap_or(0.0),
+        pg: postmaster.and_then(cluster_cpu),
+        driver: cpu_seconds(std::process::id(), false).unwrap_or(0.0),
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -399,7 +506,7 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
 }
 
 fn drive(o: Opts) -> Result<(), String> {
-    let (_cluster, url) = match &o.database_url {
+    let (cluster, url) = match &o.database_url {
         Some(u) => (None, u.clone()),
         None => {
             let (c, u) = start_cluster()?;
@@ -443,11 +550,44 @@ fn drive(o: Opts) -> Result<(), String> {
         think: Duration::from_millis(o.think_ms),
     });
     let total_answers = (o.n * (o.answers + 1)) as u64;
+    let a_pid = a.child.id();
+    let b_pid = b.child.id();
+    let postmaster = cluster.as_ref().and_then(Cluster::postmaster);
     let mut a = Some(a);
-    let started = Instant::now();
-    rt.block_on(async {
+
+    // Sign-ups first, so their Argon2id hashing (tens of ms of CPU each, by design) is measured
+    // apart from the steady state of interviews.
+    let signup_started = Instant::now();
+    let cpu0 = sample_cpu(Some(a_pid), b_pid, postmaster, 0.0);
+    let signed: Vec<Option<(String, String)>> = rt.block_on(async {
         let tasks: Vec<_> = (0..o.n)
-            .map(|i| tokio::spawn(candidate(Arc::clone(&ctx), i, run.clone(), o.answers)))
+            .map(|i| tokio::spawn(sign_up(Arc::clone(&ctx), i, run.clone())))
+            .collect();
+        let mut out = Vec::with_capacity(o.n);
+        for t in tasks {
+            out.push(t.await.ok().flatten());
+        }
+        out
+    });
+    let signup_wall = signup_started.elapsed();
+    let cpu1 = sample_cpu(Some(a_pid), b_pid, postmaster, cpu0.a);
+    let load_before = load_average();
+    eprintln!(
+        "signed up {} candidates in {:.1} s; the timed phase (sessions and turns) starts",
+        o.n,
+        signup_wall.as_secs_f64()
+    );
+
+    let started = Instant::now();
+    let last_a = Arc::new(Mutex::new(cpu1.a));
+    rt.block_on(async {
+        let tasks: Vec<_> = signed
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|(name, cookie)| (i, name, cookie)))
+            .map(|(i, name, cookie)| {
+                tokio::spawn(candidate(Arc::clone(&ctx), i, name, cookie, o.answers))
+            })
             .collect();
         if o.kill {
             while ctx.stats.acked.load(Ordering::Relaxed) < total_answers / 2
@@ -456,6 +596,9 @@ fn drive(o: Opts) -> Result<(), String> {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             if let Some(mut server) = a.take() {
+                if let Some(c) = cpu_seconds(a_pid, false) {
+                    *last_a.lock().unwrap_or_else(|e| e.into_inner()) = c;
+                }
                 let _ = server.child.kill();
                 let _ = server.child.wait();
                 ctx.a_dead.store(true, Ordering::Relaxed);
@@ -471,6 +614,10 @@ fn drive(o: Opts) -> Result<(), String> {
         }
     });
     let wall = started.elapsed();
+    let a_alive = a.as_ref().map(|_| a_pid);
+    let last_a = *last_a.lock().unwrap_or_else(|e| e.into_inner());
+    let cpu2 = sample_cpu(a_alive, b_pid, postmaster, last_a);
+    let load_after = load_average();
 
     // Turns lost: every acknowledged answer must be in the database.
     let acked_turns = std::mem::take(
@@ -523,7 +670,20 @@ fn drive(o: Opts) -> Result<(), String> {
     println!(
         "candidate turns in db {stored_candidate} (answers and /end, in the sessions checked)"
     );
-    println!("wall time             {:.1} s", wall.as_secs_f64());
+    println!(
+        "sign-ups              {} in {:.1} s (before the timed phase; server CPU {:.1} s, PostgreSQL {})",
+        o.n,
+        signup_wall.as_secs_f64(),
+        (cpu1.a - cpu0.a) + (cpu1.b - cpu0.b),
+        match (cpu0.pg, cpu1.pg) {
+            (Some(x), Some(y)) => format!("{:.1} s", y - x),
+            _ => "not measured".into(),
+        }
+    );
+    println!(
+        "wall time             {:.1} s (sessions and turns)",
+        wall.as_secs_f64()
+    );
     println!(
         "throughput            {:.1} turns/s",
         acked as f64 / wall.as_secs_f64()
@@ -543,6 +703,20 @@ fn drive(o: Opts) -> Result<(), String> {
         ctx.stats.failovers.load(Ordering::Relaxed)
     );
     println!("turns lost            {lost}");
+    let per_turn = |secs: f64| secs * 1000.0 / acked.max(1) as f64;
+    let server = (cpu2.a - cpu1.a) + (cpu2.b - cpu1.b);
+    let pg_cpu = match (cpu1.pg, cpu2.pg) {
+        (Some(x), Some(y)) => Some(y - x),
+        _ => None,
+    };
+    let driver = cpu2.driver - cpu1.driver;
+    println!(
+        "CPU per turn          instances {:.2} ms, PostgreSQL {}, driver {:.2} ms (CPU time of the timed phase / turns acknowledged; sessions created are included)",
+        per_turn(server),
+        pg_cpu.map_or("not measured".into(), |c| format!("{:.2} ms", per_turn(c))),
+        per_turn(driver)
+    );
+    println!("load average          {load_before} before, {load_after} after the timed phase");
     if let Some(e) = ctx
         .stats
         .first_error

@@ -252,17 +252,22 @@ pub fn run_blocking(shared: Arc<Shared>, addr: SocketAddr, open: bool) -> anyhow
         serve(shared, listener, |bound| {
             println!("{}", banner(bound));
             if open {
-                let url = format!("http://{bound}/");
-                if let Err(e) = std::process::Command::new("xdg-open")
-                    .arg(&url)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                {
-                    eprintln!("note: could not open a browser ({e}); open {url} yourself");
-                }
+                open_browser(bound);
             }
         })
         .await
     })
+}
+
+/// Starts the desktop's browser on the server's address (`--open`); a failure is a note only.
+pub(crate) fn open_browser(bound: SocketAddr) {
+    let url = format!("http://{bound}/");
+    if let Err(e) = std::process::Command::new("xdg-open")
+        .arg(&url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        eprintln!("note: could not open a browser ({e}); open {url} yourself");
+    }
 }

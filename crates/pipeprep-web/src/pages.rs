@@ -483,7 +483,24 @@ pub async fn feed(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> 
         .remove(&id)
         .map(|p| p.rx);
     let Some(rx) = rx else {
-        return StatusCode::NO_CONTENT.into_response();
+        // Nothing waiting: 204 for a session of this user's, and 404, as on every other route,
+        // for one that is not (another user's, in multi-user mode) or does not exist.
+        if !valid_id(&id) {
+            return error_page(&ApiError::NotFound(format!("no session `{id}`")));
+        }
+        let s2 = Arc::clone(&shared);
+        let id2 = id.clone();
+        let known = tokio::task::spawn_blocking(move || {
+            let store = (s2.open_store)().map_err(ApiError::from_anyhow)?;
+            store.progress(&id2).map_err(ApiError::from_store)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("feed task: {e}")))
+        .and_then(|r| r);
+        return match known {
+            Ok(_) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => error_page(&e),
+        };
     };
     Sse::new(feed_events(shared, id, rx))
         .keep_alive(KeepAlive::default())

@@ -11,8 +11,9 @@
 //!
 //! What an instance keeps in memory is only a cache: the per-user routers and the live interview
 //! engines. A login lives in the database (only the token's hash), failed logins are counted in
-//! the database, and a worker checks the stored events before every turn and rebuilds the
-//! interview from them when another instance moved it on, so any instance can serve any request.
+//! the database, and a worker whose next event the store refuses (another instance moved the
+//! interview on) rebuilds the interview from the stored events and answers again, so any
+//! instance can serve any request.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -114,7 +115,10 @@ pub fn router(team: Arc<Team>) -> Router {
         .route("/api/me", get(api_me))
         .route("/api/cohort", get(crate::cohort::api_cohort))
         .route("/api/progress", get(crate::cohort::api_progress))
-        .route("/cohort", get(crate::cohort::page))
+        .route(
+            "/cohort",
+            get(crate::cohort::page).layer(axum::middleware::map_response(account_links)),
+        )
         .route("/login", get(login_page).post(login_form))
         .route("/signup", get(signup_page).post(signup_form))
         .route("/logout", get(logout_page).post(logout_form))
@@ -124,6 +128,39 @@ pub fn router(team: Arc<Team>) -> Router {
         .layer(axum::middleware::from_fn(crate::api::json_errors))
         .layer(axum::middleware::map_response(crate::security_headers))
         .with_state(team)
+}
+
+/// The end of the pages' main navigation (see [`crate::html::page`]).
+const NAV_END: &str = "</nav></header>";
+/// What multi-user pages add to it: the cohort view and a way out.
+const ACCOUNT_LINKS: &str = "<a href=\"/cohort\">Cohort</a><a href=\"/logout\">Log out</a>";
+/// The largest page the links are added to; every page pipeprep renders is far smaller.
+const MAX_PAGE: usize = 8 * 1024 * 1024;
+
+/// Adds the cohort and logout links to the navigation of a logged-in user's HTML pages. The
+/// pages are the single-user server's, which has neither; streams and other content pass
+/// untouched.
+async fn account_links(res: Response) -> Response {
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_PAGE).await {
+        Ok(b) => b,
+        Err(e) => return internal(format!("reading a page: {e}")),
+    };
+    let page = String::from_utf8_lossy(&bytes);
+    if !page.contains(NAV_END) {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let page = page.replacen(NAV_END, &format!("{ACCOUNT_LINKS}{NAV_END}"), 1);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(page))
 }
 
 /// `{"error": "…"}` with a status.
@@ -179,8 +216,10 @@ pub async fn current_user(team: &Team, headers: &HeaderMap) -> Result<Option<Use
     let Some(token) = token_of(headers) else {
         return Ok(None);
     };
-    let pg = team.pg.clone();
-    blocking(move || pg.user_for_token(&token, now_ms())).await
+    team.pg
+        .user_for_token_async(token, now_ms())
+        .await
+        .map_err(store_error)
 }
 
 /// Whether the request reached us over TLS (directly or through a proxy that says so).
@@ -214,7 +253,7 @@ async fn scoped(State(team): State<Arc<Team>>, req: Request) -> Response {
     };
     let router = team.router_for(&user);
     match router.oneshot(req).await {
-        Ok(r) => r,
+        Ok(r) => account_links(r).await,
         Err(never) => match never {},
     }
 }
@@ -302,10 +341,10 @@ impl Refusal {
         match self {
             Refusal::Answer(_) => String::new(),
             Refusal::Wrong => "wrong user name or password".into(),
-            Refusal::TooMany { retry_after_s } => format!(
-                "too many failed logins — wait {} minutes and try again",
-                retry_after_s.div_ceil(60)
-            ),
+            Refusal::TooMany { retry_after_s } => match retry_after_s.div_ceil(60) {
+                0 | 1 => "too many failed logins — wait a minute and try again".into(),
+                m => format!("too many failed logins — wait {m} minutes and try again"),
+            },
             Refusal::SignupClosed => "signup is closed on this server — ask the admin to create your account with `pipeprep users add NAME`".into(),
         }
     }
@@ -346,14 +385,22 @@ async fn login(
             let now = now_ms();
             let user_key = format!("user:{}", username.to_lowercase());
             let addr_key = addr.map(|a| format!("addr:{a}"));
-            let over = pg.login_failures(&user_key, now, FAILURE_WINDOW)? >= MAX_FAILURES_PER_USER
-                || match &addr_key {
-                    Some(k) => pg.login_failures(k, now, FAILURE_WINDOW)? >= MAX_FAILURES_PER_ADDR,
-                    None => false,
-                };
-            if over {
+            // A key over its limit waits until its window closes; with both over, the later.
+            let mut wait = Duration::ZERO;
+            let (failures, left) = pg.login_window(&user_key, now, FAILURE_WINDOW)?;
+            if failures >= MAX_FAILURES_PER_USER {
+                wait = wait.max(left);
+            }
+            if let Some(k) = &addr_key {
+                let (failures, left) = pg.login_window(k, now, FAILURE_WINDOW)?;
+                if failures >= MAX_FAILURES_PER_ADDR {
+                    wait = wait.max(left);
+                }
+            }
+            if !wait.is_zero() {
                 return Ok(Err(Refusal::TooMany {
-                    retry_after_s: FAILURE_WINDOW.as_secs(),
+                    // Whole seconds, rounded up, so a client that waits that long gets in.
+                    retry_after_s: wait.as_millis().div_ceil(1000).max(1) as u64,
                 }));
             }
             match pg.check_login(&username, &password)? {
@@ -681,8 +728,9 @@ pub async fn serve(
     crate::serve_until_stopped(listener, app, move || team.any_busy()).await
 }
 
-/// Runs the multi-user server on its own runtime until Ctrl-C or SIGTERM.
-pub fn run_blocking(team: Arc<Team>, addr: SocketAddr) -> anyhow::Result<()> {
+/// Runs the multi-user server on its own runtime until Ctrl-C or SIGTERM. `open` starts the
+/// desktop's browser on the URL (its login page), as in single-user mode.
+pub fn run_blocking(team: Arc<Team>, addr: SocketAddr, open: bool) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -697,6 +745,9 @@ pub fn run_blocking(team: Arc<Team>, addr: SocketAddr) -> anyhow::Result<()> {
         let signup_open = team.signup_open;
         serve(team, listener, |bound| {
             println!("{}", banner(bound, &database, signup_open));
+            if open {
+                crate::open_browser(bound);
+            }
         })
         .await
     })

@@ -3,9 +3,10 @@
 //! the LLM voice behave exactly as in `pipeprep practice`. Requests send it jobs and read what it
 //! shows from a channel, piece by piece, which is what the server-sent events stream.
 //!
-//! A session can be continued in the terminal while the page is open: before each turn the worker
-//! compares the stored transcript with what it holds and, when the terminal moved it on, rebuilds
-//! the interview from the store (the same replay `pipeprep resume` does).
+//! A session can be continued in the terminal (or on another server instance) while the page is
+//! open: the store refuses an event whose number is already taken, before anything is said, and
+//! the worker then rebuilds the interview from the store (the same replay `pipeprep resume` does)
+//! and answers the turn again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -253,12 +254,13 @@ fn run(
     };
     let opened = match init {
         Init::New(cfg) => voice().and_then(|v| LiveSession::create(k, &*store, cfg, v)),
-        Init::Resume(id) => match store.load(&id) {
+        // `resume` reads the whole session; this only asks whether it exists and is finished.
+        Init::Resume(id) => match store.progress(&id) {
             Err(e) => {
                 let _ = ready.send(Err(ApiError::from_store(e)));
                 return;
             }
-            Ok(s) if s.summary.status == Status::Finished => {
+            Ok((Status::Finished, _)) => {
                 let _ = ready.send(Err(ApiError::finished(&id)));
                 return;
             }
@@ -276,8 +278,7 @@ fn run(
     let mut clock = Clock::new(live.resumed_at_ms);
     // Events stored when this worker last wrote or read the session: more in the store means
     // another front end carried the interview on.
-    let events = |store: &dyn Store| store.load(&id).map(|s| s.events.len()).unwrap_or(0);
-    let mut synced = events(&*store);
+    let mut synced = store.progress(&id).map_or(0, |(_, n)| n);
     if ready.send(Ok(id.clone())).is_err() {
         return;
     }
@@ -288,60 +289,74 @@ fn run(
         };
         match job {
             Job::Snapshot(reply) => {
+                // Another instance may have moved the interview on: the diagram and the phase
+                // shown must be what is stored, not this worker's older copy.
+                match store.progress(&id) {
+                    Ok((_, stored)) if stored == synced => {}
+                    Ok((Status::Active, stored)) => match resume(k, &*store, &id, voice) {
+                        Ok(l) => {
+                            live = l;
+                            clock = Clock::new(live.resumed_at_ms);
+                            synced = stored;
+                        }
+                        // Dropping the reply makes the caller rebuild the state from the store.
+                        Err(_) => continue,
+                    },
+                    // Finished elsewhere, or unreadable: the caller rebuilds it from the store.
+                    _ => continue,
+                }
                 let _ = live.handle(Event::Tick { at_ms: clock.now() });
                 let snap =
                     Snapshot::of(k, live.interview(), clock.now(), live.interview().is_done());
                 let _ = reply.send(snap);
             }
             Job::Start(tx) => {
-                let last = answer(&mut live, Event::Start { at_ms: 0 }, &tx);
+                let (last, _) = answer(&mut live, Event::Start { at_ms: 0 }, &tx);
                 synced = synced_after(synced, &last);
                 busy.store(false, Ordering::SeqCst);
                 let _ = tx.send(last);
             }
             Job::Turn(text, tx) => {
-                // The terminal may have carried the interview on since the last turn here.
-                match store.load(&id) {
-                    Ok(s) if s.summary.status == Status::Finished => {
-                        busy.store(false, Ordering::SeqCst);
-                        let _ = tx.send(Update::Failed(ApiError::finished(&id)));
-                        continue;
-                    }
-                    Ok(s) if s.events.len() != synced => match resume(k, &*store, &id, voice) {
-                        Ok(l) => {
-                            live = l;
-                            clock = Clock::new(live.resumed_at_ms);
-                            synced = s.events.len();
-                        }
-                        Err(e) => {
-                            busy.store(false, Ordering::SeqCst);
-                            let _ = tx.send(Update::Failed(ApiError::from_anyhow(e)));
-                            continue;
-                        }
-                    },
-                    Ok(_) => {}
-                    Err(e) => {
-                        busy.store(false, Ordering::SeqCst);
-                        let _ = tx.send(Update::Failed(ApiError::from_store(e)));
-                        continue;
-                    }
+                if live.interview().is_done() {
+                    busy.store(false, Ordering::SeqCst);
+                    let _ = tx.send(Update::Failed(ApiError::finished(&id)));
+                    continue;
                 }
-                let event = match Command::parse(&text) {
-                    Some(Ok(command)) => Event::Command {
-                        command,
-                        at_ms: clock.now(),
-                    },
-                    Some(Err(msg)) => {
-                        busy.store(false, Ordering::SeqCst);
-                        let _ = tx.send(Update::Failed(ApiError::BadRequest(msg)));
-                        continue;
+                // The terminal or another instance may have carried the interview on since the
+                // last turn here. Nothing is read to find out: the store refuses an event whose
+                // number is taken (`Behind`) before anything is said, and then this worker
+                // rebuilds the interview from the store and answers once more.
+                let mut rebuilt = false;
+                let last = loop {
+                    let event = match Command::parse(&text) {
+                        Some(Ok(command)) => Event::Command {
+                            command,
+                            at_ms: clock.now(),
+                        },
+                        Some(Err(msg)) => break Update::Failed(ApiError::BadRequest(msg)),
+                        None => Event::Answer {
+                            text: text.clone(),
+                            at_ms: clock.now(),
+                        },
+                    };
+                    let (last, behind) = answer(&mut live, event, &tx);
+                    if !behind || rebuilt {
+                        break last;
                     }
-                    None => Event::Answer {
-                        text,
-                        at_ms: clock.now(),
-                    },
+                    rebuilt = true;
+                    match store.progress(&id) {
+                        Ok((Status::Finished, _)) => break Update::Failed(ApiError::finished(&id)),
+                        Ok((_, stored)) => match resume(k, &*store, &id, voice) {
+                            Ok(l) => {
+                                live = l;
+                                clock = Clock::new(live.resumed_at_ms);
+                                synced = stored;
+                            }
+                            Err(e) => break Update::Failed(ApiError::from_anyhow(e)),
+                        },
+                        Err(e) => break Update::Failed(ApiError::from_store(e)),
+                    }
                 };
-                let last = answer(&mut live, event, &tx);
                 synced = synced_after(synced, &last);
                 busy.store(false, Ordering::SeqCst);
                 let _ = tx.send(last);
@@ -360,10 +375,10 @@ fn run(
 /// same moment, so this one was refused) the next turn rebuilds the interview from the store.
 /// Reading the count back from the store instead could take in another instance's event that
 /// this engine never saw.
-fn synced_after(before: usize, last: &Update) -> usize {
+fn synced_after(before: u64, last: &Update) -> u64 {
     match last {
         Update::Done(_) => before.saturating_add(1),
-        _ => usize::MAX,
+        _ => u64::MAX,
     }
 }
 
@@ -382,8 +397,13 @@ fn resume<'k>(
 
 /// Runs one event through the session, passing what it shows to `tx` sentence by sentence.
 /// Returns the last update (the result or the failure) for the caller to send once the session
-/// is ready for the next turn.
-fn answer(live: &mut LiveSession<'_>, event: Event, tx: &UnboundedSender<Update>) -> Update {
+/// is ready for the next turn, and whether the store refused the event because another front
+/// end had moved the interview on (nothing was shown then).
+fn answer(
+    live: &mut LiveSession<'_>,
+    event: Event,
+    tx: &UnboundedSender<Update>,
+) -> (Update, bool) {
     let first_new = live.interview().transcript().turns.len();
     let mut shown = Vec::new();
     let mut suspended = false;
@@ -431,17 +451,25 @@ fn answer(live: &mut LiveSession<'_>, event: Event, tx: &UnboundedSender<Update>
                     text: t.text.clone(),
                 })
                 .collect::<Vec<_>>();
-            Update::Done(TurnResult {
-                phase: crate::phase_id(iv.phase()),
-                finished: iv.is_done(),
-                turns,
-                shown,
-                suspended,
-            })
+            (
+                Update::Done(TurnResult {
+                    phase: crate::phase_id(iv.phase()),
+                    finished: iv.is_done(),
+                    turns,
+                    shown,
+                    suspended,
+                }),
+                false,
+            )
         }
         Err(e) => {
+            let behind = e
+                .downcast_ref::<NotSaved>()
+                .is_some_and(|ns| matches!(ns.0, StoreError::Behind(_)));
             let err = if let Some(ns) = e.downcast_ref::<NotSaved>() {
-                eprintln!("pipeprep serve: session {}: {ns}", live.id());
+                if !behind {
+                    eprintln!("pipeprep serve: session {}: {ns}", live.id());
+                }
                 ApiError::Internal(
                     "the answer was not saved, so the interviewer did not reply — send it again"
                         .into(),
@@ -449,7 +477,7 @@ fn answer(live: &mut LiveSession<'_>, event: Event, tx: &UnboundedSender<Update>
             } else {
                 ApiError::from_anyhow(e)
             };
-            Update::Failed(err)
+            (Update::Failed(err), behind)
         }
     }
 }

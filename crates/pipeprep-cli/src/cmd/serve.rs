@@ -25,7 +25,7 @@ pub fn run(bank: Option<&Path>, db: Option<&Path>, args: ServeArgs) -> Result<Ex
         // The banner says the mode and the database (without a password) once it listens.
         let pg = team::open(&url)?;
         let t = pipeprep_web::team::Team::new(pg, Arc::new(ctx.knowledge), llm, !args.no_signup);
-        pipeprep_web::team::run_blocking(t, args.addr)?;
+        pipeprep_web::team::run_blocking(t, args.addr, args.open)?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.no_signup {

@@ -226,6 +226,53 @@ pub fn turns_are_numbered_in_order(store: &dyn Store) {
     assert_eq!(s.summary.last_at_ms, 40);
 }
 
+/// `progress` says what a full load would: the status and the number of stored events, and
+/// "not found" for a session that does not exist.
+pub fn progress_matches_what_is_stored(store: &dyn Store) {
+    store.create(&session("p1", 1)).unwrap();
+    assert_eq!(store.progress("p1").unwrap(), (Status::Active, 0));
+    for seq in 0..3u64 {
+        store
+            .append("p1", &step(seq, seq, vec![turn("candidate", "c")]))
+            .unwrap();
+    }
+    assert_eq!(store.progress("p1").unwrap(), (Status::Active, 3));
+    let mut last = step(3, 3, vec![turn("interviewer", "bye")]);
+    last.finish = Some(Finish {
+        scorecard_json: "{}".into(),
+        level: "intermediate".into(),
+        score: 50,
+        now_ms: 9,
+    });
+    store.append("p1", &last).unwrap();
+    let loaded = store.load("p1").unwrap();
+    assert_eq!(
+        store.progress("p1").unwrap(),
+        (loaded.summary.status, loaded.events.len() as u64)
+    );
+    assert_eq!(store.progress("p1").unwrap(), (Status::Finished, 4));
+    assert!(matches!(
+        store.progress("nope"),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// An event number stored twice (two front ends on one session, one of them behind) is refused
+/// as `Behind`, and nothing of the refused step is written.
+pub fn an_event_number_taken_is_refused_as_behind(store: &dyn Store) {
+    store.create(&session("b1", 1)).unwrap();
+    store
+        .append("b1", &step(0, 0, vec![turn("candidate", "first")]))
+        .unwrap();
+    let again = store.append("b1", &step(0, 5, vec![turn("candidate", "stale copy")]));
+    assert!(matches!(again, Err(StoreError::Behind(_))), "{again:?}");
+    let s = store.load("b1").unwrap();
+    assert_eq!(s.events.len(), 1);
+    assert_eq!(s.turns.len(), 1);
+    assert_eq!(s.turns[0].text, "first");
+    assert_eq!(s.summary.last_at_ms, 0, "the refused step changed nothing");
+}
+
 /// Defines one test per contract function for a backend; `$open` makes a fresh store with
 /// whatever must outlive it (or returns early when the backend is not available).
 #[macro_export]
@@ -250,6 +297,8 @@ macro_rules! every_contract {
             llm_usage_is_recorded_and_listed,
             text_round_trips_exactly,
             turns_are_numbered_in_order,
+            progress_matches_what_is_stored,
+            an_event_number_taken_is_refused_as_behind,
         );
     };
 }

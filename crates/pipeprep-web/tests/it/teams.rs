@@ -356,6 +356,37 @@ async fn repeated_wrong_passwords_are_refused_with_retry_after_on_every_instance
     let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 900, "{retry}");
     assert!(error_of(&body).contains("too many failed logins"), "{body}");
+
+    // Retry-After is what is left of the window, not its whole length: failures counted in a
+    // window that opened ten minutes ago leave about five minutes.
+    let late = unique("late");
+    signup(&a.base, &late).await;
+    let pg = a.team.pg.clone();
+    let key = format!("user:{late}");
+    tokio::task::spawn_blocking(move || {
+        let ten_minutes_ago = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+            - 10 * 60 * 1000;
+        for _ in 0..team::MAX_FAILURES_PER_USER {
+            pg.note_login_failure(&key, ten_minutes_ago, team::FAILURE_WINDOW)
+                .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let (s, h, body) = post(
+        &b.base,
+        "/api/login",
+        None,
+        json!({"username": late, "password": "correct horse battery"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((240..=300).contains(&retry), "{retry}");
+    assert!(error_of(&body).contains("wait 5 minutes"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -417,6 +448,15 @@ async fn pages_send_a_stranger_to_the_login_form_which_logs_in() {
     let (s, _, body) = get(&a.base, "/", Some(&me)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(body.contains("<form"), "the home page: {body}");
+    // Logged in, every page leads to the cohort view and out.
+    for path in ["/", "/history", "/cohort"] {
+        let (s, _, body) = get(&a.base, path, Some(&me)).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert!(
+            body.contains("<a href=\"/cohort\">Cohort</a><a href=\"/logout\">Log out</a></nav>"),
+            "{path}: {body}"
+        );
+    }
 
     // A wrong password on the form: 401 and the form again with the reason, name kept.
     let (s, _, body) = post_form(
@@ -476,8 +516,12 @@ async fn another_users_session_is_not_found_on_every_endpoint() {
         };
         assert_eq!(s, expected, "{path} without a login");
     }
-    // The live feed holds nothing of the owner's for anyone else: nothing to stream.
+    // The live feed: 404 for anyone else, as every other route; the owner, with nothing
+    // waiting, gets an empty 204.
     let (s, _, body) = get(&a.base, &format!("/s/{id}/feed"), Some(&other)).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+    assert!(!body.contains("zebra-42"), "the feed leaked: {body}");
+    let (s, _, body) = get(&a.base, &format!("/s/{id}/feed"), Some(&owner)).await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
     assert!(body.is_empty());
 
@@ -640,6 +684,18 @@ async fn an_interview_moves_between_two_instances_on_one_database() {
     };
     let seqs: Vec<u64> = stored.events.iter().map(|e| e.0).collect();
     assert_eq!(seqs, [0, 1, 2, 3]);
+
+    // B takes a design; the diagram A's worker draws shows it, not A's older copy.
+    let (s, r) = turn(&b.base, &me, &id, "Kafka -> Flink (5s window) -> Redis").await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let (s, _, svg) = get(
+        &a.base,
+        &format!("/api/sessions/{id}/diagram.svg"),
+        Some(&me),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(svg.contains("Flink"), "A's diagram is stale: {svg}");
 
     // A logout on B ends the login on A too.
     let (s, _, _) = post(&b.base, "/api/logout", Some(&me), json!({})).await;
