@@ -678,27 +678,19 @@ impl Analyzer {
         let passed: Vec<usize> = (0..m.concepts.len())
             .filter(|&i| centroid_sims[i] >= screen || centroid_sims[i].is_nan())
             .collect();
-        // Scored nearest centroid first, so the blocks scored side by side tend to be cut
-        // short together; the choice below still walks the concepts in the bank's order.
-        let mut order: Vec<usize> = (0..passed.len()).collect();
-        order.sort_by(|&x, &y| centroid_sims[passed[y]].total_cmp(&centroid_sims[passed[x]]));
-        let groups: Vec<semantic::Group> = order.iter().map(|&o| m.groups[passed[o]]).collect();
+        let groups: Vec<semantic::Group> = passed.iter().map(|&i| m.groups[i]).collect();
         let mut sims = Vec::new();
         m.examples
             .dots_at_least(&v, &q, self.semantic_min, &groups, &mut sims);
-        let mut start = vec![0; passed.len()];
-        let mut at = 0;
-        for (&o, group) in order.iter().zip(&groups) {
-            start[o] = at;
-            at += group.len();
-        }
         let mut best: Option<(usize, f32)> = None;
-        for (&i, &from) in passed.iter().zip(&start) {
-            for &sim in &sims[from..from + m.groups[i].len()] {
+        let mut at = 0;
+        for (&i, group) in passed.iter().zip(&groups) {
+            for &sim in &sims[at..at + group.len()] {
                 if sim >= self.semantic_min && best.is_none_or(|(_, b)| sim > b) {
                     best = Some((m.concepts[i], sim));
                 }
             }
+            at += group.len();
         }
         best
     }

@@ -335,9 +335,9 @@ impl Rows {
         for chunk in blocks.chunks(AT_ONCE) {
             // A short last chunk repeats its first block; the copies' sums are not used.
             let pick = |i: usize| chunk.get(i).unwrap_or(&chunk[0]).0;
-            let cols: [&[[f32; LANES]]; AT_ONCE] =
+            let cols: [Block<'_>; AT_ONCE] =
                 std::array::from_fn(|i| &self.blocks[pick(i) * self.dim..(pick(i) + 1) * self.dim]);
-            let norms: [&[[f32; LANES]]; AT_ONCE] = std::array::from_fn(|i| {
+            let norms: [Block<'_>; AT_ONCE] = std::array::from_fn(|i| {
                 &self.norms[pick(i) * per_block..(pick(i) + 1) * per_block]
             });
             match block_dots(&cols, v, bound.map(|(q, floor)| (q, &norms, floor))) {
@@ -380,6 +380,9 @@ impl Group {
     }
 }
 
+/// A block's columns, or its norms by segment.
+type Block<'a> = &'a [[f32; LANES]];
+
 /// Blocks scored side by side. Each lane's sum is one chain of dependent additions, so a single
 /// block waits on the adder's latency at every dimension; four blocks give the processor four
 /// independent chains to overlap, and no lane's order of additions changes.
@@ -391,9 +394,9 @@ const AT_ONCE: usize = 4;
 /// block can reach the floor.
 #[inline]
 fn block_dots(
-    cols: &[&[[f32; LANES]]; AT_ONCE],
+    cols: &[Block<'_>; AT_ONCE],
     v: &[f32],
-    bound: Option<(&Query, &[&[[f32; LANES]]; AT_ONCE], f32)>,
+    bound: Option<(&Query, &[Block<'_>; AT_ONCE], f32)>,
 ) -> Option<[[f32; LANES]; AT_ONCE]> {
     // Four named accumulators, so the compiler keeps them in registers.
     let [mut a0, mut a1, mut a2, mut a3] = [[-0.0f32; LANES]; AT_ONCE];
@@ -470,6 +473,20 @@ fn basic_words(text: &str, emit: &mut dyn FnMut(&str)) {
     let mut cur = String::new();
     let mut one = [0u8; 4];
     for c in text.chars() {
+        // Most text is ASCII: the same outcome as the general rules below, without them.
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                cur.push(c.to_ascii_lowercase());
+                continue;
+            }
+            if c == ' ' {
+                if !cur.is_empty() {
+                    emit(&cur);
+                    cur.clear();
+                }
+                continue;
+            }
+        }
         if c == '\0' || c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) || is_format(c) {
             continue;
         }
