@@ -511,14 +511,17 @@ fn tool_kinds(lower: &str) -> usize {
         &["relay", "poller", "polling", "tailing", "reader"],
         &["job", "jobs", "batch"],
     ];
-    let words: BTreeSet<&str> = lower
+    // Each word marks the kinds it names: no set of the sentence's words to build first.
+    let mut named = [false; KINDS.len()];
+    for w in lower
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty())
-        .collect();
-    KINDS
-        .iter()
-        .filter(|kind| kind.iter().any(|w| words.contains(w)))
-        .count()
+    {
+        for (seen, kind) in named.iter_mut().zip(KINDS) {
+            *seen = *seen || kind.contains(&w);
+        }
+    }
+    named.iter().filter(|seen| **seen).count()
 }
 
 /// Does a sentence of a failure answer detect (0), recover (1) or prevent (2), in any words? A
