@@ -176,10 +176,11 @@ struct PhraseEntry {
     owner: usize,
 }
 
-/// A phrase matcher over stemmed tokens, indexed by first stem.
+/// A phrase matcher over stemmed tokens, indexed by first stem (every token of every sentence is
+/// looked up, twice).
 #[derive(Default)]
 struct PhraseIndex {
-    by_first: HashMap<String, Vec<PhraseEntry>>,
+    by_first: semantic::WordMap<Vec<PhraseEntry>>,
 }
 
 impl PhraseIndex {
@@ -667,21 +668,29 @@ impl Analyzer {
         let screen = self.semantic_min - 0.2;
         let m = self.semantic();
         let mut centroid_sims = Vec::with_capacity(m.concepts.len());
-        m.centroids.dots(&v, m.all_centroids, &mut centroid_sims);
+        // Similarities that cannot reach what they are compared with come back as minus
+        // infinity without being added up: the same readings, a fraction of the work.
+        let q = m.centroids.query(&v);
+        m.centroids
+            .dots_at_least(&v, &q, screen, &[m.all_centroids], &mut centroid_sims);
+        // The examples of every concept that passed the screen, scored together; below the
+        // threshold an example changes nothing.
+        let passed: Vec<usize> = (0..m.concepts.len())
+            .filter(|&i| centroid_sims[i] >= screen || centroid_sims[i].is_nan())
+            .collect();
+        let groups: Vec<semantic::Group> = passed.iter().map(|&i| m.groups[i]).collect();
         let mut sims = Vec::new();
+        m.examples
+            .dots_at_least(&v, &q, self.semantic_min, &groups, &mut sims);
         let mut best: Option<(usize, f32)> = None;
-        for ((concept, group), centroid_sim) in m.concepts.iter().zip(&m.groups).zip(centroid_sims)
-        {
-            if centroid_sim < screen {
-                continue;
-            }
-            sims.clear();
-            m.examples.dots(&v, *group, &mut sims);
-            for &sim in &sims {
+        let mut at = 0;
+        for (&i, group) in passed.iter().zip(&groups) {
+            for &sim in &sims[at..at + group.len()] {
                 if sim >= self.semantic_min && best.is_none_or(|(_, b)| sim > b) {
-                    best = Some((*concept, sim));
+                    best = Some((m.concepts[i], sim));
                 }
             }
+            at += group.len();
         }
         best
     }

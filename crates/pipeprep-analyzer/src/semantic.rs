@@ -19,7 +19,7 @@ const MAX_WORD_CHARS: usize = 100;
 /// A fixed, fast string hash for the vocabulary: its keys are the table's own words, so the
 /// flooding resistance of the default hasher buys nothing, and hashing was a tenth of analysis.
 #[derive(Default, Clone, Copy)]
-struct WordHasher(u64);
+pub(crate) struct WordHasher(u64);
 
 impl std::hash::Hasher for WordHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -34,6 +34,10 @@ impl std::hash::Hasher for WordHasher {
 }
 
 type Vocab = HashMap<&'static str, u32, std::hash::BuildHasherDefault<WordHasher>>;
+
+/// A map whose keys are the bank's own words (the candidate's words are only looked up), so
+/// the fixed fast hash is safe.
+pub(crate) type WordMap<V> = HashMap<String, V, std::hash::BuildHasherDefault<WordHasher>>;
 
 /// The distilled table: one int8 row per wordpiece with a scale.
 pub struct Table {
@@ -183,8 +187,23 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// How many rows [`Rows`] scores at once: four SSE registers' worth of independent sums.
-const LANES: usize = 16;
+/// How many rows [`Rows`] scores at once: two SSE registers' worth of independent sums. A
+/// concept has about five example phrasings and gets a block of its own, so wider blocks would
+/// mostly add up padding.
+const LANES: usize = 8;
+
+/// Dimensions per segment of a row; each segment's norm bounds what the rest of a dot product
+/// can still add.
+const SEGMENT: usize = 32;
+
+/// Segments summed before the first check whether a block can still reach the floor: the table
+/// is a PCA, so the leading dimensions carry most of each similarity and the rest little.
+const FIRST_CHECK: usize = 3;
+
+/// The bound's margin, relative to the product of the two vectors' norms: far above the
+/// rounding of 256 single-precision additions (about 1.5e-5), so a block is never cut short when
+/// its exact similarity could reach the floor.
+const MARGIN: f32 = 1e-3;
 
 /// Vectors stored [`LANES`] rows at a time, dimension by dimension, so one vector's similarity
 /// with a whole block is computed in SIMD lanes (a plain `dot` is one long chain of dependent
@@ -196,6 +215,24 @@ pub struct Rows {
     dim: usize,
     /// `dim` columns per block; a block's unused lanes are zeros.
     blocks: Vec<[f32; LANES]>,
+    /// Per block, each lane's norm over each [`SEGMENT`] of dimensions (`segments(dim)` entries
+    /// per block), then the lane's whole norm.
+    norms: Vec<[f32; LANES]>,
+}
+
+/// The number of [`SEGMENT`]s of `dim` dimensions.
+fn segments(dim: usize) -> usize {
+    dim.div_ceil(SEGMENT)
+}
+
+/// The norm of each [`SEGMENT`] of `v`, then the norm of the whole.
+fn segment_norms(v: &[f32]) -> Vec<f32> {
+    let mut out: Vec<f32> = v
+        .chunks(SEGMENT)
+        .map(|c| c.iter().map(|x| x * x).sum::<f32>().sqrt())
+        .collect();
+    out.push(v.iter().map(|x| x * x).sum::<f32>().sqrt());
+    out
 }
 
 impl Rows {
@@ -203,6 +240,7 @@ impl Rows {
         Rows {
             dim,
             blocks: Vec::new(),
+            norms: Vec::new(),
         }
     }
 
@@ -210,12 +248,25 @@ impl Rows {
     /// [`Rows::dots`].
     pub fn push_group(&mut self, vectors: &[Vec<f32>]) -> Group {
         let first = self.blocks.len() / self.dim.max(1);
+        let per_block = segments(self.dim) + 1;
         for chunk in vectors.chunks(LANES) {
             let base = self.blocks.len();
             self.blocks.resize(base + self.dim, [0.0; LANES]);
+            let norms_base = self.norms.len();
+            self.norms.resize(norms_base + per_block, [0.0; LANES]);
             for (lane, v) in chunk.iter().enumerate() {
-                for (d, x) in v.iter().take(self.dim).enumerate() {
+                let v = &v[..v.len().min(self.dim)];
+                for (d, x) in v.iter().enumerate() {
                     self.blocks[base + d][lane] = *x;
+                }
+                // A short vector has fewer segments (the rest stay zero); its whole norm goes
+                // last.
+                let norms = segment_norms(v);
+                if let Some((whole, by_segment)) = norms.split_last() {
+                    for (i, n) in by_segment.iter().enumerate() {
+                        self.norms[norms_base + i][lane] = *n;
+                    }
+                    self.norms[norms_base + per_block - 1][lane] = *whole;
                 }
             }
         }
@@ -227,21 +278,89 @@ impl Rows {
 
     /// `dot(v, row)` for each row of `group`, in order, appended to `out`.
     pub fn dots(&self, v: &[f32], group: Group, out: &mut Vec<f32>) {
+        self.dots_from(v, None, &[group], out);
+    }
+
+    /// The norms [`Rows::dots_at_least`] needs of the vector it compares.
+    pub fn query(&self, v: &[f32]) -> Query {
+        let v = &v[..v.len().min(self.dim)];
+        let mut norms = segment_norms(v);
+        let whole = norms.pop().unwrap_or(0.0);
+        norms.resize(segments(self.dim), 0.0);
+        Query { norms, whole }
+    }
+
+    /// Like [`Rows::dots`] for each of `groups` in turn, except that a row whose similarity is
+    /// certainly below `floor` may be given as `f32::NEG_INFINITY`: every row that could reach
+    /// `floor` gets the very number `dot` gives. Blocks of rows stop adding once the norms of
+    /// the dimensions left show that none of their rows can reach `floor` (Cauchy–Schwarz,
+    /// segment by segment).
+    pub fn dots_at_least(
+        &self,
+        v: &[f32],
+        q: &Query,
+        floor: f32,
+        groups: &[Group],
+        out: &mut Vec<f32>,
+    ) {
+        self.dots_from(v, Some((q, floor)), groups, out);
+    }
+
+    fn dots_from(
+        &self,
+        v: &[f32],
+        bound: Option<(&Query, f32)>,
+        groups: &[Group],
+        out: &mut Vec<f32>,
+    ) {
         if self.dim == 0 {
-            out.extend(std::iter::repeat_n(0.0, group.len));
+            for g in groups {
+                out.extend(std::iter::repeat_n(0.0, g.len));
+            }
             return;
         }
-        let mut left = group.len;
-        let mut block = group.first_block;
-        while left > 0 {
-            let cols = &self.blocks[block * self.dim..(block + 1) * self.dim];
-            let sums = block_dots(cols, v);
-            let n = left.min(LANES);
-            out.extend_from_slice(&sums[..n]);
-            left -= n;
-            block += 1;
+        // Every block of every group with the rows it holds, scored [`AT_ONCE`] at a time.
+        let mut blocks: Vec<(usize, usize)> = Vec::new();
+        for g in groups {
+            let mut left = g.len;
+            let mut block = g.first_block;
+            while left > 0 {
+                let n = left.min(LANES);
+                blocks.push((block, n));
+                left -= n;
+                block += 1;
+            }
+        }
+        let per_block = segments(self.dim) + 1;
+        for chunk in blocks.chunks(AT_ONCE) {
+            // A short last chunk repeats its first block; the copies' sums are not used.
+            let pick = |i: usize| chunk.get(i).unwrap_or(&chunk[0]).0;
+            let cols: [Block<'_>; AT_ONCE] =
+                std::array::from_fn(|i| &self.blocks[pick(i) * self.dim..(pick(i) + 1) * self.dim]);
+            let norms: [Block<'_>; AT_ONCE] = std::array::from_fn(|i| {
+                &self.norms[pick(i) * per_block..(pick(i) + 1) * per_block]
+            });
+            match block_dots(&cols, v, bound.map(|(q, floor)| (q, &norms, floor))) {
+                Some(sums) => {
+                    for (&(_, n), sums) in chunk.iter().zip(&sums) {
+                        out.extend_from_slice(&sums[..n]);
+                    }
+                }
+                None => {
+                    for &(_, n) in chunk {
+                        out.extend(std::iter::repeat_n(f32::NEG_INFINITY, n));
+                    }
+                }
+            }
         }
     }
+}
+
+/// A vector's norms by segment, for [`Rows::dots_at_least`].
+#[derive(Debug, Clone)]
+pub struct Query {
+    norms: Vec<f32>,
+    whole: f32,
 }
 
 /// A run of rows of a [`Rows`], in the order they were pushed.
@@ -261,17 +380,83 @@ impl Group {
     }
 }
 
-/// The sums of one block: lane `j` is `v[0]*c[0][j] + v[1]*c[1][j] + …`, added left to right from
-/// `-0.0` exactly as `Iterator::sum` adds `dot`'s products.
+/// A block's columns, or its norms by segment.
+type Block<'a> = &'a [[f32; LANES]];
+
+/// Blocks scored side by side. Each lane's sum is one chain of dependent additions, so a single
+/// block waits on the adder's latency at every dimension; four blocks give the processor four
+/// independent chains to overlap, and no lane's order of additions changes.
+const AT_ONCE: usize = 4;
+
+/// The sums of [`AT_ONCE`] blocks: lane `j` of block `k` is `v[0]*c[k][0][j] + v[1]*c[k][1][j] +
+/// …`, added left to right from `-0.0` exactly as `Iterator::sum` adds `dot`'s products. With a
+/// bound (the query's norms, each block's norms and a floor), `None` as soon as no lane of any
+/// block can reach the floor.
 #[inline]
-fn block_dots(cols: &[[f32; LANES]], v: &[f32]) -> [f32; LANES] {
-    let mut acc = [-0.0f32; LANES];
-    for (col, &x) in cols.iter().zip(v) {
-        for (a, c) in acc.iter_mut().zip(col) {
-            *a += x * c;
+fn block_dots(
+    cols: &[Block<'_>; AT_ONCE],
+    v: &[f32],
+    bound: Option<(&Query, &[Block<'_>; AT_ONCE], f32)>,
+) -> Option<[[f32; LANES]; AT_ONCE]> {
+    // Four named accumulators, so the compiler keeps them in registers.
+    let [mut a0, mut a1, mut a2, mut a3] = [[-0.0f32; LANES]; AT_ONCE];
+    let dims = cols.iter().map(|c| c.len()).min().unwrap_or(0).min(v.len());
+    let mut done = 0;
+    let mut segment = 0;
+    while done < dims {
+        let end = (done + SEGMENT).min(dims);
+        let rows = cols[0][done..end]
+            .iter()
+            .zip(&cols[1][done..end])
+            .zip(&cols[2][done..end])
+            .zip(&cols[3][done..end]);
+        for (&x, (((c0, c1), c2), c3)) in v[done..end].iter().zip(rows) {
+            for j in 0..LANES {
+                a0[j] += x * c0[j];
+                a1[j] += x * c1[j];
+                a2[j] += x * c2[j];
+                a3[j] += x * c3[j];
+            }
+        }
+        let acc = [a0, a1, a2, a3];
+        done = end;
+        segment += 1;
+        if let Some((q, norms, floor)) = bound
+            && segment >= FIRST_CHECK
+            && done < dims
+            && !acc
+                .iter()
+                .zip(norms)
+                .any(|(acc, norms)| can_reach(acc, q, norms, segment, floor))
+        {
+            return None;
         }
     }
-    acc
+    Some([a0, a1, a2, a3])
+}
+
+/// Whether any lane, having added the first `segment` segments into `acc`, can still reach
+/// `floor`: what is left of lane `j` is at most the sum over the remaining segments of the
+/// query's norm times the row's norm there.
+fn can_reach(
+    acc: &[f32; LANES],
+    q: &Query,
+    norms: &[[f32; LANES]],
+    segment: usize,
+    floor: f32,
+) -> bool {
+    let whole = norms[norms.len() - 1];
+    let mut most = *acc;
+    for (qn, rn) in q.norms.iter().zip(norms).skip(segment) {
+        for (m, r) in most.iter_mut().zip(rn) {
+            *m += qn * r;
+        }
+    }
+    // A bound that is not a number never cuts.
+    most.iter().zip(&whole).any(|(m, w)| {
+        let most = m + MARGIN * q.whole * w;
+        most >= floor || most.is_nan() || floor.is_nan()
+    })
 }
 
 /// Buffers [`Table::wordpiece`] reuses from word to word.
@@ -288,6 +473,20 @@ fn basic_words(text: &str, emit: &mut dyn FnMut(&str)) {
     let mut cur = String::new();
     let mut one = [0u8; 4];
     for c in text.chars() {
+        // Most text is ASCII: the same outcome as the general rules below, without them.
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                cur.push(c.to_ascii_lowercase());
+                continue;
+            }
+            if c == ' ' {
+                if !cur.is_empty() {
+                    emit(&cur);
+                    cur.clear();
+                }
+                continue;
+            }
+        }
         if c == '\0' || c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()) || is_format(c) {
             continue;
         }
@@ -455,6 +654,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// With a floor, every similarity that reaches it is still `dot`'s number to the bit, and a
+    /// row is left out (minus infinity) only when its similarity is really below the floor:
+    /// real sentences against real example phrasings, floors from the screen to near one.
+    #[test]
+    fn bounded_similarities_are_exact_above_the_floor() {
+        let t = table();
+        let texts = [
+            "we replay the log from the last committed offset after a bad deploy",
+            "spare discounted machines the cloud can take back at short notice",
+            "drop readings we have already seen using the device id plus its counter",
+            "one-minute summaries using the time on the reading, not the time it arrived",
+            "a durable append-only log that we can replay",
+            "We ingest click events into Kafka with acks=all and min.insync.replicas=2, \
+             partitioned by user id, and Flink computes five-second event-time windows",
+            "the dashboard shows revenue by region",
+            "",
+            "p99 latency under 5 s",
+        ];
+        let vecs: Vec<Vec<f32>> = texts.iter().map(|s| t.embed(s)).collect();
+        let mut rows = Rows::new(t.dim());
+        let mut groups = Vec::new();
+        for n in [1, 5, 8, 9, 0, 17] {
+            let group: Vec<Vec<f32>> = (0..n)
+                .map(|i| vecs[(i * 5 + n) % vecs.len()].clone())
+                .collect();
+            groups.push((rows.push_group(&group), group));
+        }
+        let mut cut = 0;
+        let all: Vec<Group> = groups.iter().map(|(g, _)| *g).collect();
+        let all_rows: Vec<Vec<f32>> = groups.iter().flat_map(|(_, r)| r.clone()).collect();
+        for v in &vecs {
+            let q = rows.query(v);
+            for floor in [-0.5, 0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.95, 1.5] {
+                // Group by group, and all groups in one call (blocks scored side by side).
+                let mut calls: Vec<(Vec<Group>, Vec<Vec<f32>>)> =
+                    groups.iter().map(|(g, r)| (vec![*g], r.clone())).collect();
+                calls.push((all.clone(), all_rows.clone()));
+                for (gs, group) in &calls {
+                    let mut got = Vec::new();
+                    rows.dots_at_least(v, &q, floor, gs, &mut got);
+                    assert_eq!(got.len(), group.len());
+                    for (sim, row) in got.iter().zip(group) {
+                        let exact = dot(v, row);
+                        if *sim == f32::NEG_INFINITY {
+                            cut += 1;
+                            assert!(exact < floor, "{exact} was cut at floor {floor}");
+                        } else {
+                            assert_eq!(sim.to_bits(), exact.to_bits());
+                        }
+                    }
+                }
+            }
+        }
+        // The bound does cut: otherwise this would only test `dots` again.
+        assert!(cut > 0);
     }
 
     #[test]

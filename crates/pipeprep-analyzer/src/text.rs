@@ -54,29 +54,31 @@ fn is_word_char(c: char) -> bool {
 /// Words with byte offsets. Dots and apostrophes stay inside words (`min.insync.replicas`,
 /// `don't`) but are trimmed at their ends; hyphens and slashes split words.
 pub fn words(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
-    let mut out = Vec::new();
-    let mut start: Option<usize> = None;
-    for (i, c) in text.char_indices() {
-        if is_word_char(c) {
-            if start.is_none() {
-                start = Some(i);
+    // Found one at a time as the caller asks: the analyzer and the scorer split every sentence
+    // this way, so a list of all the words first was an allocation per sentence.
+    let mut chars = text.char_indices();
+    std::iter::from_fn(move || {
+        loop {
+            let start = loop {
+                let (i, c) = chars.next()?;
+                if is_word_char(c) {
+                    break i;
+                }
+            };
+            let end = loop {
+                match chars.next() {
+                    Some((i, c)) if !is_word_char(c) => break i,
+                    Some(_) => {}
+                    None => break text.len(),
+                }
+            };
+            let w = &text[start..end];
+            let trimmed_start = w.len() - w.trim_start_matches(['.', '\'']).len();
+            let w2 = w.trim_matches(['.', '\'']);
+            if !w2.is_empty() {
+                let s2 = start + trimmed_start;
+                return Some((s2, s2 + w2.len(), w2));
             }
-        } else if let Some(s) = start.take() {
-            out.push((s, i));
-        }
-    }
-    if let Some(s) = start {
-        out.push((s, text.len()));
-    }
-    out.into_iter().filter_map(move |(s, e)| {
-        let w = &text[s..e];
-        let trimmed_start = w.len() - w.trim_start_matches(['.', '\'']).len();
-        let w2 = w.trim_matches(['.', '\'']);
-        if w2.is_empty() {
-            None
-        } else {
-            let s2 = s + trimmed_start;
-            Some((s2, s2 + w2.len(), w2))
         }
     })
 }
@@ -184,6 +186,38 @@ mod tests {
             .map(|x| x.2)
             .collect();
         assert_eq!(w, vec!["set", "min.insync.replicas", "2", "don't", "panic"]);
+    }
+
+    /// The words found one at a time are the words of splitting the whole text at once at the
+    /// characters that are not word characters, then trimming dots and apostrophes.
+    #[test]
+    fn words_one_at_a_time_are_the_split_words() {
+        let texts = [
+            "",
+            "...",
+            "set min.insync.replicas=2, don't panic.",
+            "'quoted' words... and 'trailing.",
+            "Phase 0 — Prep (1 week) → managed MQTT; 面接を始めましょう。データの量は？ Candidaté:",
+            "a",
+            " x ",
+            "kafka->flink->redis 5.5 TB/day '' .. .a. 'b'",
+        ];
+        for text in texts {
+            let mut want = Vec::new();
+            let mut offset = 0;
+            for piece in text.split(|c: char| !is_word_char(c)) {
+                let lead = piece.len() - piece.trim_start_matches(['.', '\'']).len();
+                let w = piece.trim_matches(['.', '\'']);
+                if !w.is_empty() {
+                    want.push((offset + lead, offset + lead + w.len(), w));
+                }
+                // `split` drops one separator character after each piece.
+                offset += piece.len();
+                offset += text[offset..].chars().next().map_or(0, char::len_utf8);
+            }
+            let got: Vec<(usize, usize, &str)> = words(text).collect();
+            assert_eq!(got, want, "{text:?}");
+        }
     }
 
     #[test]

@@ -338,10 +338,16 @@ fn reads_as_english(s: &str) -> bool {
         "are", "be", "that", "this", "would", "will", "by", "from", "so", "if", "or", "as", "at",
         "then", "into", "our", "they", "can", "use",
     ];
-    let words: Vec<String> = pipeprep_analyzer::text::words(s)
-        .map(|(_, _, w)| w.to_lowercase())
-        .collect();
-    words.len() < 6 || words.iter().any(|w| FUNCTION.contains(&w.as_str()))
+    // The function words are ASCII without a `k`, so only an ASCII word can lowercase to one
+    // (the Kelvin sign is the one non-ASCII letter that lowercases to ASCII): comparing without
+    // a lowercased copy of every word gives the same answer.
+    let mut words = 0;
+    let mut function = false;
+    for (_, _, w) in pipeprep_analyzer::text::words(s) {
+        words += 1;
+        function = function || (w.is_ascii() && FUNCTION.iter().any(|f| w.eq_ignore_ascii_case(f)));
+    }
+    words < 6 || function
 }
 
 /// How much a mention counts: 1.0 with a reason or a trade-off in the same sentence, 0.6 in a
@@ -524,14 +530,17 @@ fn tool_kinds(lower: &str) -> usize {
         &["relay", "poller", "polling", "tailing", "reader"],
         &["job", "jobs", "batch"],
     ];
-    let words: BTreeSet<&str> = lower
+    // Each word marks the kinds it names: no set of the sentence's words to build first.
+    let mut named = [false; KINDS.len()];
+    for w in lower
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty())
-        .collect();
-    KINDS
-        .iter()
-        .filter(|kind| kind.iter().any(|w| words.contains(w)))
-        .count()
+    {
+        for (seen, kind) in named.iter_mut().zip(KINDS) {
+            *seen = *seen || kind.contains(&w);
+        }
+    }
+    named.iter().filter(|seen| **seen).count()
 }
 
 /// Does a sentence of a failure answer detect (0), recover (1) or prevent (2), in any words? A
