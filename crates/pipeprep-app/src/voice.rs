@@ -335,6 +335,7 @@ impl LlmVoice {
         };
         log["voice"] = spoken.voice.into();
         log["shown"] = spoken.text.clone().into();
+        log["voiced"] = g.said().into();
         log["catches"] = g
             .catches()
             .iter()
@@ -466,7 +467,11 @@ pub fn needs_reference(iv: &Interview, act: Act, offline_text: &str) -> bool {
 fn notes(iv: &Interview, act: Act, offline_text: &str, first: bool) -> String {
     let sc = iv.scenario();
     let mut n = String::from("[Notes. ");
-    if first {
+    // The greeting's offline text already carries the scenario's prompt: saying it twice would
+    // only make the first (and slowest, nothing cached yet) prompt longer to read.
+    let head: String = sc.prompt.trim().chars().take(80).collect();
+    let prompt_in_text = !head.is_empty() && offline_text.contains(&head);
+    if first && !prompt_in_text {
         n.push_str(&format!(
             "Scenario: {} — {}\n",
             sc.title,
