@@ -186,7 +186,6 @@ fn interviewer_turns(sb: &Sandbox) -> Vec<(String, String, String)> {
 }
 
 #[test]
-#[ignore = "no real replies recorded yet: build llama-cpp-python, then run scripts/llm-eval --record crates/pipeprep-cli/tests/fixtures/llm-replies"]
 fn real_model_replies_replayed_never_show_what_the_guard_stops() {
     let all = fixtures();
     assert!(
