@@ -962,6 +962,9 @@ impl<'k> StreamGuard<'k> {
         if self.candidate_echo.echoes(text) {
             return Some(Catch::SpeaksForCandidate);
         }
+        if guard::has_table(text) {
+            return Some(Catch::Lecture);
+        }
         if self.invents_numbers(text) {
             return Some(Catch::InventedNumber);
         }
@@ -1285,13 +1288,13 @@ mod tests {
                      Before we size anything: how many click events per second at peak?\n\n\
                      And is that spread evenly over the day";
         let (shown, verdict) = stream(&k, &iv, Act::Acknowledge, offline, reply);
-        // The first sentence touches nothing of the subject, so it waits for the second;
-        // from then on every complete sentence is released as soon as it ends.
+        // The first sentence touches nothing of the subject, so it waits for the second, and
+        // a sentence ending in a colon waits for what it introduces; from then on every
+        // complete sentence is released as soon as it ends.
         assert_eq!(
             shown,
             [
-                "Good question to start with. Before we size anything:",
-                " how many click events per second at peak?\n\n"
+                "Good question to start with. Before we size anything: how many click events per second at peak?\n\n"
             ]
         );
         assert_eq!(
@@ -1498,6 +1501,17 @@ mod tests {
                 "{verdict:?}"
             );
         }
+        // The wrap-up the model wrote: its own score table is never shown, in any act.
+        let wrap = "Thank you for your time. Here's the scorecard, grounded in your own words.";
+        let reply = "Thank you for your time. Here's the scorecard, grounded in your own words:\n\
+                     | Requirement | Implementation | Score |\n| --- | --- | --- |\n\
+                     | Event Rate | Kafka -> Flink (5s window) -> Redis (dashboard) | 8/10 |\n";
+        let (shown, _, catches) = stream_full(&k, &iv, Act::WrapUp, wrap, reply, false);
+        assert!(
+            !shown.concat().contains('|') && !shown.concat().contains("8/10"),
+            "{shown:?}"
+        );
+        assert_eq!(catches, [Catch::Lecture]);
         // A hint may lay out steps.
         let (_, _, catches) = stream_full(
             &k,

@@ -263,6 +263,15 @@ pub fn lectures(text: &str) -> bool {
     })
 }
 
+/// True when `text` has a markdown table row (`| a | b |`): nobody speaks in tables, and a
+/// real model's wrap-up used one to hand out scores of its own ("| Event Rate | … | 8/10 |").
+pub fn has_table(text: &str) -> bool {
+    text.lines().any(|line| {
+        let l = line.trim();
+        l.starts_with('|') && l[1..].contains('|')
+    })
+}
+
 /// Assistant boilerplate that no interviewer says to a candidate.
 const SIGN_OFFS: &[&str] = &[
     " best regards ",
