@@ -747,6 +747,9 @@ pub struct StreamGuard<'k> {
     /// Every number the interview has given (scenario, requirements revealed, the act's text,
     /// what anyone said, the reference for a deep hint); a reply may say no other.
     known_numbers: Vec<f64>,
+    /// The most words a reply may run to before it is a lecture (outside hints and the
+    /// wrap-up): half again the offline text, at least [`MIN_RUN_ON`].
+    max_words: usize,
     topic: std::collections::BTreeSet<String>,
     essentials: Vec<Essential>,
     raw: String,
@@ -775,6 +778,10 @@ const GIVE_AWAY_AT: usize = 2;
 /// Words in a row from a candidate turn that make a reply the candidate's lines: an interviewer
 /// may quote a phrase back, not a whole clause.
 const CANDIDATE_RUN: usize = 10;
+
+/// A reply may always run to this many words before it counts as a lecture (the persona is told
+/// two to five sentences; a real 1.5B model answered its own scale twist in 200 words).
+const MIN_RUN_ON: usize = 60;
 
 /// Numbers small enough to be ordinary talk ("one or two things", "2 paths") rather than facts.
 const SMALL_NUMBER: f64 = 2.0;
@@ -854,6 +861,7 @@ impl<'k> StreamGuard<'k> {
             unproposed,
             echo: EchoCheck::new(&instructions(), &headings),
             candidate_echo: EchoCheck::with_run(&candidate, &[], CANDIDATE_RUN),
+            max_words: (offline_text.split_whitespace().count() * 3 / 2).max(MIN_RUN_ON),
             known_numbers,
             topic: content_words(&format!("{offline_text} {} {}", sc.title, sc.prompt)),
             essentials: essentials(act, offline_text),
@@ -971,7 +979,7 @@ impl<'k> StreamGuard<'k> {
         if !self.leaks_checked {
             return None;
         }
-        if guard::lectures(text) {
+        if guard::lectures(text) || text.split_whitespace().count() > self.max_words {
             return Some(Catch::Lecture);
         }
         let said = words(text);
@@ -1512,6 +1520,38 @@ mod tests {
             "{shown:?}"
         );
         assert_eq!(catches, [Catch::Lecture]);
+        // The scale twist the model answered itself, in prose: cut once it runs on.
+        let twist = "Let's raise the stakes. A new IoT product line launches next quarter and volume \
+                     goes to 10 billion events a day. Which parts of your dedup design scale \
+                     linearly, and which ones break?";
+        let reply = "As the IoT product line launches next quarter and volume goes to 10 billion \
+                     events a day, we need to scale up our deduplication process.\n\nOne part of \
+                     the design that scales linearly is the Kafka producer and consumer side. \
+                     Kafka is designed for high-throughput and can handle a large number of \
+                     messages per second. We can scale up the number of brokers and partitions in \
+                     Kafka to handle more events per second.\n\nAnother part of the design that \
+                     breaks down is the Flink deduplication step.";
+        // The candidate's design named Kafka and Flink, as in the recorded run.
+        let mut designed = interview(&k);
+        designed.handle(
+            &k,
+            Event::Answer {
+                text: "Producers -> Kafka -> Flink (dedup by event_id) -> S3".into(),
+                at_ms: 60_000,
+            },
+        );
+        let (shown, verdict, catches) =
+            stream_full(&k, &designed, Act::ScaleTwist, twist, reply, false);
+        let shown = shown.concat();
+        assert!(
+            shown.contains("10 billion") && !shown.contains("breaks down"),
+            "{shown:?}"
+        );
+        assert_eq!(catches, [Catch::Lecture]);
+        assert!(
+            matches!(&verdict, Verdict::Completed { missing, .. } if missing.contains("Which parts")),
+            "{verdict:?}"
+        );
         // A hint may lay out steps.
         let (_, _, catches) = stream_full(
             &k,
