@@ -160,6 +160,14 @@ const NARRATION: &[&str] = &[
     " suggested response ",
     " possible response ",
     " possible answer ",
+    " you would deal with this by ",
+    " you could deal with this by ",
+    " you can deal with this by ",
+    " you would handle this by ",
+    " you could handle this by ",
+    " you can handle this by ",
+    " you would fix this by ",
+    " you could fix this by ",
     " your response could ",
     " your response might ",
     " your answer could ",
@@ -494,6 +502,8 @@ mod tests {
             "What about retention? (pauses)",
             "How would you key the topic?\nInterviewer: And why?",
             "You could respond with a two-path design.",
+            // A real 1.5B model's lint probe, answering its own question.
+            "You would deal with this by adding a retry mechanism that allows events to be processed again.",
         ] {
             assert!(narrates(s), "{s}");
         }
@@ -503,6 +513,7 @@ mod tests {
             "As your interviewer I'm curious: why Flink?",
             "You might see duplicates after a retry. How would you catch them?",
             "Say more about the partition key.",
+            "How would you handle this by the morning?",
         ] {
             assert!(!narrates(s), "{s}");
         }
