@@ -30,6 +30,16 @@ pub struct FileConfig {
     /// fail when the model goes silent or drips slower than it can hold a conversation.
     #[serde(default)]
     pub llm_timeout: Option<u64>,
+    /// Seconds a conversational reply may take to start (the model reading the prompt); default
+    /// 20, or 60 for a server on this machine, where a CPU reads a long prompt slowly.
+    #[serde(default)]
+    pub llm_first_token_timeout: Option<u64>,
+    /// Seconds of silence in the middle of a reply before the voice gives up; default 15.
+    #[serde(default)]
+    pub llm_idle_timeout: Option<u64>,
+    /// Tokens a reply must bring in every 10 s after its first; default 10, 0 waits for any pace.
+    #[serde(default)]
+    pub llm_min_tokens: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

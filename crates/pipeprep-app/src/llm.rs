@@ -15,6 +15,13 @@ pub struct Selection {
     pub key: Option<Secret>,
     /// The second opinion's whole budget (`llm_timeout` in the config file).
     pub opinion_budget: std::time::Duration,
+    /// How long a reply may take to start (`llm_first_token_timeout` in the config file), when
+    /// set; else the backend's default for the kind of server.
+    pub first_token_timeout: Option<std::time::Duration>,
+    /// The longest pause in a reply (`llm_idle_timeout`), when set.
+    pub idle_timeout: Option<std::time::Duration>,
+    /// Tokens needed in every 10 s of a reply (`llm_min_tokens`), when set.
+    pub min_tokens: Option<u32>,
 }
 
 /// The LLM to use: `--llm` when given, else `llm = "..."` in the config file, else none.
@@ -43,17 +50,48 @@ pub fn select(flag: Option<&str>, file: &FileConfig) -> Result<Option<Selection>
         Some(s) => s,
         None => crate::voice::DEFAULT_LLM_TIMEOUT_S,
     };
+    let first_token_timeout = match file.llm_first_token_timeout {
+        Some(0) => {
+            return Err(bad(
+                "llm_first_token_timeout in the config file is 0 — give the seconds a reply may take to start, e.g. `llm_first_token_timeout = 120`",
+            ));
+        }
+        Some(s) => Some(std::time::Duration::from_secs(s)),
+        None => None,
+    };
+    let idle_timeout = match file.llm_idle_timeout {
+        Some(0) => {
+            return Err(bad(
+                "llm_idle_timeout in the config file is 0 — give the seconds a reply may pause, e.g. `llm_idle_timeout = 30`",
+            ));
+        }
+        Some(s) => Some(std::time::Duration::from_secs(s)),
+        None => None,
+    };
     Ok(Some(Selection {
         spec,
         key,
         opinion_budget: std::time::Duration::from_secs(secs),
+        first_token_timeout,
+        idle_timeout,
+        min_tokens: file.llm_min_tokens,
     }))
 }
 
 /// A backend for the selection, with the default timeouts and retries (a longer first-token
-/// wait for a model on this machine).
+/// wait for a model on this machine) and the first-token wait of the config file, if any.
 pub fn backend(sel: &Selection) -> Result<Backend, LlmError> {
-    backend_with(sel, BackendOptions::for_spec(&sel.spec))
+    let mut options = BackendOptions::for_spec(&sel.spec);
+    if let Some(t) = sel.first_token_timeout {
+        options.first_token_timeout = t;
+    }
+    if let Some(t) = sel.idle_timeout {
+        options.idle_timeout = t;
+    }
+    if let Some(n) = sel.min_tokens {
+        options.min_tokens = n;
+    }
+    backend_with(sel, options)
 }
 
 pub fn backend_with(sel: &Selection, options: BackendOptions) -> Result<Backend, LlmError> {
@@ -111,6 +149,39 @@ mod tests {
         let e = select(Some("nonsense"), &file).unwrap_err();
         assert!(e.downcast_ref::<crate::BadInput>().is_some(), "{e}");
         assert!(select(None, &FileConfig::default()).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_first_token_wait_comes_from_the_config_file_and_zero_is_bad_input() {
+        let local = "llm = \"openai-compatible:m@http://127.0.0.1:9/v1\"\n";
+        let file: FileConfig = toml::from_str(local).unwrap();
+        let sel = select(None, &file).unwrap().unwrap();
+        assert_eq!(
+            backend(&sel).unwrap().options().first_token_timeout,
+            BackendOptions::LOCAL_FIRST_TOKEN_TIMEOUT
+        );
+        let file: FileConfig =
+            toml::from_str(&format!("{local}llm_first_token_timeout = 240\n")).unwrap();
+        let sel = select(None, &file).unwrap().unwrap();
+        assert_eq!(
+            backend(&sel).unwrap().options().first_token_timeout,
+            std::time::Duration::from_secs(240)
+        );
+        let file: FileConfig = toml::from_str(&format!(
+            "{local}llm_idle_timeout = 45\nllm_min_tokens = 0\n"
+        ))
+        .unwrap();
+        let o = backend(&select(None, &file).unwrap().unwrap())
+            .unwrap()
+            .options()
+            .clone();
+        assert_eq!(o.idle_timeout, std::time::Duration::from_secs(45));
+        assert_eq!(o.min_tokens, 0);
+        let file: FileConfig =
+            toml::from_str(&format!("{local}llm_first_token_timeout = 0\n")).unwrap();
+        let e = select(None, &file).unwrap_err();
+        assert!(e.downcast_ref::<crate::BadInput>().is_some(), "{e}");
+        assert!(e.to_string().contains("llm_first_token_timeout"), "{e}");
     }
 
     #[test]

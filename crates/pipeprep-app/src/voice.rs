@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::Result;
 use pipeprep_core::Knowledge;
 use pipeprep_core::interview::{Act, Interview};
-use pipeprep_core::{Essential, essentials};
+use pipeprep_core::{Essential, essentials, number_values};
 use pipeprep_llm::guard::{self, Catch, EchoCheck};
 use pipeprep_llm::{ChatBackend, ChatRequest, Usage};
 
@@ -335,6 +335,7 @@ impl LlmVoice {
         };
         log["voice"] = spoken.voice.into();
         log["shown"] = spoken.text.clone().into();
+        log["voiced"] = g.said().into();
         log["catches"] = g
             .catches()
             .iter()
@@ -466,7 +467,11 @@ pub fn needs_reference(iv: &Interview, act: Act, offline_text: &str) -> bool {
 fn notes(iv: &Interview, act: Act, offline_text: &str, first: bool) -> String {
     let sc = iv.scenario();
     let mut n = String::from("[Notes. ");
-    if first {
+    // The greeting's offline text already carries the scenario's prompt: saying it twice would
+    // only make the first (and slowest, nothing cached yet) prompt longer to read.
+    let head: String = sc.prompt.trim().chars().take(80).collect();
+    let prompt_in_text = !head.is_empty() && offline_text.contains(&head);
+    if first && !prompt_in_text {
         n.push_str(&format!(
             "Scenario: {} — {}\n",
             sc.title,
@@ -736,6 +741,15 @@ pub struct StreamGuard<'k> {
     /// has not raised.
     unproposed: Vec<String>,
     echo: EchoCheck,
+    /// Long runs of the candidate's own words: said back as the interviewer's, they are the
+    /// model playing the candidate ("I would add Kafka partitions keyed by user id, …").
+    candidate_echo: EchoCheck,
+    /// Every number the interview has given (scenario, requirements revealed, the act's text,
+    /// what anyone said, the reference for a deep hint); a reply may say no other.
+    known_numbers: Vec<f64>,
+    /// The most words a reply may run to before it is a lecture (outside hints and the
+    /// wrap-up): half again the offline text, at least [`MIN_RUN_ON`].
+    max_words: usize,
     topic: std::collections::BTreeSet<String>,
     essentials: Vec<Essential>,
     raw: String,
@@ -760,6 +774,17 @@ impl std::fmt::Debug for StreamGuard<'_> {
 /// giving the design away: one can be a fair question ("how would you handle duplicates?"),
 /// two are a design.
 const GIVE_AWAY_AT: usize = 2;
+
+/// Words in a row from a candidate turn that make a reply the candidate's lines: an interviewer
+/// may quote a phrase back, not a whole clause.
+const CANDIDATE_RUN: usize = 10;
+
+/// A reply may always run to this many words before it counts as a lecture (the persona is told
+/// two to five sentences; a real 1.5B model answered its own scale twist in 200 words).
+const MIN_RUN_ON: usize = 60;
+
+/// Numbers small enough to be ordinary talk ("one or two things", "2 paths") rather than facts.
+const SMALL_NUMBER: f64 = 2.0;
 
 impl<'k> StreamGuard<'k> {
     pub fn new(k: &'k Knowledge, iv: &Interview, act: Act, offline_text: &str) -> Self {
@@ -809,6 +834,25 @@ impl<'k> StreamGuard<'k> {
         }
         let mut headings: Vec<&str> = NOTE_HEADINGS.to_vec();
         headings.extend(["Interviewer's notes", "Private notes"]);
+        let candidate: Vec<&str> = iv
+            .transcript()
+            .turns
+            .iter()
+            .filter(|t| t.speaker == pipeprep_core::Speaker::Candidate)
+            .map(|t| t.text.as_str())
+            .collect();
+        let mut known_numbers = number_values(&format!(
+            "{offline_text}\n{}\n{}\n{}",
+            sc.title,
+            sc.prompt,
+            iv.revealed().join("\n")
+        ));
+        for t in &iv.transcript().turns {
+            known_numbers.extend(number_values(&t.text));
+        }
+        if needs_reference(iv, act, offline_text) {
+            known_numbers.extend(number_values(&sc.reference.architecture));
+        }
         Self {
             k,
             leaks_checked,
@@ -816,6 +860,9 @@ impl<'k> StreamGuard<'k> {
             unnamed,
             unproposed,
             echo: EchoCheck::new(&instructions(), &headings),
+            candidate_echo: EchoCheck::with_run(&candidate, &[], CANDIDATE_RUN),
+            max_words: (offline_text.split_whitespace().count() * 3 / 2).max(MIN_RUN_ON),
+            known_numbers,
             topic: content_words(&format!("{offline_text} {} {}", sc.title, sc.prompt)),
             essentials: essentials(act, offline_text),
             raw: String::new(),
@@ -900,6 +947,18 @@ impl<'k> StreamGuard<'k> {
         found.len()
     }
 
+    /// True when `text` states a number the interview never gave (within 1%, so "100,000" is
+    /// "100K").
+    fn invents_numbers(&self, text: &str) -> bool {
+        number_values(text).into_iter().any(|v| {
+            v.abs() > SMALL_NUMBER
+                && !self
+                    .known_numbers
+                    .iter()
+                    .any(|k| (k - v).abs() <= k.abs() * 0.01)
+        })
+    }
+
     /// Why `text` (everything released so far plus the next sentence) must not be said.
     fn fails(&self, text: &str) -> Option<Catch> {
         if let Some(c) = guard::problem(text) {
@@ -908,8 +967,20 @@ impl<'k> StreamGuard<'k> {
         if self.echo.echoes(text) {
             return Some(Catch::PromptEcho);
         }
+        if self.candidate_echo.echoes(text) {
+            return Some(Catch::SpeaksForCandidate);
+        }
+        if guard::has_table(text) {
+            return Some(Catch::Lecture);
+        }
+        if self.invents_numbers(text) {
+            return Some(Catch::InventedNumber);
+        }
         if !self.leaks_checked {
             return None;
+        }
+        if guard::lectures(text) || text.split_whitespace().count() > self.max_words {
+            return Some(Catch::Lecture);
         }
         let said = words(text);
         if self.flows.iter().any(|f| said.contains(f.as_str()))
@@ -936,9 +1007,18 @@ impl<'k> StreamGuard<'k> {
         let Some(rest) = visible.get(self.shown.len()..) else {
             return String::new();
         };
-        let Some(end) = guard::last_sentence_end(rest) else {
+        let Some(mut end) = guard::last_sentence_end(rest) else {
             return String::new();
         };
+        // A sentence that ends in a colon introduces what follows ("To cope with this
+        // failure:"): it waits until that has arrived and been checked with it.
+        let ready = rest[..end].trim_end();
+        if ready.ends_with(':') {
+            match guard::last_sentence_end(ready.trim_end_matches(':')) {
+                Some(e) if e > 0 => end = e,
+                _ => return String::new(),
+            }
+        }
         let upto = format!("{}{}", self.shown, &rest[..end]);
         if let Some(why) = self.fails(&upto) {
             self.trip(why);
@@ -1216,13 +1296,13 @@ mod tests {
                      Before we size anything: how many click events per second at peak?\n\n\
                      And is that spread evenly over the day";
         let (shown, verdict) = stream(&k, &iv, Act::Acknowledge, offline, reply);
-        // The first sentence touches nothing of the subject, so it waits for the second;
-        // from then on every complete sentence is released as soon as it ends.
+        // The first sentence touches nothing of the subject, so it waits for the second, and
+        // a sentence ending in a colon waits for what it introduces; from then on every
+        // complete sentence is released as soon as it ends.
         assert_eq!(
             shown,
             [
-                "Good question to start with. Before we size anything:",
-                " how many click events per second at peak?\n\n"
+                "Good question to start with. Before we size anything: how many click events per second at peak?\n\n"
             ]
         );
         assert_eq!(
@@ -1316,6 +1396,173 @@ mod tests {
             "How many click events per second do you expect at peak?"
         );
         assert!(catches.is_empty());
+    }
+
+    /// Two replies Qwen2.5-Coder-1.5B wrote in a recorded run (scripts/llm-eval): it answered
+    /// its own probe with facts nobody gave, and it replayed the candidate's answer as its own
+    /// before the twist's question.
+    #[test]
+    fn invented_facts_and_the_candidates_own_lines_are_never_shown() {
+        let k = knowledge();
+        let mut iv = interview(&k);
+        // The answer gives "the last 24 hours" and "$50K a month".
+        iv.handle(
+            &k,
+            Event::Answer {
+                text: "How long do we need to keep the raw data, and what is the monthly budget?"
+                    .into(),
+                at_ms: 30_000,
+            },
+        );
+        assert!(iv.revealed().iter().any(|r| r.contains("24 hours")));
+        assert!(iv.revealed().iter().any(|r| r.contains("$50K")));
+        let answer = "To scale 10x I would add Kafka partitions keyed by user id, scale Flink \
+                      parallelism horizontally, and watch for hot partitions and backpressure; \
+                      salting hot keys helps with skew.";
+        iv.handle(
+            &k,
+            Event::Answer {
+                text: answer.into(),
+                at_ms: 90_000,
+            },
+        );
+        let probe = "What exactly lives in Redis, how big does it get, and what does the \
+                     dashboard show right after Redis restarts?";
+        let reply = "The Redis store holds user activity data for the last 24 hours. It's a 10GB \
+                     database, and after a restart, it takes about 3 minutes to load all the data.";
+        let (shown, verdict, catches) = stream_full(&k, &iv, Act::ProbeChoice, probe, reply, false);
+        assert_eq!(
+            shown.concat().trim(),
+            "The Redis store holds user activity data for the last 24 hours."
+        );
+        assert_eq!(catches, [Catch::InventedNumber]);
+        // The probe itself was never asked: the engine's question follows.
+        assert!(
+            matches!(&verdict, Verdict::Completed { missing, .. } if missing == probe),
+            "{verdict:?}"
+        );
+        // "$50,000" is the budget's "$50K", not an invention.
+        let (_, _, catches) = stream_full(
+            &k,
+            &iv,
+            Act::ProbeChoice,
+            probe,
+            "With $50,000 a month for everything, what exactly lives in Redis, and what does the \
+             dashboard show right after Redis restarts?",
+            false,
+        );
+        assert!(catches.is_empty(), "{catches:?}");
+
+        let twist = "Marketing is telling us Black Friday will be ten times bigger this year. \
+                     What changes in your design?";
+        let reply = "Marketing is telling us Black Friday will be ten times bigger this year. \
+                     I would add Kafka partitions keyed by user id, scale Flink parallelism \
+                     horizontally, and watch for hot partitions and backpressure. What changes?";
+        let (shown, _, catches) = stream_full(&k, &iv, Act::ScaleTwist, twist, reply, false);
+        assert_eq!(
+            shown.concat().trim(),
+            "Marketing is telling us Black Friday will be ten times bigger this year."
+        );
+        assert_eq!(catches, [Catch::SpeaksForCandidate]);
+        // Quoting a phrase back is what interviewers do.
+        let (_, _, catches) = stream_full(
+            &k,
+            &iv,
+            Act::ScaleTwist,
+            twist,
+            "Marketing is telling us Black Friday will be ten times bigger this year. You \
+             mentioned salting hot keys: what changes in your design?",
+            false,
+        );
+        assert!(catches.is_empty(), "{catches:?}");
+    }
+
+    /// Replies to `inject_failure` that the 1.5B model wrote in a recorded run: the set-up, then
+    /// a worked answer as a list. Only the set-up is ever shown; the question follows offline.
+    #[test]
+    fn a_worked_answer_in_a_list_is_never_shown() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "A celebrity posts a link to one product, and half the traffic is about \
+                       that product. The dashboard latency climbs to 40 seconds. How do you find \
+                       the cause, and what do you change?";
+        for reply in [
+            "A celebrity posts a link to one product, and half the traffic is about that product. \
+             The dashboard latency climbs to 40 seconds.\n\nTo cope with this failure:\n1. \
+             **Identify the Failure**: The celebrity post triggers a high volume of requests.",
+            "A celebrity posts a link to one product, and half the traffic is about that product. \
+             The dashboard latency climbs to 40 seconds.\n\n- **Kafka**: Ensure that Kafka is \
+             configured to handle higher throughput.",
+        ] {
+            let (shown, verdict, catches) =
+                stream_full(&k, &iv, Act::InjectFailure, offline, reply, false);
+            let shown = shown.concat();
+            assert!(shown.trim_end().ends_with("40 seconds."), "{shown:?}");
+            assert!(
+                !shown.contains("cope") && !shown.contains("Kafka"),
+                "{shown:?}"
+            );
+            assert_eq!(catches, [Catch::Lecture], "{reply}");
+            assert!(
+                matches!(&verdict, Verdict::Completed { missing, .. }
+                    if missing.contains("How do you find the cause")),
+                "{verdict:?}"
+            );
+        }
+        // The wrap-up the model wrote: its own score table is never shown, in any act.
+        let wrap = "Thank you for your time. Here's the scorecard, grounded in your own words.";
+        let reply = "Thank you for your time. Here's the scorecard, grounded in your own words:\n\
+                     | Requirement | Implementation | Score |\n| --- | --- | --- |\n\
+                     | Event Rate | Kafka -> Flink (5s window) -> Redis (dashboard) | 8/10 |\n";
+        let (shown, _, catches) = stream_full(&k, &iv, Act::WrapUp, wrap, reply, false);
+        assert!(
+            !shown.concat().contains('|') && !shown.concat().contains("8/10"),
+            "{shown:?}"
+        );
+        assert_eq!(catches, [Catch::Lecture]);
+        // The scale twist the model answered itself, in prose: cut once it runs on.
+        let twist = "Let's raise the stakes. A new IoT product line launches next quarter and volume \
+                     goes to 10 billion events a day. Which parts of your dedup design scale \
+                     linearly, and which ones break?";
+        let reply = "As the IoT product line launches next quarter and volume goes to 10 billion \
+                     events a day, we need to scale up our deduplication process.\n\nOne part of \
+                     the design that scales linearly is the Kafka producer and consumer side. \
+                     Kafka is designed for high-throughput and can handle a large number of \
+                     messages per second. We can scale up the number of brokers and partitions in \
+                     Kafka to handle more events per second.\n\nAnother part of the design that \
+                     breaks down is the Flink deduplication step.";
+        // The candidate's design named Kafka and Flink, as in the recorded run.
+        let mut designed = interview(&k);
+        designed.handle(
+            &k,
+            Event::Answer {
+                text: "Producers -> Kafka -> Flink (dedup by event_id) -> S3".into(),
+                at_ms: 60_000,
+            },
+        );
+        let (shown, verdict, catches) =
+            stream_full(&k, &designed, Act::ScaleTwist, twist, reply, false);
+        let shown = shown.concat();
+        assert!(
+            shown.contains("10 billion") && !shown.contains("breaks down"),
+            "{shown:?}"
+        );
+        assert_eq!(catches, [Catch::Lecture]);
+        assert!(
+            matches!(&verdict, Verdict::Completed { missing, .. } if missing.contains("Which parts")),
+            "{verdict:?}"
+        );
+        // A hint may lay out steps.
+        let (_, _, catches) = stream_full(
+            &k,
+            &iv,
+            Act::Hint,
+            offline,
+            "Think about the celebrity product in two steps:\n1. find what makes the dashboard latency \
+             climb\n2. spread that traffic.",
+            false,
+        );
+        assert!(catches.is_empty(), "{catches:?}");
     }
 
     #[test]

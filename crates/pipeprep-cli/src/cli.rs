@@ -175,7 +175,8 @@ pub struct PracticeArgs {
     /// The engine still runs the interview and the score; replies stream in a sentence at a
     /// time through a guard, what a reply leaves out follows in the offline phrasing, and a model
     /// that stops answering or drips too slowly leaves the interview to go on offline. The
-    /// second opinion on the scorecard may take `llm_timeout` seconds (config file, default 180).
+    /// second opinion on the scorecard may take `llm_timeout` seconds (config file, default 180);
+    /// `llm_first_token_timeout`, `llm_idle_timeout` and `llm_min_tokens` there allow a slower model.
     #[arg(long, value_name = "SPEC")]
     pub llm: Option<String>,
 }

@@ -24,4 +24,4 @@ pub use knowledge::Knowledge;
 pub use scorer::{Level, Scorecard, score};
 pub use transcript::{Speaker, Transcript, TranscriptError, Turn};
 /// What an act must convey, whoever words it (the LLM voice checks its replies against it).
-pub use voice::{Essential, essentials};
+pub use voice::{Essential, essentials, number_values};

@@ -667,6 +667,15 @@ fn number_tokens(text: &str) -> Vec<String> {
     out
 }
 
+/// The values of the numbers written in `text` ("100K" is 100,000; "1 billion" is 1e9), so a
+/// reply's numbers can be compared with the ones the interview has given.
+pub fn number_values(text: &str) -> Vec<f64> {
+    number_tokens(text)
+        .iter()
+        .filter_map(|t| number_value(t))
+        .collect()
+}
+
 /// The value of a token from [`number_tokens`].
 fn number_value(tok: &str) -> Option<f64> {
     let (digits, scale) = match tok.rsplit_once(' ') {

@@ -62,15 +62,17 @@ pub enum LlmError {
         attempts: u32,
     },
     #[error(
-        "no reply within {after_ms} ms — the model may still be loading or be overloaded; try again or raise the first-token timeout"
+        "no reply within {after_ms} ms — the model may still be loading, reading a long prompt or be overloaded; try again, or allow it longer with `llm_first_token_timeout = SECONDS` in the config file"
     )]
     FirstTokenTimeout { after_ms: u64 },
     #[error("the reply did not finish within its budget of {after_ms} ms")]
     RequestTimeout { after_ms: u64 },
-    #[error("the model went silent for {after_ms} ms in the middle of a reply — try again")]
+    #[error(
+        "the model went silent for {after_ms} ms in the middle of a reply — try again, or allow longer pauses with `llm_idle_timeout = SECONDS` in the config file"
+    )]
     IdleTimeout { after_ms: u64 },
     #[error(
-        "the model produced only {tokens} tokens in {window_s} s (at least {min_tokens} are needed to hold a conversation) — use a smaller model or a faster machine"
+        "the model produced only {tokens} tokens in {window_s} s (at least {min_tokens} are needed to hold a conversation) — use a smaller model or a faster machine, or lower `llm_min_tokens` in the config file (0 waits for any pace)"
     )]
     TooSlow {
         tokens: u32,

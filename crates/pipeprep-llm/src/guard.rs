@@ -24,6 +24,13 @@ pub enum Catch {
     SignOff,
     /// A template slot left in: "[Your Name]", "[Company]".
     Placeholder,
+    /// A worked answer laid out as a list or under bold labels ("1. **Identify the Issue**:
+    /// …"): the model answering the question it was meant to ask (checked by the app outside
+    /// hints and the wrap-up).
+    Lecture,
+    /// A number that nobody gave: not in the scenario, the requirements revealed, what the act
+    /// had to say or anything said in the interview (checked by the app).
+    InventedNumber,
     /// The reply stopped at the token limit in the middle of a sentence.
     Unfinished,
     /// Gives away the reference solution (checked by the app).
@@ -42,6 +49,8 @@ impl Catch {
             Catch::PromptEcho => "prompt_echo",
             Catch::SignOff => "sign_off",
             Catch::Placeholder => "placeholder",
+            Catch::InventedNumber => "invented_number",
+            Catch::Lecture => "lecture",
             Catch::Unfinished => "unfinished",
             Catch::GiveAway => "give_away",
             Catch::OffTopic => "off_topic",
@@ -151,6 +160,14 @@ const NARRATION: &[&str] = &[
     " suggested response ",
     " possible response ",
     " possible answer ",
+    " you would deal with this by ",
+    " you could deal with this by ",
+    " you can deal with this by ",
+    " you would handle this by ",
+    " you could handle this by ",
+    " you can handle this by ",
+    " you would fix this by ",
+    " you could fix this by ",
     " your response could ",
     " your response might ",
     " your answer could ",
@@ -232,6 +249,35 @@ pub fn narrates(text: &str) -> bool {
         }
     }
     false
+}
+
+/// True when `text` is laid out as a handout: a line that starts a numbered or bulleted list
+/// item ("1. ", "2) ", "- ", "* ", "• ") or a bold label ("**Recover Flink**: …"). Spoken
+/// questions have neither.
+pub fn lectures(text: &str) -> bool {
+    text.lines().any(|line| {
+        let l = line.trim_start();
+        let digits = l.chars().take_while(char::is_ascii_digit).count();
+        let numbered = digits > 0
+            && digits <= 2
+            && l[digits..].starts_with(['.', ')'])
+            && (l[digits + 1..].is_empty() || l[digits + 1..].starts_with(' '));
+        let bullet = ["- ", "* ", "• ", "+ "].iter().any(|b| l.starts_with(b));
+        let bold_label = l.strip_prefix("**").is_some_and(|rest| {
+            let head: String = rest.chars().take(60).collect();
+            head.contains("**:") || head.contains(":**")
+        });
+        numbered || bullet || bold_label
+    })
+}
+
+/// True when `text` has a markdown table row (`| a | b |`): nobody speaks in tables, and a
+/// real model's wrap-up used one to hand out scores of its own ("| Event Rate | … | 8/10 |").
+pub fn has_table(text: &str) -> bool {
+    text.lines().any(|line| {
+        let l = line.trim();
+        l.starts_with('|') && l[1..].contains('|')
+    })
 }
 
 /// Assistant boilerplate that no interviewer says to a candidate.
@@ -342,8 +388,9 @@ pub fn strip_opener(text: &str) -> Option<String> {
 pub struct EchoCheck {
     /// Lowercased labels, without the colon.
     headings: Vec<String>,
-    /// Every run of six words of the instructions, as padded word strings.
+    /// Every run of `run` words of the instructions, as padded word strings.
     shingles: BTreeSet<String>,
+    run: usize,
 }
 
 /// Words in a row that make an echo.
@@ -353,15 +400,22 @@ impl EchoCheck {
     /// `instructions`: the text the model was told (rules, notes to it), not the facts it is
     /// meant to say. `headings`: the labels the prompt uses.
     pub fn new(instructions: &[&str], headings: &[&str]) -> Self {
+        Self::with_run(instructions, headings, SHINGLE)
+    }
+
+    /// As [`new`](Self::new), with `run` words in a row making an echo.
+    pub fn with_run(instructions: &[&str], headings: &[&str], run: usize) -> Self {
+        let run = run.max(1);
         let mut shingles = BTreeSet::new();
         for text in instructions {
             let w = padded_words(text);
             let words: Vec<&str> = w.split_whitespace().collect();
-            for win in words.windows(SHINGLE) {
+            for win in words.windows(run) {
                 shingles.insert(format!(" {} ", win.join(" ")));
             }
         }
         Self {
+            run,
             headings: headings
                 .iter()
                 .map(|h| h.trim().trim_end_matches(':').to_lowercase())
@@ -392,7 +446,7 @@ impl EchoCheck {
         let w = padded_words(text);
         let words: Vec<&str> = w.split_whitespace().collect();
         words
-            .windows(SHINGLE)
+            .windows(self.run.max(1))
             .any(|win| self.shingles.contains(&format!(" {} ", win.join(" "))))
     }
 }
@@ -448,6 +502,8 @@ mod tests {
             "What about retention? (pauses)",
             "How would you key the topic?\nInterviewer: And why?",
             "You could respond with a two-path design.",
+            // A real 1.5B model's lint probe, answering its own question.
+            "You would deal with this by adding a retry mechanism that allows events to be processed again.",
         ] {
             assert!(narrates(s), "{s}");
         }
@@ -457,6 +513,7 @@ mod tests {
             "As your interviewer I'm curious: why Flink?",
             "You might see duplicates after a retry. How would you catch them?",
             "Say more about the partition key.",
+            "How would you handle this by the morning?",
         ] {
             assert!(!narrates(s), "{s}");
         }

@@ -186,7 +186,6 @@ fn interviewer_turns(sb: &Sandbox) -> Vec<(String, String, String)> {
 }
 
 #[test]
-#[ignore = "no real replies recorded yet: build llama-cpp-python, then run scripts/llm-eval --record crates/pipeprep-cli/tests/fixtures/llm-replies"]
 fn real_model_replies_replayed_never_show_what_the_guard_stops() {
     let all = fixtures();
     assert!(
@@ -226,6 +225,17 @@ fn real_model_replies_replayed_never_show_what_the_guard_stops() {
         let said = interviewer_turns(&sb);
         assert_eq!(said.len(), offline.len(), "{name}: same interview");
         let served = server.served.lock().unwrap().clone();
+        // Every number said anywhere in the engine's own interview (the scenario, requirements,
+        // the candidate's answers): a shown turn may state no other.
+        let known: Vec<f64> = offline
+            .iter()
+            .flat_map(|(_, _, t)| pipeprep_core::number_values(t))
+            .chain(
+                std::fs::read_to_string(&answers)
+                    .map(|a| pipeprep_core::number_values(&a))
+                    .unwrap_or_default(),
+            )
+            .collect();
         let mut voiced = 0;
         for (i, ((act, voice, text), (_, _, engine))) in said.iter().zip(&offline).enumerate() {
             let at = format!("{name}, interviewer turn {}: {text:?}", i + 1);
@@ -234,6 +244,19 @@ fn real_model_replies_replayed_never_show_what_the_guard_stops() {
             assert!(!guard::signs_off(text), "sign-off shown: {at}");
             assert!(!guard::has_placeholder(text), "placeholder shown: {at}");
             assert!(!echo.echoes(text), "prompt echo shown: {at}");
+            assert!(!guard::has_table(text), "table shown: {at}");
+            if act != "hint" && act != "wrap_up" {
+                assert!(
+                    !guard::lectures(text),
+                    "worked answer as a list shown: {at}"
+                );
+            }
+            for v in pipeprep_core::number_values(text) {
+                assert!(
+                    v <= 2.0 || known.iter().any(|k| (k - v).abs() <= k.abs() * 0.01),
+                    "a number nobody gave ({v}) shown: {at}"
+                );
+            }
             let act_value: pipeprep_core::Act =
                 serde_json::from_value(serde_json::Value::String(act.clone())).unwrap();
             for e in essentials(act_value, engine) {

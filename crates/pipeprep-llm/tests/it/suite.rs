@@ -334,7 +334,8 @@ pub async fn first_token_timeout(f: &Flavor) {
     let err = result.unwrap_err();
     assert_eq!(err, LlmError::FirstTokenTimeout { after_ms: 400 });
     assert!(
-        err.to_string().contains("raise the first-token timeout"),
+        err.to_string()
+            .contains("`llm_first_token_timeout = SECONDS`"),
         "{err}"
     );
     let elapsed = started.elapsed();
