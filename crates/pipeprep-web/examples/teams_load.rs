@@ -11,7 +11,7 @@
 //!
 //! ```text
 //! cargo run --release -p pipeprep-web --example teams_load -- [--n 1000] [--answers 8]
-//!     [--think-ms 3000] [--kill] [--database-url URL]
+//!     [--think-ms 3000] [--ramp-ms MS] [--kill] [--database-url URL]
 //! ```
 //!
 //! Without `--database-url` it starts a throwaway cluster with `scripts/pg-test-cluster` and
@@ -44,6 +44,8 @@ struct Opts {
     n: usize,
     answers: usize,
     think_ms: u64,
+    /// Candidates start spread over this many milliseconds (default: one think time).
+    ramp_ms: Option<u64>,
     kill: bool,
     database_url: Option<String>,
 }
@@ -53,6 +55,7 @@ fn opts() -> Result<Opts, String> {
         n: 1000,
         answers: 8,
         think_ms: 3000,
+        ramp_ms: None,
         kill: false,
         database_url: None,
     };
@@ -71,11 +74,18 @@ fn opts() -> Result<Opts, String> {
                     .parse()
                     .map_err(|_| "--think-ms takes a number")?;
             }
+            "--ramp-ms" => {
+                o.ramp_ms = Some(
+                    value("--ramp-ms")?
+                        .parse()
+                        .map_err(|_| "--ramp-ms takes a number")?,
+                );
+            }
             "--kill" => o.kill = true,
             "--database-url" => o.database_url = Some(value("--database-url")?),
             other => {
                 return Err(format!(
-                    "unknown argument `{other}` — use --n N, --answers N, --think-ms MS, --kill, --database-url URL"
+                    "unknown argument `{other}` — use --n N, --answers N, --think-ms MS, --ramp-ms MS, --kill, --database-url URL"
                 ));
             }
         }
@@ -214,6 +224,8 @@ fn spawn_instance(url: &str) -> Result<Server, String> {
 struct Stats {
     /// Turn latencies in microseconds (answers and `/end`, acknowledged ones).
     latencies: Mutex<Vec<u64>>,
+    /// The same for `/end` alone: it grades the whole interview, so it costs more than a turn.
+    end_latencies: Mutex<Vec<u64>>,
     acked: AtomicU64,
     errors: AtomicU64,
     /// Requests cut by the kill and taken over by the other instance.
@@ -241,6 +253,7 @@ struct Ctx {
     client: reqwest::Client,
     stats: Stats,
     think: Duration,
+    ramp: Duration,
 }
 
 impl Ctx {
@@ -342,7 +355,7 @@ async fn candidate(ctx: Arc<Ctx>, i: usize, name: String, cookie: String, answer
     let home = i % 2;
     // Candidates start over a few seconds, not all in the same millisecond.
     tokio::time::sleep(Duration::from_millis(
-        (i as u64 * 7919) % ctx.think.as_millis().max(1) as u64,
+        (i as u64 * 7919) % ctx.ramp.as_millis().max(1) as u64,
     ))
     .await;
     let id = match post(
@@ -403,6 +416,13 @@ async fn candidate(ctx: Arc<Ctx>, i: usize, name: String, cookie: String, answer
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .push(elapsed);
+                if k == answers {
+                    ctx.stats
+                        .end_latencies
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(elapsed);
+                }
                 if k < answers {
                     ctx.stats
                         .acked_turns
@@ -548,6 +568,7 @@ fn drive(o: Opts) -> Result<(), String> {
         client,
         stats: Stats::default(),
         think: Duration::from_millis(o.think_ms),
+        ramp: Duration::from_millis(o.ramp_ms.unwrap_or(o.think_ms)),
     });
     let total_answers = (o.n * (o.answers + 1)) as u64;
     let a_pid = a.child.id();
@@ -660,6 +681,14 @@ fn drive(o: Opts) -> Result<(), String> {
             .unwrap_or_else(|e| e.into_inner()),
     );
     lat.sort_unstable();
+    let mut end_lat = std::mem::take(
+        &mut *ctx
+            .stats
+            .end_latencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    end_lat.sort_unstable();
     let acked = ctx.stats.acked.load(Ordering::Relaxed);
     println!("candidates            {}", o.n);
     println!(
@@ -693,6 +722,12 @@ fn drive(o: Opts) -> Result<(), String> {
         percentile(&lat, 0.50),
         percentile(&lat, 0.99),
         lat.last().copied().unwrap_or(0) as f64 / 1000.0
+    );
+    println!(
+        "  of which /end       p50 {:.1} ms, p99 {:.1} ms ({} interviews graded)",
+        percentile(&end_lat, 0.50),
+        percentile(&end_lat, 0.99),
+        end_lat.len()
     );
     println!(
         "errors                {}",
