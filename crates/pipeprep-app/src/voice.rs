@@ -836,10 +836,8 @@ impl<'k> StreamGuard<'k> {
         headings.extend(["Interviewer's notes", "Private notes"]);
         let candidate: Vec<&str> = iv
             .transcript()
-            .turns
-            .iter()
-            .filter(|t| t.speaker == pipeprep_core::Speaker::Candidate)
-            .map(|t| t.text.as_str())
+            .candidate_turns()
+            .map(|(_, t)| t.text.as_str())
             .collect();
         let mut known_numbers = number_values(&format!(
             "{offline_text}\n{}\n{}\n{}",

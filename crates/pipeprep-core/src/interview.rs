@@ -1190,12 +1190,7 @@ impl Interview {
 
     /// Whether one of the question's topics is named in this clause of it.
     fn clause_has_topic(&self, k: &Knowledge, clause: &str, topics: &[String]) -> bool {
-        let lower = clause.to_lowercase();
-        topics.iter().any(|t| {
-            k.bank
-                .topic(t)
-                .is_some_and(|topic| topic.keywords.iter().any(|kw| lower.contains(kw.as_str())))
-        })
+        !topics_named_in(k, clause, topics).is_empty()
     }
 
     /// Answers every requirement question asked, at once. A question the scenario cannot answer
@@ -1217,22 +1212,12 @@ impl Interview {
             // the raw data, and what latency do we need?"
             // "If we ran on spot machines and a night got cut short, how bad would a late
             // finish be?": the condition sets the scene; the question is what follows it.
-            let (text, topics) = match conditional_main(&q.text) {
-                Some(main) if self.clause_has_topic(k, main, &q.topics) => {
-                    let lower = main.to_lowercase();
-                    let kept: Vec<String> = q
-                        .topics
-                        .iter()
-                        .filter(|t| {
-                            k.bank.topic(t).is_some_and(|topic| {
-                                topic.keywords.iter().any(|kw| lower.contains(kw.as_str()))
-                            })
-                        })
-                        .cloned()
-                        .collect();
-                    (main.to_string(), kept)
-                }
-                _ => (q.text.clone(), q.topics.clone()),
+            let focused = conditional_main(&q.text)
+                .map(|main| (main, topics_named_in(k, main, &q.topics)))
+                .filter(|(_, named)| !named.is_empty());
+            let (text, topics) = match focused {
+                Some((main, named)) => (main.to_string(), named),
+                None => (q.text.clone(), q.topics.clone()),
             };
             let parts = clauses(&text);
             let mut unanswered_clause = false;
@@ -1373,21 +1358,9 @@ impl Interview {
     /// clause is distinctive, or two requirements tie.
     fn requirement_by_words(&self, clause: &str) -> Option<usize> {
         let reqs = &self.scenario.requirements;
-        // Each distinctive word by its stem, with the surface forms it took.
-        let words_of = |t: &str| -> BTreeMap<String, BTreeSet<String>> {
-            let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-            for w in t
-                .split(|c: char| !c.is_alphanumeric())
-                .map(|w| w.to_lowercase())
-                .filter(|w| w.len() >= 4 && !STOP_WORDS.contains(&w.as_str()))
-            {
-                m.entry(stem_lite(&w)).or_default().insert(w);
-            }
-            m
-        };
         let per_req: Vec<BTreeMap<String, BTreeSet<String>>> =
-            reqs.iter().map(|r| words_of(&r.value)).collect();
-        let mine = words_of(clause);
+            reqs.iter().map(|r| distinctive_words(&r.value)).collect();
+        let mine = distinctive_words(clause);
         let mut scores: Vec<(f32, usize)> = per_req
             .iter()
             .enumerate()
@@ -1417,7 +1390,11 @@ impl Interview {
             // Two requirements share the question's words about equally ("labels come back
             // as soon as the payment is scored": the labels' delay, or scoring falling back):
             // the one closer in meaning, when it clearly is.
-            let (mi, mj) = (self.meaning_of(i, clause), self.meaning_of(j, clause));
+            let q = pipeprep_analyzer::semantic::table().embed(clause);
+            let (mi, mj) = (
+                closest_sentence(&reqs[i].value, &q),
+                closest_sentence(&reqs[j].value, &q),
+            );
             if mj > mi + 0.05 {
                 return Some(j);
             }
@@ -1439,14 +1416,7 @@ impl Interview {
             .requirements
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                let best = r
-                    .value
-                    .split(". ")
-                    .map(|s| pipeprep_analyzer::semantic::dot(&q, &t.embed(s)))
-                    .fold(f32::MIN, f32::max);
-                (best, i)
-            })
+            .map(|(i, r)| (closest_sentence(&r.value, &q), i))
             .collect();
         scores.sort_by(|a, b| b.0.total_cmp(&a.0));
         let (best, i) = *scores.first()?;
@@ -1459,14 +1429,8 @@ impl Interview {
     /// the requirement, and the requirement names a time at least ten times longer.
     fn assumption_conflict(&self, a: &Analysis) -> Option<usize> {
         let reqs = &self.scenario.requirements;
-        let words_of = |t: &str| -> BTreeSet<String> {
-            t.split(|c: char| !c.is_alphanumeric())
-                .map(|w| w.to_lowercase())
-                .filter(|w| w.len() >= 4 && !STOP_WORDS.contains(&w.as_str()))
-                .map(|w| stem_lite(&w))
-                .collect()
-        };
-        let per_req: Vec<BTreeSet<String>> = reqs.iter().map(|r| words_of(&r.value)).collect();
+        let per_req: Vec<BTreeMap<String, BTreeSet<String>>> =
+            reqs.iter().map(|r| distinctive_words(&r.value)).collect();
         let times = |t: &str| -> Vec<f64> {
             pipeprep_analyzer::quantities(t)
                 .into_iter()
@@ -1486,16 +1450,16 @@ impl Interview {
             let Some(bound) = stated_time_bound(&lower).or_else(|| longest(&lower)) else {
                 continue;
             };
-            let mine = words_of(&lower);
+            let mine = distinctive_words(&lower);
             let best = per_req
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| !self.challenged_claims.contains(&format!("requirement:{i}")))
                 .filter_map(|(i, ws)| {
                     let shared = mine
-                        .iter()
-                        .filter(|w| ws.contains(*w))
-                        .filter(|w| per_req.iter().filter(|o| o.contains(*w)).count() <= 2)
+                        .keys()
+                        .filter(|w| ws.contains_key(*w))
+                        .filter(|w| per_req.iter().filter(|o| o.contains_key(*w)).count() <= 2)
                         .count();
                     let theirs = times(&reqs[i].value);
                     let longest = theirs.iter().copied().reduce(f64::max)?;
@@ -1510,17 +1474,6 @@ impl Interview {
             }
         }
         None
-    }
-
-    /// How close in meaning a requirement's closest sentence is to the text.
-    fn meaning_of(&self, i: usize, text: &str) -> f32 {
-        let t = pipeprep_analyzer::semantic::table();
-        let q = t.embed(text);
-        self.scenario.requirements[i]
-            .value
-            .split(". ")
-            .map(|s| pipeprep_analyzer::semantic::dot(&q, &t.embed(s)))
-            .fold(f32::MIN, f32::max)
     }
 
     fn well_past_budget(&self) -> bool {
@@ -2511,6 +2464,43 @@ const STOP_WORDS: &[&str] = &[
     "each", "only", "such", "been", "were", "being", "over", "under", "much", "here", "long",
     "fast", "case", "mean", "means", "soon", "right",
 ];
+
+/// The topics among `topics` whose keywords the clause names.
+fn topics_named_in(k: &Knowledge, clause: &str, topics: &[String]) -> Vec<String> {
+    let lower = clause.to_lowercase();
+    topics
+        .iter()
+        .filter(|t| {
+            k.bank
+                .topic(t)
+                .is_some_and(|topic| topic.keywords.iter().any(|kw| lower.contains(kw.as_str())))
+        })
+        .cloned()
+        .collect()
+}
+
+/// How close in meaning a requirement's closest sentence is to an embedded text.
+fn closest_sentence(requirement: &str, embedded: &[f32]) -> f32 {
+    let t = pipeprep_analyzer::semantic::table();
+    requirement
+        .split(". ")
+        .map(|s| pipeprep_analyzer::semantic::dot(embedded, &t.embed(s)))
+        .fold(f32::MIN, f32::max)
+}
+
+/// A text's distinctive words (four letters or more, not a stop word) by their light stem, with
+/// the lowercased forms each stem took.
+fn distinctive_words(text: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .map(|w| w.to_lowercase())
+        .filter(|w| w.len() >= 4 && !STOP_WORDS.contains(&w.as_str()))
+    {
+        m.entry(stem_lite(&w)).or_default().insert(w);
+    }
+    m
+}
 
 /// The question after a leading condition ("If …, how bad would a late finish be?"), when the
 /// sentence opens with one.

@@ -239,6 +239,24 @@ pub fn banner(addr: SocketAddr) -> String {
 /// Runs the server on its own runtime until Ctrl-C or SIGTERM. `open` starts the desktop's
 /// browser on the URL. A port that is taken or not allowed is bad input (exit code 2).
 pub fn run_blocking(shared: Arc<Shared>, addr: SocketAddr, open: bool) -> anyhow::Result<()> {
+    on_listener(addr, move |listener| async move {
+        serve(shared, listener, |bound| {
+            println!("{}", banner(bound));
+            if open {
+                open_browser(bound);
+            }
+        })
+        .await
+    })
+}
+
+/// Builds the servers' runtime, binds `addr` on it (a port that is taken or not allowed is bad
+/// input, exit code 2) and runs `serve` on the listener until it returns.
+pub(crate) fn on_listener<F, Fut>(addr: SocketAddr, serve: F) -> anyhow::Result<()>
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -249,13 +267,7 @@ pub fn run_blocking(shared: Arc<Shared>, addr: SocketAddr, open: bool) -> anyhow
                 "cannot listen on {addr}: {e} — pass --addr with a free port, e.g. --addr 127.0.0.1:7879"
             ))
         })?;
-        serve(shared, listener, |bound| {
-            println!("{}", banner(bound));
-            if open {
-                open_browser(bound);
-            }
-        })
-        .await
+        serve(listener).await
     })
 }
 

@@ -231,10 +231,8 @@ pub fn for_interview(
     let s = iv.scenario();
     let said: Vec<&str> = iv
         .transcript()
-        .turns
-        .iter()
-        .filter(|t| t.speaker == pipeprep_core::Speaker::Candidate)
-        .map(|t| t.text.as_str())
+        .candidate_turns()
+        .map(|(_, t)| t.text.as_str())
         .collect();
     let capacity = match stated_capacity(said) {
         Some((v, sentence)) => Capacity::Stated(v, sentence),

@@ -731,16 +731,7 @@ pub async fn serve(
 /// Runs the multi-user server on its own runtime until Ctrl-C or SIGTERM. `open` starts the
 /// desktop's browser on the URL (its login page), as in single-user mode.
 pub fn run_blocking(team: Arc<Team>, addr: SocketAddr, open: bool) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-            pipeprep_app::bad(format!(
-                "cannot listen on {addr}: {e} — pass --addr with a free port, e.g. --addr 127.0.0.1:7879"
-            ))
-        })?;
+    crate::on_listener(addr, move |listener| async move {
         let database = team.pg.shown().to_string();
         let signup_open = team.signup_open;
         serve(team, listener, |bound| {
