@@ -129,14 +129,7 @@ pub async fn signup(base: &str, name: &str) -> Login {
 }
 
 async fn get(base: &str, path: &str, who: Option<&Login>) -> (StatusCode, HeaderMap, String) {
-    let mut req = client().get(format!("{base}{path}"));
-    if let Some(w) = who {
-        req = req.header(COOKIE, &w.cookie);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    (status, headers, res.text().await.unwrap())
+    send(client().get(format!("{base}{path}")), who).await
 }
 
 async fn post(
@@ -145,14 +138,7 @@ async fn post(
     who: Option<&Login>,
     body: Value,
 ) -> (StatusCode, HeaderMap, String) {
-    let mut req = client().post(format!("{base}{path}")).json(&body);
-    if let Some(w) = who {
-        req = req.header(COOKIE, &w.cookie);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    (status, headers, res.text().await.unwrap())
+    send(client().post(format!("{base}{path}")).json(&body), who).await
 }
 
 async fn post_form(
@@ -161,10 +147,18 @@ async fn post_form(
     who: Option<&Login>,
     form: &[(&str, &str)],
 ) -> (StatusCode, HeaderMap, String) {
-    let mut req = client()
+    let req = client()
         .post(format!("{base}{path}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form_body(form));
+    send(req, who).await
+}
+
+/// Sends a request as `who` (their session cookie) or as a stranger.
+async fn send(
+    mut req: reqwest::RequestBuilder,
+    who: Option<&Login>,
+) -> (StatusCode, HeaderMap, String) {
     if let Some(w) = who {
         req = req.header(COOKIE, &w.cookie);
     }
