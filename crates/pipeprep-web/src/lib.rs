@@ -162,9 +162,12 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    // Ctrl-C and SIGTERM are caught from before the address is announced: whoever reads the
+    // banner and stops the server at once gets a clean stop, not the default death by signal.
+    let stop = StopSignals::install();
     ready(addr);
     let app = router(Arc::clone(&shared));
-    serve_until_stopped(listener, app, move || shared.workers.any_busy()).await
+    serve_until_stopped(listener, app, stop, move || shared.workers.any_busy()).await
 }
 
 /// Serves `app` until Ctrl-C or SIGTERM, then stops taking requests, gives open streams a few
@@ -173,6 +176,7 @@ pub async fn serve(
 pub(crate) async fn serve_until_stopped(
     listener: tokio::net::TcpListener,
     app: Router,
+    stop_signals: StopSignals,
     busy: impl Fn() -> bool,
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -187,7 +191,7 @@ pub(crate) async fn serve_until_stopped(
         })
         .await
     });
-    shutdown_signal().await;
+    stop_signals.recv().await;
     eprintln!("pipeprep serve: stopping");
     let _ = stop_tx.send(true);
     // Streams still open (a page left listening) must not keep the process alive for long.
@@ -200,24 +204,53 @@ pub(crate) async fn serve_until_stopped(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C and SIGTERM, caught from the moment `install` returns (a handler registered only when
+/// first awaited would leave a window in which the default action kills the process).
+pub(crate) struct StopSignals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    /// Registers the handlers now. Must run inside the runtime.
+    pub(crate) fn install() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            StopSignals {
+                interrupt: signal(SignalKind::interrupt()).ok(),
+                terminate: signal(SignalKind::terminate()).ok(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        #[cfg(not(unix))]
+        {
+            StopSignals {}
+        }
+    }
+
+    /// Waits for the first of them.
+    pub(crate) async fn recv(self) {
+        #[cfg(unix)]
+        {
+            async fn one(s: Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = one(self.interrupt) => {},
+                () = one(self.terminate) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -723,9 +723,10 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    let stop = crate::StopSignals::install();
     ready(addr);
     let app = router(Arc::clone(&team));
-    crate::serve_until_stopped(listener, app, move || team.any_busy()).await
+    crate::serve_until_stopped(listener, app, stop, move || team.any_busy()).await
 }
 
 /// Runs the multi-user server on its own runtime until Ctrl-C or SIGTERM. `open` starts the

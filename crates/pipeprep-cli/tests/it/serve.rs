@@ -56,6 +56,40 @@ fn serve_prints_its_loopback_url_answers_and_stops_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+/// A script that starts the server, reads the banner and stops it at once must see a clean
+/// stop every time, never the default death by signal (CI once caught a SIGTERM landing
+/// between the banner and the handler).
+#[test]
+fn sigterm_straight_after_the_banner_is_a_clean_stop() {
+    let sb = Sandbox::new();
+    for round in 0..20 {
+        let mut child = sb
+            .cmd(&["serve", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        assert!(first.starts_with("pipeprep is serving"), "{first}");
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "round {round}: {status:?}");
+    }
+}
+
 #[test]
 fn a_taken_port_is_bad_usage_with_one_line() {
     let sb = Sandbox::new();
