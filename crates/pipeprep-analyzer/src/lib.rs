@@ -242,6 +242,36 @@ struct Meanings {
     groups: Vec<semantic::Group>,
 }
 
+/// From this many sentences on, an answer is read on two threads.
+const PARALLEL_SENTENCES: usize = 12;
+
+/// Where to split the sentences into two parts of about the same length in bytes.
+fn split_point(bounds: &[(usize, usize)]) -> usize {
+    let total: usize = bounds.iter().map(|(s, e)| e - s).sum();
+    let mut seen = 0;
+    for (i, (s, e)) in bounds.iter().enumerate() {
+        seen += e - s;
+        if seen * 2 >= total {
+            return (i + 1).min(bounds.len() - 1).max(1);
+        }
+    }
+    bounds.len() / 2
+}
+
+/// What one sentence shows, before it is put into the [`Analysis`] with the others.
+#[derive(Default)]
+struct Reading {
+    concepts: Vec<ConceptHit>,
+    components: Vec<ComponentHit>,
+    misconceptions: Vec<MisconceptionHit>,
+    question: Option<Question>,
+    quantities: Vec<Quantity>,
+    reasoning: bool,
+    tradeoff: bool,
+    injection: bool,
+    raw: String,
+}
+
 /// The analyzer, built once per bank.
 pub struct Analyzer {
     stem: Stem,
@@ -759,6 +789,143 @@ impl Analyzer {
             })
     }
 
+    /// The readings of the sentences at `bounds`, the first of which is sentence `first` of the
+    /// answer.
+    fn read_sentences(&self, text: &str, first: usize, bounds: &[(usize, usize)]) -> Vec<Reading> {
+        text::tokenize(text, bounds, &self.stem)
+            .iter()
+            .enumerate()
+            .map(|(i, s)| self.read_sentence(text, first + i, s))
+            .collect()
+    }
+
+    /// What one sentence of the answer shows; `si` is its index in the answer.
+    fn read_sentence(&self, text: &str, si: usize, s: &text::Sentence) -> Reading {
+        let mut r = Reading::default();
+        let raw = text[s.start..s.end].trim().to_string();
+        let lower = raw.to_lowercase();
+        let cues = self.cues.matches(&lower);
+        let unsure = cues.matched(CUE_UNSURE);
+        for (owner, first, n) in self.concepts.find(s) {
+            let start = s.tokens[first].start;
+            let end = s.tokens[first + n - 1].end;
+            r.concepts.push(ConceptHit {
+                id: self.concept_ids[owner].clone(),
+                sentence: si,
+                matched: text[start..end].to_string(),
+                negated: Self::negated(s, first),
+                unsure,
+                semantic: false,
+            });
+        }
+        for pi in self.pattern_set.matches(&raw).iter() {
+            let (owner, src, cell) = &self.patterns[pi];
+            let re = cell.get_or_init(|| Regex::new(src).expect("compiled in the set already"));
+            if let Some(m) = re.find(&raw) {
+                let id = &self.concept_ids[*owner];
+                if !r.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
+                    let idx = s
+                        .tokens
+                        .iter()
+                        .position(|t| t.start >= s.start + m.start())
+                        .unwrap_or(0);
+                    r.concepts.push(ConceptHit {
+                        id: id.clone(),
+                        sentence: si,
+                        matched: m.as_str().to_string(),
+                        negated: !s.tokens.is_empty()
+                            && Self::negated(s, idx.min(s.tokens.len() - 1)),
+                        unsure,
+                        semantic: false,
+                    });
+                }
+            }
+        }
+        for (owner, first, n) in self.components.find(s) {
+            let start = s.tokens[first].start;
+            let end = s.tokens[first + n - 1].end;
+            r.components.push(ComponentHit {
+                id: self.component_ids[owner].clone(),
+                sentence: si,
+                matched: text[start..end].to_string(),
+                negated: Self::negated(s, first),
+            });
+        }
+        let refuted = self.refutation.is_match(&lower);
+        let negated_sentence = s
+            .tokens
+            .iter()
+            .any(|t| NEGATORS.contains(&t.lower.as_str()));
+        if !s.is_question
+            && !unsure
+            && !refuted
+            && !negated_sentence
+            && s.tokens.len() >= 4
+            && let Some((ci, _)) = self.concept_by_meaning(&raw)
+        {
+            let id = &self.concept_ids[ci];
+            if !r.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
+                r.concepts.push(ConceptHit {
+                    id: id.clone(),
+                    sentence: si,
+                    matched: raw.clone(),
+                    negated: false,
+                    unsure: false,
+                    semantic: true,
+                });
+            }
+        }
+        if !s.is_question && !unsure {
+            let set = self
+                .misconception_set
+                .get_or_init(|| gate::GatedSet::new(&self.misconception_sources));
+            for (pi, span) in set.find(&lower) {
+                if claim_refuted(&self.refutation, &self.refuted_after, &lower, span) {
+                    continue;
+                }
+                let id = &self.misconception_ids[self.misconception_owner[pi]];
+                if !r
+                    .misconceptions
+                    .iter()
+                    .any(|h| &h.id == id && h.sentence == si)
+                {
+                    r.misconceptions.push(MisconceptionHit {
+                        id: id.clone(),
+                        sentence: si,
+                    });
+                }
+            }
+        }
+        if s.is_question {
+            let topics: Vec<String> = self
+                .topics
+                .iter()
+                .filter(|(_, kws)| kws.iter().flatten().any(|k| contains_phrase(&lower, k)))
+                .map(|(id, _)| id.clone())
+                .collect();
+            r.question = Some(Question {
+                sentence: si,
+                text: raw.clone(),
+                topics,
+            });
+        }
+        // A reason in words, or arithmetic: two quantities in one sentence is capacity math.
+        let sentence_quantities = quantities(&raw);
+        let arithmetic = sentence_quantities.len() >= 2;
+        r.quantities.extend(sentence_quantities);
+        if cues.matched(CUE_REASON) || arithmetic {
+            r.reasoning = true;
+        }
+        if cues.matched(CUE_TRADEOFF) {
+            r.tradeoff = true;
+        }
+        if cues.matched(CUE_INJECTION) {
+            r.injection = true;
+        }
+        r.raw = raw;
+        r
+    }
+
     /// Analyses one candidate turn.
     pub fn analyze(&self, input: &str) -> Analysis {
         let mut cut = input.len().min(MAX_ANALYZED_BYTES);
@@ -775,134 +942,53 @@ impl Analyzer {
                 }
             })
             .collect();
-        let sents = text::sentences(&text, &self.stem);
+        let sents = text::sentence_bounds(&text);
         let mut a = Analysis {
             ignored_bytes: input.len() - cut,
             ..Analysis::default()
         };
         let lower_all = text.to_lowercase();
-        for (si, s) in sents.iter().enumerate() {
-            let raw = text[s.start..s.end].trim().to_string();
-            let lower = raw.to_lowercase();
-            let cues = self.cues.matches(&lower);
-            let unsure = cues.matched(CUE_UNSURE);
-            for (owner, first, n) in self.concepts.find(s) {
-                let start = s.tokens[first].start;
-                let end = s.tokens[first + n - 1].end;
-                a.concepts.push(ConceptHit {
-                    id: self.concept_ids[owner].clone(),
-                    sentence: si,
-                    matched: text[start..end].to_string(),
-                    negated: Self::negated(s, first),
-                    unsure,
-                    semantic: false,
-                });
-            }
-            for pi in self.pattern_set.matches(&raw).iter() {
-                let (owner, src, cell) = &self.patterns[pi];
-                let re = cell.get_or_init(|| Regex::new(src).expect("compiled in the set already"));
-                if let Some(m) = re.find(&raw) {
-                    let id = &self.concept_ids[*owner];
-                    if !a.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
-                        let idx = s
-                            .tokens
-                            .iter()
-                            .position(|t| t.start >= s.start + m.start())
-                            .unwrap_or(0);
-                        a.concepts.push(ConceptHit {
-                            id: id.clone(),
-                            sentence: si,
-                            matched: m.as_str().to_string(),
-                            negated: !s.tokens.is_empty()
-                                && Self::negated(s, idx.min(s.tokens.len() - 1)),
-                            unsure,
-                            semantic: false,
-                        });
-                    }
-                }
-            }
-            for (owner, first, n) in self.components.find(s) {
-                let start = s.tokens[first].start;
-                let end = s.tokens[first + n - 1].end;
-                a.components.push(ComponentHit {
-                    id: self.component_ids[owner].clone(),
-                    sentence: si,
-                    matched: text[start..end].to_string(),
-                    negated: Self::negated(s, first),
-                });
-            }
-            let refuted = self.refutation.is_match(&lower);
-            let negated_sentence = s
-                .tokens
-                .iter()
-                .any(|t| NEGATORS.contains(&t.lower.as_str()));
-            if !s.is_question
-                && !unsure
-                && !refuted
-                && !negated_sentence
-                && s.tokens.len() >= 4
-                && let Some((ci, _)) = self.concept_by_meaning(&raw)
-            {
-                let id = &self.concept_ids[ci];
-                if !a.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
-                    a.concepts.push(ConceptHit {
-                        id: id.clone(),
-                        sentence: si,
-                        matched: raw.clone(),
-                        negated: false,
-                        unsure: false,
-                        semantic: true,
-                    });
-                }
-            }
-            if !s.is_question && !unsure {
-                let set = self
-                    .misconception_set
-                    .get_or_init(|| gate::GatedSet::new(&self.misconception_sources));
-                for (pi, span) in set.find(&lower) {
-                    if claim_refuted(&self.refutation, &self.refuted_after, &lower, span) {
-                        continue;
-                    }
-                    let id = &self.misconception_ids[self.misconception_owner[pi]];
-                    if !a
-                        .misconceptions
-                        .iter()
-                        .any(|h| &h.id == id && h.sentence == si)
-                    {
-                        a.misconceptions.push(MisconceptionHit {
-                            id: id.clone(),
-                            sentence: si,
-                        });
-                    }
-                }
-            }
-            if s.is_question {
-                let topics: Vec<String> = self
-                    .topics
-                    .iter()
-                    .filter(|(_, kws)| kws.iter().flatten().any(|k| contains_phrase(&lower, k)))
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                a.questions.push(Question {
-                    sentence: si,
-                    text: raw.clone(),
-                    topics,
-                });
-            }
-            // A reason in words, or arithmetic: two quantities in one sentence is capacity math.
-            let sentence_quantities = quantities(&raw);
-            let arithmetic = sentence_quantities.len() >= 2;
-            a.quantities.extend(sentence_quantities);
-            if cues.matched(CUE_REASON) || arithmetic {
+        // Sentences are read independently. A long answer is read on two threads (the first
+        // part on a helper, the rest and the arrow notation here) and the readings are put
+        // together in sentence order, so the analysis is the same as when read on one thread.
+        let (readings, mut design) = if sents.len() >= PARALLEL_SENTENCES {
+            let half = split_point(&sents);
+            let (first, rest) = sents.split_at(half);
+            std::thread::scope(|scope| {
+                let helper = scope.spawn(|| self.read_sentences(&text, 0, first));
+                let design = pipeprep_design::arrow::extract(&text);
+                let mut later = self.read_sentences(&text, half, rest);
+                let mut readings = match helper.join() {
+                    Ok(r) => r,
+                    // A panic in the helper is a bug; reading the part again here keeps the
+                    // turn's answer rather than losing it.
+                    Err(_) => self.read_sentences(&text, 0, first),
+                };
+                readings.append(&mut later);
+                (readings, design)
+            })
+        } else {
+            (
+                self.read_sentences(&text, 0, &sents),
+                pipeprep_design::arrow::extract(&text),
+            )
+        };
+        for (si, r) in readings.into_iter().enumerate() {
+            a.concepts.extend(r.concepts);
+            a.components.extend(r.components);
+            a.misconceptions.extend(r.misconceptions);
+            a.questions.extend(r.question);
+            a.quantities.extend(r.quantities);
+            if r.reasoning {
                 a.reasoning.push(si);
             }
-            if cues.matched(CUE_TRADEOFF) {
+            if r.tradeoff {
                 a.tradeoffs.push(si);
             }
-            if cues.matched(CUE_INJECTION) {
+            if r.injection {
                 a.injections.push(si);
             }
-            a.sentences.push(raw);
+            a.sentences.push(r.raw);
         }
         let words: Vec<&str> = text::words(&text).map(|w| w.2).collect();
         a.words = words.len();
@@ -913,7 +999,6 @@ impl Analyzer {
         a.struggle = a.asked_hint
             || self.cues.matches(&lower_all).matched(CUE_STRUGGLE)
             || (a.words <= 2 && a.questions.is_empty() && !text.contains("->"));
-        let mut design = pipeprep_design::arrow::extract(&text);
         let prose = prose::design_from_prose(&a, &self.catalog);
         design.merge(&prose);
         design.resolve(&self.catalog);

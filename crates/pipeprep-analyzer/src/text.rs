@@ -90,6 +90,12 @@ const CLAUSE_WORDS: &[&str] = &[
 /// Splits text into sentences at `.`, `!`, `?` (followed by space or end) and line breaks that end
 /// a bullet or a line, then tokenizes each.
 pub fn sentences(text: &str, stem: &Stem) -> Vec<Sentence> {
+    tokenize(text, &sentence_bounds(text), stem)
+}
+
+/// The byte ranges of [`sentences`], blank ones left out: finding them is cheap, so a long
+/// text can be split first and its parts tokenized apart.
+pub fn sentence_bounds(text: &str) -> Vec<(usize, usize)> {
     let mut bounds = Vec::new();
     let bytes = text.as_bytes();
     let mut start = 0;
@@ -115,13 +121,16 @@ pub fn sentences(text: &str, stem: &Stem) -> Vec<Sentence> {
     if start < text.len() {
         bounds.push((start, text.len()));
     }
-    let mut out = Vec::new();
+    bounds.retain(|&(s, e)| !text[s..e].trim().is_empty());
+    bounds
+}
+
+/// The sentences of `text` at `bounds` (from [`sentence_bounds`]), tokenized.
+pub fn tokenize(text: &str, bounds: &[(usize, usize)], stem: &Stem) -> Vec<Sentence> {
+    let mut out = Vec::with_capacity(bounds.len());
     let mut cache: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for (s, e) in bounds {
+    for &(s, e) in bounds {
         let slice = &text[s..e];
-        if slice.trim().is_empty() {
-            continue;
-        }
         let mut clause = 0;
         let mut tokens = Vec::new();
         let mut last_end = s;
