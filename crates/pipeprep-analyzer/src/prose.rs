@@ -255,6 +255,13 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
     let mut g = DesignGraph::new();
     // Boxes named so far in this answer, with the head noun of their name.
     let mut named: Vec<(String, NodeId)> = Vec::new();
+    // Each sentence's components, gathered once (a long answer has hundreds).
+    let mut hits_by: Vec<Vec<&crate::ComponentHit>> = vec![Vec::new(); a.sentences.len()];
+    for h in a.components.iter().filter(|h| !h.negated) {
+        if let Some(list) = hits_by.get_mut(h.sentence) {
+            list.push(h);
+        }
+    }
     for (si, sentence) in a.sentences.iter().enumerate() {
         if sentence.contains("->") || sentence.contains('→') || sentence.contains("=>") {
             continue; // arrow lines are handled by the arrow extractor
@@ -266,18 +273,14 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
         // Lowercasing can change byte lengths outside ASCII; offsets then come from the
         // lowercase text. Equal total lengths are not enough (`İẞ` grows by one byte and shrinks
         // by one), so every character must keep its length for the offsets to carry over.
-        let same_offsets = sentence
-            .chars()
-            .all(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8());
+        let same_offsets = sentence.is_ascii()
+            || sentence
+                .chars()
+                .all(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>() == c.len_utf8());
         let src: &str = if same_offsets { sentence } else { &lower };
         let mut mentions: Vec<Mention> = Vec::new();
         let mut cursor = 0;
-        let hits: Vec<_> = a
-            .components
-            .iter()
-            .filter(|h| h.sentence == si && !h.negated)
-            .collect();
-        for h in &hits {
+        for h in &hits_by[si] {
             let m = h.matched.to_lowercase();
             if m.is_empty() {
                 continue;
@@ -295,13 +298,22 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
                 cursor = end;
             }
         }
-        let designing = lower
+        // The sentence's words: a phrase found with word boundaries ends in one of them, so a
+        // phrase whose last word is not here need not be searched for.
+        let sentence_words: Vec<&str> = lower
             .split(|c: char| !c.is_alphanumeric())
-            .any(|w| DESIGN_VERBS.contains(&w));
+            .filter(|w| !w.is_empty())
+            .collect();
+        let may_hold = |phrase: &str| {
+            let last = phrase.rsplit(' ').next().unwrap_or(phrase);
+            sentence_words.contains(&last)
+        };
+        let designing = sentence_words.iter().any(|w| DESIGN_VERBS.contains(w));
         if designing {
             // "Devices publish into …": a source named in plain words, before a flow word.
             for s in SOURCES {
-                if let Some(p) = find_word(&lower, s)
+                if may_hold(s)
+                    && let Some(p) = find_word(&lower, s)
                     && !mentions.iter().any(|m| p < m.end && m.start < p + s.len())
                     && starts_flow(&lower[p + s.len()..])
                 {

@@ -280,6 +280,21 @@ pub fn stuck_on(sentence: &str) -> String {
 pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
     let mut out = Vec::new();
     let mut handled: Vec<usize> = Vec::new();
+    // Each sentence's concepts (not by meaning) and whether it names a component, gathered once:
+    // a long answer has thousands of hits, too many to filter again for every sentence.
+    let n = a.sentences.len();
+    let mut concepts_by: Vec<Vec<&str>> = vec![Vec::new(); n];
+    for h in a.concepts.iter().filter(|h| !h.semantic) {
+        if let Some(list) = concepts_by.get_mut(h.sentence) {
+            list.push(h.id.as_str());
+        }
+    }
+    let mut component_in = vec![false; n];
+    for h in &a.components {
+        if let Some(c) = component_in.get_mut(h.sentence) {
+            *c = true;
+        }
+    }
     for (si, sentence) in a.sentences.iter().enumerate() {
         let lower = sentence.to_lowercase();
         // "Maybe retry?" is a tentative answer, not a question.
@@ -291,13 +306,8 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
             .find(|q| q.sentence == si)
             .map(|q| q.topics.clone())
             .unwrap_or_default();
-        let concepts_here: Vec<&str> = a
-            .concepts
-            .iter()
-            .filter(|h| h.sentence == si && !h.semantic)
-            .map(|h| h.id.as_str())
-            .collect();
-        let components_here = a.components.iter().any(|h| h.sentence == si);
+        let concepts_here: &[&str] = &concepts_by[si];
+        let components_here = component_in[si];
         let meta = if asks_interview_time(&lower, !topics.is_empty()) {
             Some(MetaKind::TimeLeft)
         } else {
@@ -340,14 +350,10 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
         let strong = explain_cue().is_match(&lower);
         // "Someone mentioned a Bloom filter. In plain terms, what is that?": the concept named
         // in the sentence before.
-        let named_before: Vec<&str> = if strong && concepts_here.is_empty() && si > 0 {
-            a.concepts
-                .iter()
-                .filter(|h| h.sentence == si - 1 && !h.semantic)
-                .map(|h| h.id.as_str())
-                .collect()
+        let named_before: &[&str] = if strong && concepts_here.is_empty() && si > 0 {
+            &concepts_by[si - 1]
         } else {
-            Vec::new()
+            &[]
         };
         let explainable: Vec<&str> = concepts_here
             .iter()
@@ -423,30 +429,29 @@ fn ends_mid_thought(prev: &str) -> bool {
 /// Whether the sentences not taken by questions or requests say something: a concept, a
 /// component, a number, a reason, a design, or a dozen meaningful words.
 fn has_substance(a: &Analysis, handled: &[usize]) -> bool {
-    let rest: Vec<usize> = (0..a.sentences.len())
-        .filter(|i| !handled.contains(i))
-        .collect();
-    if rest.is_empty() {
+    let mut in_rest = vec![true; a.sentences.len()];
+    for &i in handled {
+        if let Some(r) = in_rest.get_mut(i) {
+            *r = false;
+        }
+    }
+    let rest = |i: usize| in_rest.get(i).copied().unwrap_or(false);
+    if !in_rest.contains(&true) {
         return false;
     }
     if !a.design.edges().is_empty() {
         return true;
     }
+    let concept = || a.concepts.iter().any(|h| rest(h.sentence) && h.counts());
+    let component = || a.components.iter().any(|h| rest(h.sentence) && !h.negated);
     // "I heard it in a course but I'm not sure" is not an answer.
-    let words: usize = rest
-        .iter()
-        .filter(|&&i| !unsure().is_match(&a.sentences[i].to_lowercase()))
-        .map(|&i| a.sentences[i].split_whitespace().count())
-        .sum();
-    let concept = a
-        .concepts
-        .iter()
-        .any(|h| rest.contains(&h.sentence) && h.counts());
-    let component = a
-        .components
-        .iter()
-        .any(|h| rest.contains(&h.sentence) && !h.negated);
-    concept || component || words >= 8 || rest.iter().any(|i| a.reasoning.contains(i))
+    let words = || -> usize {
+        (0..a.sentences.len())
+            .filter(|&i| rest(i) && !unsure().is_match(&a.sentences[i].to_lowercase()))
+            .map(|i| a.sentences[i].split_whitespace().count())
+            .sum()
+    };
+    concept() || component() || words() >= 8 || a.reasoning.iter().any(|&i| rest(i))
 }
 
 impl DialogueAct {
