@@ -949,25 +949,25 @@ impl Analyzer {
             ..Analysis::default()
         };
         let lower_all = text.to_lowercase();
-        // Sentences are read independently. A long answer is read on two threads (the first
-        // part on a helper, the rest and the arrow notation here) and the readings are put
-        // together in sentence order, so the analysis is the same as when read on one thread.
+        // Sentences are read independently. A long answer is read in two parts at once (the
+        // arrow notation with the second) and the readings are put together in sentence order,
+        // so the analysis is the same as when read in one go. The two parts run on rayon's
+        // threads, which live as long as the process: no thread is started per answer, and the
+        // regex engines' caches on those threads stay warm from one answer to the next.
         let (readings, mut design) = if sents.len() >= PARALLEL_SENTENCES {
             let half = split_point(&sents);
             let (first, rest) = sents.split_at(half);
-            std::thread::scope(|scope| {
-                let helper = scope.spawn(|| self.read_sentences(&text, 0, first));
-                let design = pipeprep_design::arrow::extract(&text);
-                let mut later = self.read_sentences(&text, half, rest);
-                let mut readings = match helper.join() {
-                    Ok(r) => r,
-                    // A panic in the helper is a bug; reading the part again here keeps the
-                    // turn's answer rather than losing it.
-                    Err(_) => self.read_sentences(&text, 0, first),
-                };
-                readings.append(&mut later);
-                (readings, design)
-            })
+            let (mut readings, (design, mut later)) = rayon::join(
+                || self.read_sentences(&text, 0, first),
+                || {
+                    (
+                        pipeprep_design::arrow::extract(&text),
+                        self.read_sentences(&text, half, rest),
+                    )
+                },
+            );
+            readings.append(&mut later);
+            (readings, design)
         } else {
             (
                 self.read_sentences(&text, 0, &sents),
