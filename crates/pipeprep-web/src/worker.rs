@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use pipeprep_app::session::{LiveSession, NotSaved, Shown};
@@ -389,61 +389,11 @@ fn rebuild<'k>(
     if stored.summary.status == Status::Finished {
         return Err(ApiError::finished(id));
     }
-    let replayed = {
-        let _turn = rebuild_gate().enter();
-        LiveSession::from_stored(k, store, &stored)
-    };
-    let mut live = replayed.map_err(ApiError::from_anyhow)?;
+    let mut live = LiveSession::from_stored(k, store, &stored).map_err(ApiError::from_anyhow)?;
     if let Some(v) = voice().map_err(ApiError::from_anyhow)? {
         live.set_voice(v);
     }
     Ok((live, stored.events.len() as u64))
-}
-
-/// Rebuilds take turns on at most half the cores (at least one).
-///
-/// A rebuild replays every stored answer through the engine, milliseconds of CPU for an
-/// interview in progress. When an instance dies, each of its interviews is rebuilt on the next
-/// request, and those requests all come within one think time: run at once, hundreds of
-/// replays would share the cores with every ordinary turn and make them all wait. Queued here,
-/// the replays keep to their share of the cores and ordinary turns keep the rest.
-struct Gate {
-    running: Mutex<usize>,
-    freed: Condvar,
-    cap: usize,
-}
-
-struct Admitted<'g>(&'g Gate);
-
-fn rebuild_gate() -> &'static Gate {
-    static GATE: OnceLock<Gate> = OnceLock::new();
-    GATE.get_or_init(|| Gate {
-        running: Mutex::new(0),
-        freed: Condvar::new(),
-        cap: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
-    })
-}
-
-impl Gate {
-    /// Waits for a free place; the place is given back when the result is dropped.
-    fn enter(&self) -> Admitted<'_> {
-        // A replay that panicked while counting leaves the count usable.
-        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
-        while *running >= self.cap {
-            running = self.freed.wait(running).unwrap_or_else(|e| e.into_inner());
-        }
-        *running += 1;
-        Admitted(self)
-    }
-}
-
-impl Drop for Admitted<'_> {
-    fn drop(&mut self) {
-        let mut running = self.0.running.lock().unwrap_or_else(|e| e.into_inner());
-        *running = running.saturating_sub(1);
-        drop(running);
-        self.0.freed.notify_one();
-    }
 }
 
 /// Runs one event through the session, passing what it shows to `tx` sentence by sentence.
