@@ -145,12 +145,20 @@ impl<'k> LiveSession<'k> {
     /// Rebuilds a stored session by replaying its events. Returns it with the stored turns.
     pub fn resume(k: &'k Knowledge, store: &'k dyn Store, id: &str) -> Result<(Self, Stored)> {
         let stored = store.load(id).map_err(|e| bad(e.to_string()))?;
+        let live = Self::from_stored(k, store, &stored)?;
+        Ok((live, stored))
+    }
+
+    /// Rebuilds a session the caller has already loaded from `store` (a server instance reads
+    /// it once to learn whether it is finished, how many events it has, and to rebuild it).
+    pub fn from_stored(k: &'k Knowledge, store: &'k dyn Store, stored: &Stored) -> Result<Self> {
+        let id = stored.summary.id.as_str();
         if stored.summary.status == Status::Finished {
             return Err(bad(format!(
                 "session `{id}` is finished — see it with `pipeprep export {id}`, or start a new one with `pipeprep practice`"
             )));
         }
-        let (iv, card) = replay_with_card(k, &stored)?;
+        let (iv, card) = replay_with_card(k, stored)?;
         if iv.transcript().turns.len() != stored.turns.len() {
             eprintln!(
                 "note: the problem bank changed since session `{id}` was recorded; the interview continues from the replayed state"
@@ -178,20 +186,17 @@ impl<'k> LiveSession<'k> {
                 text: t.text.clone(),
             })
             .collect();
-        Ok((
-            LiveSession {
-                k,
-                store,
-                id: id.to_string(),
-                iv,
-                seq,
-                resumed_at_ms: at,
-                voice: None,
-                said,
-                finished,
-            },
-            stored,
-        ))
+        Ok(LiveSession {
+            k,
+            store,
+            id: id.to_string(),
+            iv,
+            seq,
+            resumed_at_ms: at,
+            voice: None,
+            said,
+            finished,
+        })
     }
 
     pub fn id(&self) -> &str {

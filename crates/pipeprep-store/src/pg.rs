@@ -974,6 +974,14 @@ const SUMMARY_SQL: &str = "SELECT s.id, s.scenario, s.status, s.created_ms, s.up
      s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id), \
      s.llm_model, s.prompt_tokens, s.completion_tokens, s.offline_turns, s.llm_reviewed FROM sessions s";
 
+/// One session's summary followed by its configuration and scorecard (columns
+/// [`SESSION_SQL_CONFIG`] and the one after it), for [`Store::load`].
+const SESSION_SQL: &str = "SELECT s.id, s.scenario, s.status, s.created_ms, s.updated_ms, s.last_at_ms, \
+     s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id), \
+     s.llm_model, s.prompt_tokens, s.completion_tokens, s.offline_turns, s.llm_reviewed, \
+     s.config_json, s.scorecard_json FROM sessions s WHERE s.id = $1 AND s.owner_id = $2";
+const SESSION_SQL_CONFIG: usize = 14;
+
 fn summary_of(r: &tokio_postgres::Row) -> Summary {
     let status: String = r.get(2);
     Summary {
@@ -1337,71 +1345,66 @@ impl Store for UserStore {
     }
 
     fn load(&self, id: &str) -> Result<Stored, StoreError> {
+        // A server instance that takes over another's interviews loads each of them at once, so
+        // this costs one round trip: the statements are prepared once per connection and sent
+        // together (as in `append`), in one read-only snapshot so that a turn committed
+        // meanwhile cannot split the session.
         self.pg.run(async {
-            let mut c = self.pg.client().await?;
-            // One snapshot, so a turn committed meanwhile cannot split the session.
-            let tx = c
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await
-                .map_err(|e| self.err(e))?;
-            let summary = tx
-                .query_opt(
-                    &format!("{SUMMARY_SQL} WHERE s.id = $1 AND s.owner_id = $2"),
-                    &[&id, &self.owner],
-                )
-                .await
+            let c = self.pg.client().await?;
+            let prepare = |sql: &'static str| c.prepare_cached(sql);
+            let head = prepare(SESSION_SQL).await.map_err(|e| self.err(e))?;
+            let events = prepare(
+                "SELECT seq, at_ms, event_json FROM events WHERE session_id = $1 ORDER BY seq",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let turns = prepare(
+                "SELECT speaker, text, phase, act, voice FROM turns WHERE session_id = $1 ORDER BY idx",
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let head_params: [&(dyn ToSql + Sync); 2] = [&id, &self.owner];
+            let id_param: [&(dyn ToSql + Sync); 1] = [&id];
+            let (begin, head, events, turns, commit) = tokio::join!(
+                c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+                c.query_opt(&head, &head_params),
+                c.query(&events, &id_param),
+                c.query(&turns, &id_param),
+                c.batch_execute("COMMIT"),
+            );
+            begin.map_err(|e| self.err(e))?;
+            let head = head
                 .map_err(|e| self.err(e))?
-                .map(|r| summary_of(&r))
                 .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-            let row = tx
-                .query_one(
-                    "SELECT config_json, scorecard_json FROM sessions WHERE id = $1",
-                    &[&id],
-                )
-                .await
-                .map_err(|e| self.err(e))?;
-            let events = tx
-                .query(
-                    "SELECT seq, at_ms, event_json FROM events WHERE session_id = $1 ORDER BY seq",
-                    &[&id],
-                )
-                .await
-                .map_err(|e| self.err(e))?
-                .iter()
-                .map(|r| {
-                    (
-                        r.get::<_, i64>(0).max(0) as u64,
-                        r.get::<_, i64>(1).max(0) as u64,
-                        r.get::<_, String>(2),
-                    )
-                })
-                .collect();
-            let turns = tx
-                .query(
-                    "SELECT speaker, text, phase, act, voice FROM turns WHERE session_id = $1 ORDER BY idx",
-                    &[&id],
-                )
-                .await
-                .map_err(|e| self.err(e))?
-                .iter()
-                .map(|r| TurnRow {
-                    speaker: r.get(0),
-                    text: r.get(1),
-                    phase: r.get(2),
-                    act: r.get(3),
-                    voice: r.get(4),
-                })
-                .collect();
-            tx.commit().await.map_err(|e| self.err(e))?;
+            let events = events.map_err(|e| self.err(e))?;
+            let turns = turns.map_err(|e| self.err(e))?;
+            commit.map_err(|e| self.err(e))?;
+            // The events and turns were read without the owner: they are only returned when
+            // the session is this user's.
             Ok(Stored {
-                summary,
-                config_json: row.get(0),
-                events,
-                turns,
-                scorecard_json: row.get(1),
+                summary: summary_of(&head),
+                config_json: head.get(SESSION_SQL_CONFIG),
+                events: events
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.get::<_, i64>(0).max(0) as u64,
+                            r.get::<_, i64>(1).max(0) as u64,
+                            r.get::<_, String>(2),
+                        )
+                    })
+                    .collect(),
+                turns: turns
+                    .iter()
+                    .map(|r| TurnRow {
+                        speaker: r.get(0),
+                        text: r.get(1),
+                        phase: r.get(2),
+                        act: r.get(3),
+                        voice: r.get(4),
+                    })
+                    .collect(),
+                scorecard_json: head.get(SESSION_SQL_CONFIG + 1),
             })
         })
     }

@@ -226,6 +226,9 @@ struct Stats {
     latencies: Mutex<Vec<u64>>,
     /// The same for `/end` alone: it grades the whole interview, so it costs more than a turn.
     end_latencies: Mutex<Vec<u64>>,
+    /// With `--kill`: the first turn each of A's candidates sends after A died, which B answers
+    /// by rebuilding the interview from the store (the takeover's own cost).
+    moved_latencies: Mutex<Vec<u64>>,
     acked: AtomicU64,
     errors: AtomicU64,
     /// Requests cut by the kill and taken over by the other instance.
@@ -382,8 +385,10 @@ async fn candidate(ctx: Arc<Ctx>, i: usize, name: String, cookie: String, answer
             }
         }
     };
+    let mut moved = home == 1;
     for k in 0..=answers {
         tokio::time::sleep(ctx.think).await;
+        let first_on_b = !moved && ctx.a_dead.load(Ordering::Relaxed);
         let text = if k == answers {
             "/end".to_string()
         } else {
@@ -408,8 +413,18 @@ async fn candidate(ctx: Arc<Ctx>, i: usize, name: String, cookie: String, answer
             }
         };
         let elapsed = t0.elapsed().as_micros() as u64;
+        // A turn cut by the kill was sent while A lived: its retry on B is the first there.
+        let first_on_b = first_on_b || (!moved && ctx.a_dead.load(Ordering::Relaxed));
         match result {
             Ok((200, v)) => {
+                if first_on_b {
+                    moved = true;
+                    ctx.stats
+                        .moved_latencies
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(elapsed);
+                }
                 ctx.stats.acked.fetch_add(1, Ordering::Relaxed);
                 ctx.stats
                     .latencies
@@ -689,6 +704,14 @@ fn drive(o: Opts) -> Result<(), String> {
             .unwrap_or_else(|e| e.into_inner()),
     );
     end_lat.sort_unstable();
+    let mut moved_lat = std::mem::take(
+        &mut *ctx
+            .stats
+            .moved_latencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()),
+    );
+    moved_lat.sort_unstable();
     let acked = ctx.stats.acked.load(Ordering::Relaxed);
     println!("candidates            {}", o.n);
     println!(
@@ -729,6 +752,15 @@ fn drive(o: Opts) -> Result<(), String> {
         percentile(&end_lat, 0.99),
         end_lat.len()
     );
+    if o.kill {
+        println!(
+            "  first turn on B     p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} of A's interviews taken over)",
+            percentile(&moved_lat, 0.50),
+            percentile(&moved_lat, 0.99),
+            moved_lat.last().copied().unwrap_or(0) as f64 / 1000.0,
+            moved_lat.len()
+        );
+    }
     println!(
         "errors                {}",
         ctx.stats.errors.load(Ordering::Relaxed)

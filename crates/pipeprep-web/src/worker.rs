@@ -252,22 +252,23 @@ fn run(
         Some(sel) => pipeprep_app::llm::voice(sel).map(Some),
         None => Ok(None),
     };
+    // Events stored when this worker last wrote or read the session: more in the store means
+    // another front end carried the interview on. A resumed session is read once, for all of
+    // it: whether it is finished, its events and the rebuild (a takeover after an instance
+    // died does this for every interview that instance served, so each query counts).
     let opened = match init {
-        Init::New(cfg) => voice().and_then(|v| LiveSession::create(k, &*store, cfg, v)),
-        // `resume` reads the whole session; this only asks whether it exists and is finished.
-        Init::Resume(id) => match store.progress(&id) {
+        Init::New(cfg) => voice()
+            .and_then(|v| LiveSession::create(k, &*store, cfg, v))
+            .map(|l| (l, 0)),
+        Init::Resume(id) => match rebuild(k, &*store, &id, voice) {
+            Ok(opened) => Ok(opened),
             Err(e) => {
-                let _ = ready.send(Err(ApiError::from_store(e)));
+                let _ = ready.send(Err(e));
                 return;
             }
-            Ok((Status::Finished, _)) => {
-                let _ = ready.send(Err(ApiError::finished(&id)));
-                return;
-            }
-            Ok(_) => resume(k, &*store, &id, voice),
         },
     };
-    let mut live = match opened {
+    let (mut live, mut synced) = match opened {
         Ok(l) => l,
         Err(e) => {
             let _ = ready.send(Err(ApiError::from_anyhow(e)));
@@ -276,9 +277,6 @@ fn run(
     };
     let id = live.id().to_string();
     let mut clock = Clock::new(live.resumed_at_ms);
-    // Events stored when this worker last wrote or read the session: more in the store means
-    // another front end carried the interview on.
-    let mut synced = store.progress(&id).map_or(0, |(_, n)| n);
     if ready.send(Ok(id.clone())).is_err() {
         return;
     }
@@ -293,8 +291,8 @@ fn run(
                 // shown must be what is stored, not this worker's older copy.
                 match store.progress(&id) {
                     Ok((_, stored)) if stored == synced => {}
-                    Ok((Status::Active, stored)) => match resume(k, &*store, &id, voice) {
-                        Ok(l) => {
+                    Ok((Status::Active, _)) => match rebuild(k, &*store, &id, voice) {
+                        Ok((l, stored)) => {
                             live = l;
                             clock = Clock::new(live.resumed_at_ms);
                             synced = stored;
@@ -344,17 +342,13 @@ fn run(
                         break last;
                     }
                     rebuilt = true;
-                    match store.progress(&id) {
-                        Ok((Status::Finished, _)) => break Update::Failed(ApiError::finished(&id)),
-                        Ok((_, stored)) => match resume(k, &*store, &id, voice) {
-                            Ok(l) => {
-                                live = l;
-                                clock = Clock::new(live.resumed_at_ms);
-                                synced = stored;
-                            }
-                            Err(e) => break Update::Failed(ApiError::from_anyhow(e)),
-                        },
-                        Err(e) => break Update::Failed(ApiError::from_store(e)),
+                    match rebuild(k, &*store, &id, voice) {
+                        Ok((l, stored)) => {
+                            live = l;
+                            clock = Clock::new(live.resumed_at_ms);
+                            synced = stored;
+                        }
+                        Err(e) => break Update::Failed(e),
                     }
                 };
                 synced = synced_after(synced, &last);
@@ -382,17 +376,24 @@ fn synced_after(before: u64, last: &Update) -> u64 {
     }
 }
 
-fn resume<'k>(
+/// Rebuilds the interview from the store, as `pipeprep resume` does, from one read of the
+/// session. Returns it with the number of events it accounts for; a finished session is the
+/// "finished" conflict.
+fn rebuild<'k>(
     k: &'k pipeprep_core::Knowledge,
     store: &'k dyn Store,
     id: &str,
     voice: impl Fn() -> anyhow::Result<Option<pipeprep_app::voice::LlmVoice>>,
-) -> anyhow::Result<LiveSession<'k>> {
-    let (mut live, _) = LiveSession::resume(k, store, id)?;
-    if let Some(v) = voice()? {
+) -> Result<(LiveSession<'k>, u64), ApiError> {
+    let stored = store.load(id).map_err(ApiError::from_store)?;
+    if stored.summary.status == Status::Finished {
+        return Err(ApiError::finished(id));
+    }
+    let mut live = LiveSession::from_stored(k, store, &stored).map_err(ApiError::from_anyhow)?;
+    if let Some(v) = voice().map_err(ApiError::from_anyhow)? {
         live.set_voice(v);
     }
-    Ok(live)
+    Ok((live, stored.events.len() as u64))
 }
 
 /// Runs one event through the session, passing what it shows to `tx` sentence by sentence.

@@ -698,6 +698,63 @@ async fn an_interview_moves_between_two_instances_on_one_database() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
 }
 
+/// When the instance serving an interview dies, the next request goes to another one, which
+/// rebuilds the interview from the store; the reply it gives is the one the dead instance
+/// would have given. Two sessions with the same scenario and seed get the same answers on A;
+/// the control's next answer is answered by A, then A is stopped and B answers the other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interview_taken_over_after_its_instance_dies_replies_as_that_instance_would() {
+    let Some(url) = database_url() else { return };
+    let a = instance(&url, true).await;
+    let b = instance(&url, true).await;
+    let me = signup(&a.base, &unique("takeover")).await;
+    let taken_over = new_session(&a.base, &me).await;
+    let control = new_session(&a.base, &me).await;
+    for text in [
+        "What peak event rate should we plan for, and how fresh must the dashboard be?",
+        "How long do we keep raw events, and what is the budget per month?",
+        "Kafka -> Flink (5s tumbling window) -> Redis for the dashboard; Kafka -> S3 as Parquet -> Spark hourly -> Snowflake for reports.",
+        "I chose Flink over Spark Structured Streaming because event-time windows with watermarks keep the 5 s SLA.",
+    ] {
+        let (s1, r1) = turn(&a.base, &me, &taken_over, text).await;
+        let (s2, r2) = turn(&a.base, &me, &control, text).await;
+        assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{r1} {r2}");
+        // Otherwise the comparison below would prove nothing.
+        assert_eq!(r1, r2, "the two sessions differ before any takeover");
+    }
+    let next =
+        "At 10x I'd add Kafka partitions keyed by user id and watch consumer lag for backpressure.";
+    let (s, on_a) = turn(&a.base, &me, &control, next).await;
+    assert_eq!(s, StatusCode::OK, "{on_a}");
+    let a_base = a.base.clone();
+    drop(a);
+    assert!(
+        client()
+            .get(format!("{a_base}/api/me"))
+            .send()
+            .await
+            .is_err(),
+        "instance A still answers"
+    );
+
+    let (s, on_b) = turn(&b.base, &me, &taken_over, next).await;
+    assert_eq!(s, StatusCode::OK, "{on_b}");
+    assert_eq!(on_b, on_a, "B's reply after the takeover is not A's");
+    // The rebuilt state carries on alike too: both interviews end with the same scorecard.
+    let mut cards = Vec::new();
+    for id in [&taken_over, &control] {
+        let (s, r) = turn(&b.base, &me, id, "/end").await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["finished"], true, "{r}");
+        let (s, _, body) = get(&b.base, &format!("/api/sessions/{id}"), Some(&me)).await;
+        assert_eq!(s, StatusCode::OK);
+        let export: Value = serde_json::from_str(&body).unwrap();
+        cards.push(export["scorecard"].clone());
+    }
+    assert!(!cards[0].is_null(), "no scorecard in the export");
+    assert_eq!(cards[0], cards[1]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_instructor_sees_the_cohort_and_a_learner_only_themself() {
     let Some(url) = database_url() else { return };

@@ -1,0 +1,131 @@
+//! What taking over an interview costs a server instance, in its parts: counting the stored
+//! events (`progress`), reading the session (`load`) and replaying its events through the engine
+//! (`replay`). Interviews of the given length are stored first through the real session runner,
+//! then each is measured; figures are per interview, wall time on this thread and CPU time of
+//! this process (the store's runtime thread included, PostgreSQL not).
+//!
+//! ```text
+//! eval "$(scripts/pg-test-cluster start)"
+//! cargo run --release -p pipeprep-app --example rebuild_cost -- [answers 15] [sessions 200]
+//! ```
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use pipeprep_app::session::{LiveSession, replay};
+use pipeprep_core::interview::{Event, InterviewConfig};
+use pipeprep_store::{PgStore, Role, Store};
+
+const ANSWERS: &[&str] = &[
+    "What peak event rate should we plan for, and how fresh must the dashboard be?",
+    "How long do we keep raw events, and what is the budget per month?",
+    "Are events delivered at least once, and can they arrive late from mobile clients?",
+    "Kafka -> Flink (5s tumbling window) -> Redis for the dashboard; Kafka -> S3 as Parquet -> Spark hourly -> Snowflake for reports.",
+    "I chose Flink over Spark Structured Streaming because event-time windows with watermarks keep the 5 s SLA; the trade-off is operating it.",
+    "At 10x I'd add Kafka partitions keyed by user id, scale Flink parallelism with it, and watch consumer lag for backpressure.",
+    "Idempotent writes keyed by event id, a dead-letter queue for bad records, and alerts on consumer lag and freshness.",
+    "After a 2-hour outage the backlog drains at spare capacity; I'd size consumers for 3x peak and replay from Kafka offsets.",
+    "Schema registry with backward-compatible Avro, and data quality checks on completeness and freshness before publishing.",
+    "Spot instances for the Spark batch and S3 lifecycle to Glacier after 90 days keep cost under budget.",
+];
+
+/// CPU seconds (user + system) of this process, from `/proc/self/stat` (100 ticks a second).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(close) = stat.rfind(')') else {
+        return 0.0;
+    };
+    let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+    let field = |n: usize| {
+        f.get(n - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (field(14) + field(15)) as f64 / 100.0
+}
+
+#[derive(Default)]
+struct Part {
+    wall: f64,
+    cpu: f64,
+}
+
+impl Part {
+    fn time<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let (t, c) = (Instant::now(), cpu_seconds());
+        let out = f();
+        self.wall += t.elapsed().as_secs_f64();
+        self.cpu += cpu_seconds() - c;
+        out
+    }
+}
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let answers: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(15);
+    let sessions: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(200);
+    let url = std::env::var("PIPEPREP_TEST_DATABASE_URL")
+        .context("set PIPEPREP_TEST_DATABASE_URL (scripts/pg-test-cluster start)")?;
+    let pg = PgStore::open(&url)?;
+    let now = pipeprep_app::session::now_ms();
+    let user = pg.create_user(
+        &format!("rebuild-cost-{now}"),
+        "rebuild cost password",
+        Role::Learner,
+        now,
+    )?;
+    let store = pg.for_user(&user);
+    let k = pipeprep_app::knowledge(pipeprep_app::load_bank(None)?)?;
+
+    let mut ids = Vec::new();
+    for seed in 0..sessions {
+        let cfg = InterviewConfig {
+            scenario: "clickstream-analytics".into(),
+            seed,
+            hard: false,
+            focus: Vec::new(),
+        };
+        let (mut live, _) = LiveSession::start(&k, &store, cfg)?;
+        for i in 0..answers {
+            live.handle(Event::Answer {
+                text: format!(
+                    "{} (candidate {seed}, answer {i})",
+                    ANSWERS[i % ANSWERS.len()]
+                ),
+                at_ms: 3000 * (i as u64 + 1),
+            })?;
+        }
+        ids.push(live.id().to_string());
+    }
+
+    let (mut progress, mut load, mut rebuild) = (Part::default(), Part::default(), Part::default());
+    for id in &ids {
+        progress.time(|| store.progress(id))?;
+        let stored = load.time(|| store.load(id))?;
+        rebuild.time(|| replay(&k, &stored))?;
+    }
+    let n = ids.len().max(1) as f64;
+    let ms = |s: f64| s * 1000.0 / n;
+    println!(
+        "{} interviews of {answers} answers, per interview:",
+        ids.len()
+    );
+    for (name, p) in [
+        ("progress", &progress),
+        ("load", &load),
+        ("replay", &rebuild),
+    ] {
+        println!(
+            "  {name:<9} wall {:.3} ms, CPU {:.3} ms",
+            ms(p.wall),
+            ms(p.cpu)
+        );
+    }
+    println!(
+        "  replay per event: wall {:.3} ms",
+        ms(rebuild.wall) / (answers as f64 + 1.0)
+    );
+    Ok(())
+}
