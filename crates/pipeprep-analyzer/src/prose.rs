@@ -298,21 +298,23 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
                 cursor = end;
             }
         }
-        // The sentence's words: a phrase found with word boundaries ends in one of them, so a
-        // phrase whose last word is not here need not be searched for.
-        let sentence_words: Vec<&str> = lower
+        // What the sentence's words can be, looked up once per word: a phrase found with word
+        // boundaries ends in one of them, so a phrase whose last word is not here need not be
+        // searched for.
+        let kinds = lower
             .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .collect();
-        let may_hold = |phrase: &str| {
-            let last = phrase.rsplit(' ').next().unwrap_or(phrase);
-            sentence_words.contains(&last)
-        };
-        let designing = sentence_words.iter().any(|w| DESIGN_VERBS.contains(w));
+            .fold(0u64, |acc, w| {
+                let plural_head = w
+                    .strip_suffix('s')
+                    .and_then(|one| word_kinds().get(one))
+                    .map_or(0, |k| k & PLAIN_HEAD_BIT);
+                acc | word_kinds().get(w).copied().unwrap_or(0) | plural_head
+            });
+        let designing = kinds & DESIGN_VERB_BIT != 0;
         if designing {
             // "Devices publish into …": a source named in plain words, before a flow word.
-            for s in SOURCES {
-                if may_hold(s)
+            for (i, s) in SOURCES.iter().enumerate() {
+                if kinds & (1 << (SOURCE_BITS + i)) != 0
                     && let Some(p) = find_word(&lower, s)
                     && !mentions.iter().any(|m| p < m.end && m.start < p + s.len())
                     && starts_flow(&lower[p + s.len()..])
@@ -330,11 +332,16 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
                 }
             }
             // "a log we can rewind", "the billing database": a box in the candidate's words.
-            for m in plain_boxes(&lower, src, &mentions, &named) {
-                mentions.push(m);
+            if kinds & PLAIN_HEAD_BIT != 0 {
+                for m in plain_boxes(&lower, src, &mentions, &named) {
+                    mentions.push(m);
+                }
             }
             // "the log", "the queue": the box of that kind named earlier in the answer.
-            for head in HEADS {
+            for (i, head) in HEADS.iter().enumerate() {
+                if kinds & (1 << (HEAD_BITS + i)) == 0 {
+                    continue;
+                }
                 let phrase = format!("the {head}");
                 let Some(p) = find_word(&lower, &phrase) else {
                     continue;
@@ -420,6 +427,38 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
         }
     }
     g
+}
+
+/// Bits of [`word_kinds`]: a design verb; a head noun of [`PLAIN_HEADS`]; the last word of each
+/// of [`SOURCES`], then of each of [`HEADS`].
+const DESIGN_VERB_BIT: u64 = 1;
+const PLAIN_HEAD_BIT: u64 = 2;
+const SOURCE_BITS: usize = 2;
+const HEAD_BITS: usize = SOURCE_BITS + SOURCES.len();
+const _: () = assert!(HEAD_BITS + HEADS.len() <= 64);
+
+/// Each word that matters to a sentence's boxes, with what it can be (bits above): one lookup per
+/// word of a sentence instead of a scan of every list.
+fn word_kinds() -> &'static std::collections::HashMap<&'static str, u64> {
+    static KINDS: std::sync::OnceLock<std::collections::HashMap<&'static str, u64>> =
+        std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        let mut m: std::collections::HashMap<&'static str, u64> = std::collections::HashMap::new();
+        let last = |phrase: &'static str| phrase.rsplit(' ').next().unwrap_or(phrase);
+        for v in DESIGN_VERBS {
+            *m.entry(v).or_default() |= DESIGN_VERB_BIT;
+        }
+        for (h, _) in PLAIN_HEADS {
+            *m.entry(h).or_default() |= PLAIN_HEAD_BIT;
+        }
+        for (i, s) in SOURCES.iter().enumerate() {
+            *m.entry(last(s)).or_default() |= 1 << (SOURCE_BITS + i);
+        }
+        for (i, h) in HEADS.iter().enumerate() {
+            *m.entry(last(h)).or_default() |= 1 << (HEAD_BITS + i);
+        }
+        m
+    })
 }
 
 /// The head noun of a box's name, for "the log" later: the last of its words that is a kind of
