@@ -337,7 +337,7 @@ impl LlmVoice {
                     show(Piece::Text(&tail));
                 }
                 self.stats.offline += 1;
-                let rest = format!("\n\n{missing}");
+                let rest = format!("{}{missing}", g.joint());
                 show(Piece::Text(&rest));
                 Spoken {
                     text: format!("{}{rest}", g.said()),
@@ -776,7 +776,7 @@ pub fn guard(
     g.push(&reply[from..]);
     match g.finish(false) {
         Verdict::Passed { .. } => Some(g.said()),
-        Verdict::Completed { missing, .. } => Some(format!("{}\n\n{missing}", g.said())),
+        Verdict::Completed { missing, .. } => Some(format!("{}{}{missing}", g.said(), g.joint())),
         Verdict::Replaced => None,
     }
 }
@@ -828,6 +828,8 @@ pub struct StreamGuard<'k> {
     tripped: bool,
     catches: Vec<Catch>,
     missing: usize,
+    /// What is missing includes a set-up to retell (the scenario, a failure, a twist).
+    missing_setup: bool,
 }
 
 impl std::fmt::Debug for StreamGuard<'_> {
@@ -939,6 +941,7 @@ impl<'k> StreamGuard<'k> {
             tripped: false,
             catches: Vec::new(),
             missing: 0,
+            missing_setup: false,
         }
     }
 
@@ -1151,12 +1154,13 @@ impl<'k> StreamGuard<'k> {
             return Verdict::Replaced;
         }
         let said = self.shown.clone();
-        let missing: Vec<&str> = self
+        let left_out: Vec<&Essential> = self
             .essentials
             .iter()
             .filter(|e| !e.conveyed_by(&said))
-            .map(|e| e.sentence.as_str())
             .collect();
+        self.missing_setup = left_out.iter().any(|e| e.setup);
+        let missing: Vec<&str> = left_out.iter().map(|e| e.sentence.as_str()).collect();
         self.missing = missing.len();
         if missing.is_empty() {
             return Verdict::Passed { tail };
@@ -1171,6 +1175,14 @@ impl<'k> StreamGuard<'k> {
             tail,
             missing: seen.join(" "),
         }
+    }
+
+    /// What goes between the voiced part and the offline sentences that complete it: the same
+    /// paragraph, so a left-out question or figure reads as the speaker going on rather than as
+    /// a second message; a set-up to retell (the scenario, a failure, a twist) is a block of its
+    /// own and starts a new paragraph.
+    pub fn joint(&self) -> &'static str {
+        if self.missing_setup { "\n\n" } else { " " }
     }
 
     /// What was shown (after [`finish`](Self::finish): the whole voiced part).
@@ -1794,6 +1806,13 @@ mod tests {
             }
         );
         assert!(shown.iter().all(|s| !s.contains("Flink")));
+        // The question follows in the same paragraph: one speaker going on, not a second message.
+        assert_eq!(
+            guard(&k, &iv, Act::Acknowledge, offline, reply).as_deref(),
+            Some(
+                "Let's think about the click events at peak. What peak traffic do you expect for the click events?"
+            )
+        );
         // Off the subject from the start: nothing at all is shown.
         let (shown, verdict) = stream(
             &k,
@@ -2072,7 +2091,7 @@ mod tests {
         assert!(
             second
                 .text
-                .starts_with("Good that you ask about click events.\n\n"),
+                .starts_with("Good that you ask about click events. About 2 billion events"),
             "{}",
             second.text
         );
