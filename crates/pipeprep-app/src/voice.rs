@@ -551,10 +551,13 @@ fn notes(iv: &Interview, act: Act, offline_text: &str, history: &[Said]) -> Stri
     let sc = iv.scenario();
     let mut n = String::from("[Notes. ");
     n.push_str(&format!("Phase: {}.\n", iv.phase().title()));
+    // What the model will see anyway: the interviewer's turns in the history, and this
+    // message's own text (a requirement revealed now is already in "Must get across").
     let said_before: String = history
         .iter()
         .filter(|t| t.interviewer)
         .map(|t| clip(&t.text, TURN_CHARS))
+        .chain(std::iter::once(offline_text.to_string()))
         .collect::<Vec<_>>()
         .join("\n");
     let revealed: Vec<String> = iv
@@ -1935,6 +1938,56 @@ mod tests {
                     .collect::<String>()
                     .as_str()
             )
+        );
+    }
+
+    #[test]
+    fn the_notes_repeat_a_requirement_only_when_the_history_no_longer_shows_it() {
+        let k = knowledge();
+        let mut iv = interview(&k);
+        let effects = iv.handle(
+            &k,
+            Event::Answer {
+                text: "What is the peak traffic of click events?".into(),
+                at_ms: 90_000,
+            },
+        );
+        let reveal = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Say { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let notes_of = |r: &ChatRequest| {
+            let last = &r.messages.last().unwrap().content;
+            last[last.rfind("[Notes. Phase").unwrap()..].to_string()
+        };
+        // The message that reveals it carries it once, as what to get across.
+        let now = notes_of(&request(&iv, Act::RevealRequirement, &reveal, &[]));
+        assert!(!now.contains("Requirements revealed earlier"), "{now}");
+        // Said in a turn the prompt still holds: not repeated.
+        let held = [
+            Said {
+                interviewer: true,
+                text: reveal.clone(),
+            },
+            Said {
+                interviewer: false,
+                text: "Thanks.".into(),
+            },
+        ];
+        let later = notes_of(&request(&iv, Act::Acknowledge, "Go on.", &held));
+        assert!(!later.contains("Requirements revealed earlier"), "{later}");
+        // Dropped from the history: the notes carry it.
+        let gone = [Said {
+            interviewer: false,
+            text: "Thanks.".into(),
+        }];
+        let later = notes_of(&request(&iv, Act::Acknowledge, "Go on.", &gone));
+        assert!(
+            later.contains("Requirements revealed earlier: ") && later.contains("100K"),
+            "{later}"
         );
     }
 
