@@ -3,8 +3,9 @@
 //! act.
 //!
 //! The prompt is a conversation: the persona and its rules as the system message, a few short
-//! examples of the register, the last few turns as alternating assistant/user messages, and the
-//! act with what it must convey as the last message. The reply streams through a guard that
+//! examples of the register, the scenario, the turns so far as alternating assistant/user
+//! messages (old ones dropped in steps, so each prompt extends the one before and a server's
+//! prompt cache covers it), and the act with what it must convey as the last message. The reply streams through a guard that
 //! releases only complete sentences that pass every check (no narration, no speaking for the
 //! candidate, no echo of the prompt, no sign-off, no give-away, nothing unfinished). At the end,
 //! whatever the act had to convey and the reply left out is said in the offline phrasing after
