@@ -516,15 +516,42 @@ pub fn history_start(recent: &[Said]) -> usize {
     start
 }
 
-/// The first real user message: the same for every request of an interview (so it stays in the
-/// cached prefix), and it carries the scenario, which every message may need.
-fn opener(iv: &Interview) -> String {
+/// The first real user message: the scenario, which every message may need, and the
+/// requirements said in turns the history has dropped. It depends only on those dropped turns,
+/// so it stays the same, and in the cached prefix, until the next drop.
+fn opener(iv: &Interview, earlier: &[String]) -> String {
     let sc = iv.scenario();
-    format!(
-        "[Notes. {OPENER} Scenario: {} — {}]",
+    let mut o = format!(
+        "[Notes. {OPENER} Scenario: {} — {}",
         sc.title,
         clip(&sc.prompt, SCENARIO_CHARS)
-    )
+    );
+    if !earlier.is_empty() {
+        o.push_str("\nRequirements revealed earlier: ");
+        o.push_str(&earlier.join(" "));
+    }
+    o.push(']');
+    o
+}
+
+/// The revealed requirements that every essential of is conveyed by the interviewer's turns
+/// in `turns` (or, with `also`, by that text).
+fn requirements_said(iv: &Interview, turns: &[Said], also: &str) -> Vec<String> {
+    let said: String = turns
+        .iter()
+        .filter(|t| t.interviewer)
+        .map(|t| clip(&t.text, TURN_CHARS))
+        .chain(std::iter::once(also.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    iv.revealed()
+        .into_iter()
+        .filter(|r| {
+            let es = essentials(Act::RevealRequirement, r);
+            !es.is_empty() && es.iter().all(|e| e.conveyed_by(&said))
+        })
+        .map(|r| clip(r, 200))
+        .collect()
 }
 
 const OPENER: &str = "A new interview starts here; the examples above were about another system.";
@@ -548,27 +575,24 @@ fn needs_design(act: Act) -> bool {
 /// already show, the act, and what it must get across. They come last and change every turn, so
 /// every word here is read again on every turn: a requirement an interviewer turn in the history
 /// already said is not repeated, and the design is given only to the acts that ask about it.
-fn notes(iv: &Interview, act: Act, offline_text: &str, history: &[Said]) -> String {
+fn notes(
+    iv: &Interview,
+    act: Act,
+    offline_text: &str,
+    history: &[Said],
+    earlier: &[String],
+) -> String {
     let sc = iv.scenario();
     let mut n = String::from("[Notes. ");
     n.push_str(&format!("Phase: {}.\n", iv.phase().title()));
-    // What the model will see anyway: the interviewer's turns in the history, and this
-    // message's own text (a requirement revealed now is already in "Must get across").
-    let said_before: String = history
-        .iter()
-        .filter(|t| t.interviewer)
-        .map(|t| clip(&t.text, TURN_CHARS))
-        .chain(std::iter::once(offline_text.to_string()))
-        .collect::<Vec<_>>()
-        .join("\n");
+    // What the model sees anyway: the opener's list, the interviewer's turns in the history,
+    // and this message's own text (a requirement revealed now is already what to get across).
+    let seen = requirements_said(iv, history, offline_text);
     let revealed: Vec<String> = iv
         .revealed()
         .into_iter()
-        .filter(|r| {
-            let es = essentials(Act::RevealRequirement, r);
-            es.is_empty() || !es.iter().all(|e| e.conveyed_by(&said_before))
-        })
         .map(|r| clip(r, 200))
+        .filter(|r| !earlier.contains(r) && !seen.contains(r))
         .collect();
     if !revealed.is_empty() {
         n.push_str("Requirements revealed earlier: ");
@@ -628,14 +652,16 @@ pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) ->
         turns.push((false, (*user).to_string()));
         turns.push((true, (*reply).to_string()));
     }
-    let window = &recent[history_start(recent)..];
+    let start = history_start(recent);
+    let window = &recent[start..];
+    let earlier = requirements_said(iv, &recent[..start], "");
     // The real interview starts with a user message that says so (the examples end with the
     // assistant), so the roles keep alternating; a candidate turn right after it joins it.
-    turns.push((false, opener(iv)));
+    turns.push((false, opener(iv, &earlier)));
     for t in window {
         turns.push((t.interviewer, clip(&t.text, TURN_CHARS)));
     }
-    let note = notes(iv, act, offline_text, window);
+    let note = notes(iv, act, offline_text, window, &earlier);
     match turns.last_mut() {
         Some((false, text)) => {
             text.push_str("\n\n");
@@ -1990,6 +2016,33 @@ mod tests {
             later.contains("Requirements revealed earlier: ") && later.contains("100K"),
             "{later}"
         );
+        // Said in a turn the history has since dropped: the opener carries it, where it stays
+        // the same turn after turn, and the notes do not repeat it.
+        let mut long = held.to_vec();
+        for i in 0..16 {
+            long.push(Said {
+                interviewer: i % 2 == 0,
+                text: format!(
+                    "Turn {i}. {}",
+                    "We keep talking about the design. ".repeat(10)
+                ),
+            });
+        }
+        assert!(history_start(&long) > 0);
+        let req = request(&iv, Act::Acknowledge, "Go on.", &long);
+        let opener = &req.messages[2 * EXAMPLES.len()].content;
+        assert!(
+            opener.contains("Requirements revealed earlier: ") && opener.contains("100K"),
+            "{opener}"
+        );
+        let later = notes_of(&req);
+        assert!(!later.contains("Requirements revealed earlier"), "{later}");
+        long.push(Said {
+            interviewer: false,
+            text: "More.".into(),
+        });
+        let next = request(&iv, Act::Acknowledge, "Go on.", &long);
+        assert_eq!(next.messages[2 * EXAMPLES.len()].content, *opener);
     }
 
     #[test]
