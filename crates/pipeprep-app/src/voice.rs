@@ -3,8 +3,9 @@
 //! act.
 //!
 //! The prompt is a conversation: the persona and its rules as the system message, a few short
-//! examples of the register, the last few turns as alternating assistant/user messages, and the
-//! act with what it must convey as the last message. The reply streams through a guard that
+//! examples of the register, the scenario, the turns so far as alternating assistant/user
+//! messages (old ones dropped in steps, so each prompt extends the one before and a server's
+//! prompt cache covers it), and the act with what it must convey as the last message. The reply streams through a guard that
 //! releases only complete sentences that pass every check (no narration, no speaking for the
 //! candidate, no echo of the prompt, no sign-off, no give-away, nothing unfinished). At the end,
 //! whatever the act had to convey and the reply left out is said in the offline phrasing after
@@ -19,8 +20,16 @@ use pipeprep_core::{Essential, essentials, number_values};
 use pipeprep_llm::guard::{self, Catch, EchoCheck};
 use pipeprep_llm::{ChatBackend, ChatRequest, Usage};
 
-/// How many earlier turns the prompt carries.
+/// How many earlier turns the prompt keeps right after it drops old ones.
 pub const RECENT_TURNS: usize = 4;
+/// The most characters of earlier turns the prompt carries (about 1,000 tokens). The history
+/// grows until it passes this, then the oldest turns go all in one step, down to the last
+/// [`RECENT_TURNS`]. A local server (llama.cpp, Ollama) reuses its cache for the longest prefix
+/// a request shares with the one before: a history that only grows keeps that prefix whole, so
+/// each turn the model reads only the last reply, the new answer and the notes. Dropping one
+/// turn per turn instead changes the prompt right after the examples and makes the model read
+/// the whole history again every time.
+pub const HISTORY_CHARS: usize = 4000;
 /// The most characters of one earlier turn the prompt carries.
 const TURN_CHARS: usize = 600;
 /// The most characters of the scenario's prompt the notes carry.
@@ -46,7 +55,7 @@ pub const NOTE_HEADINGS: &[&str] = &[
     "Scenario",
     "Phase",
     "Requirements revealed",
-    "Requirements revealed so far",
+    "Requirements revealed earlier",
     "Candidate's design",
     "Reference solution",
     "Your next message",
@@ -120,6 +129,9 @@ pub struct LlmVoice {
     local: bool,
     /// The second opinion's whole budget (`llm_timeout` in the config file).
     opinion_budget: std::time::Duration,
+    /// The previous turn's prompt as one string, to log how much of the next one a server's
+    /// prompt cache can reuse.
+    last_prompt: String,
 }
 
 /// The second opinion's budget when the config file sets none: a 1.5B model on two CPU cores
@@ -138,6 +150,7 @@ impl LlmVoice {
             review: Review::None,
             local: false,
             opinion_budget: std::time::Duration::from_secs(DEFAULT_LLM_TIMEOUT_S),
+            last_prompt: String::new(),
         })
     }
 
@@ -259,6 +272,10 @@ impl LlmVoice {
             return offline(OFFLINE);
         }
         let req = request(iv, act, offline_text, recent);
+        let prompt = flat_prompt(&req);
+        let reused = common_prefix_chars(&self.last_prompt, &prompt);
+        let prompt_chars = prompt.chars().count();
+        self.last_prompt = prompt;
         let mut g = StreamGuard::new(k, iv, act, offline_text);
         let started = Instant::now();
         let mut first_sentence_ms: Option<u64> = None;
@@ -282,6 +299,7 @@ impl LlmVoice {
                 log["first_token_ms"] = c.first_token_ms.into();
                 log["total_ms"] = c.total_ms.into();
                 log["completion_tokens"] = c.usage.completion_tokens.into();
+                log["prompt_tokens"] = c.usage.prompt_tokens.into();
                 log["truncated"] = c.truncated.into();
                 g.finish(c.truncated)
             }
@@ -320,7 +338,7 @@ impl LlmVoice {
                     show(Piece::Text(&tail));
                 }
                 self.stats.offline += 1;
-                let rest = format!("\n\n{missing}");
+                let rest = format!("{}{missing}", g.joint());
                 show(Piece::Text(&rest));
                 Spoken {
                     text: format!("{}{rest}", g.said()),
@@ -351,6 +369,8 @@ impl LlmVoice {
         log["missing"] = g.missing().into();
         log["leaks_shown"] = g.leaks_in(&g.said()).into();
         log["first_sentence_ms"] = first_sentence_ms.into();
+        log["prompt_chars"] = prompt_chars.into();
+        log["prompt_chars_reused"] = reused.into();
         log["notes"] = req
             .messages
             .last()
@@ -360,6 +380,21 @@ impl LlmVoice {
         log_event(&log);
         spoken
     }
+}
+
+/// A request as one string in the order a chat template lays it out, each message behind a role
+/// marker: two requests share a prefix here exactly where a server's rendered prompts do.
+pub fn flat_prompt(req: &ChatRequest) -> String {
+    let mut out = format!("<system>\n{}", req.system);
+    for m in &req.messages {
+        out.push_str(&format!("\n<{}>\n{}", m.role.as_str(), m.content));
+    }
+    out
+}
+
+/// How many characters `a` and `b` share at their start.
+pub fn common_prefix_chars(a: &str, b: &str) -> usize {
+    a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
 }
 
 /// Appends one JSON line to the file named by `PIPEPREP_VOICE_LOG`, when it is set: what each
@@ -463,38 +498,109 @@ pub fn needs_reference(iv: &Interview, act: Act, offline_text: &str) -> bool {
     }
 }
 
-/// The notes for one message: the state the model needs, the act, and what it must get across.
-fn notes(iv: &Interview, act: Act, offline_text: &str, first: bool) -> String {
+/// Where the history in the prompt starts: replaying the turns in order, it moves only when
+/// the history since the last move passes [`HISTORY_CHARS`], and then keeps the last
+/// [`RECENT_TURNS`]. The same turns always give the same start, and a longer history never
+/// starts earlier, so between two moves every request extends the one before.
+pub fn history_start(recent: &[Said]) -> usize {
+    let size = |t: &Said| clip(&t.text, TURN_CHARS).chars().count();
+    let mut start = 0;
+    let mut chars = 0;
+    for (n, t) in recent.iter().enumerate() {
+        chars += size(t);
+        if chars > HISTORY_CHARS && n + 1 - start > RECENT_TURNS {
+            start = n + 1 - RECENT_TURNS;
+            chars = recent[start..=n].iter().map(size).sum();
+        }
+    }
+    start
+}
+
+/// The first real user message: the scenario, which every message may need, and the
+/// requirements said in turns the history has dropped. It depends only on those dropped turns,
+/// so it stays the same, and in the cached prefix, until the next drop.
+fn opener(iv: &Interview, earlier: &[String]) -> String {
+    let sc = iv.scenario();
+    let mut o = format!(
+        "[Notes. {OPENER} Scenario: {} — {}",
+        sc.title,
+        clip(&sc.prompt, SCENARIO_CHARS)
+    );
+    if !earlier.is_empty() {
+        o.push_str("\nRequirements revealed earlier: ");
+        o.push_str(&earlier.join(" "));
+    }
+    o.push(']');
+    o
+}
+
+/// The revealed requirements that every essential of is conveyed by the interviewer's turns
+/// in `turns` (or, with `also`, by that text).
+fn requirements_said(iv: &Interview, turns: &[Said], also: &str) -> Vec<String> {
+    let said: String = turns
+        .iter()
+        .filter(|t| t.interviewer)
+        .map(|t| clip(&t.text, TURN_CHARS))
+        .chain(std::iter::once(also.to_string()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    iv.revealed()
+        .into_iter()
+        .filter(|r| {
+            let es = essentials(Act::RevealRequirement, r);
+            !es.is_empty() && es.iter().all(|e| e.conveyed_by(&said))
+        })
+        .map(|r| clip(r, 200))
+        .collect()
+}
+
+const OPENER: &str = "A new interview starts here; the examples above were about another system.";
+
+/// Acts whose wording depends on the shape of the candidate's design.
+fn needs_design(act: Act) -> bool {
+    matches!(
+        act,
+        Act::ProbeChoice
+            | Act::LintProbe
+            | Act::ChallengeEstimate
+            | Act::Hint
+            | Act::ScaleTwist
+            | Act::InjectFailure
+            | Act::FollowUpFailure
+            | Act::WrapUp
+    )
+}
+
+/// The notes for one message: the state the model needs that the history in the prompt does not
+/// already show, the act, and what it must get across. They come last and change every turn, so
+/// every word here is read again on every turn: a requirement an interviewer turn in the history
+/// already said is not repeated, and the design is given only to the acts that ask about it.
+fn notes(
+    iv: &Interview,
+    act: Act,
+    offline_text: &str,
+    history: &[Said],
+    earlier: &[String],
+) -> String {
     let sc = iv.scenario();
     let mut n = String::from("[Notes. ");
-    // The greeting's offline text already carries the scenario's prompt: saying it twice would
-    // only make the first (and slowest, nothing cached yet) prompt longer to read.
-    let head: String = sc.prompt.trim().chars().take(80).collect();
-    let prompt_in_text = !head.is_empty() && offline_text.contains(&head);
-    if first && !prompt_in_text {
-        n.push_str(&format!(
-            "Scenario: {} — {}\n",
-            sc.title,
-            clip(&sc.prompt, SCENARIO_CHARS)
-        ));
-    } else {
-        n.push_str(&format!("Scenario: {}. ", sc.title));
-    }
     n.push_str(&format!("Phase: {}.\n", iv.phase().title()));
-    let revealed = iv.revealed();
+    // What the model sees anyway: the opener's list, the interviewer's turns in the history,
+    // and this message's own text (a requirement revealed now is already what to get across).
+    let seen = requirements_said(iv, history, offline_text);
+    let revealed: Vec<String> = iv
+        .revealed()
+        .into_iter()
+        .map(|r| clip(r, 200))
+        .filter(|r| !earlier.contains(r) && !seen.contains(r))
+        .collect();
     if !revealed.is_empty() {
-        n.push_str("Requirements revealed so far: ");
-        n.push_str(
-            &revealed
-                .iter()
-                .map(|r| clip(r, 200))
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        n.push_str("Requirements revealed earlier: ");
+        n.push_str(&revealed.join(" "));
         n.push('\n');
     }
     let design = iv.design();
-    if !design.is_empty() {
+    if !design.is_empty() && needs_design(act) {
         let flows: Vec<String> = design
             .edges()
             .iter()
@@ -534,43 +640,37 @@ fn notes(iv: &Interview, act: Act, offline_text: &str, first: bool) -> String {
     n
 }
 
-/// The request for one message, as a conversation: the persona and rules as the system
-/// message; the examples; the last few turns as alternating assistant (interviewer) and user
-/// (candidate) messages; and last, the notes with the act and what it must convey, appended to
-/// the candidate's latest message.
+/// The request for one message, as a conversation that each turn only extends: the persona and
+/// rules as the system message; the examples; an opener with the scenario; the turns since
+/// [`history_start`] as alternating assistant (interviewer) and user (candidate) messages; and
+/// last, the notes with the act and what it must convey, appended to the candidate's latest
+/// message. Everything before the notes is the previous request's prompt plus the turns said
+/// since, except when old turns are dropped.
 pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) -> ChatRequest {
     let mut turns: Vec<(bool, String)> = Vec::new();
     for (user, reply) in EXAMPLES {
         turns.push((false, (*user).to_string()));
         turns.push((true, (*reply).to_string()));
     }
-    let start = recent.len().saturating_sub(RECENT_TURNS);
+    let start = history_start(recent);
     let window = &recent[start..];
-    // The real interview starts with a user message that says so (examples end with the
-    // assistant), so the roles keep alternating.
-    turns.push((
-        false,
-        if window.first().is_some_and(|t| t.interviewer) || window.is_empty() {
-            "[Notes. A new interview starts here; the examples above were about another system.]"
-                .to_string()
-        } else {
-            String::new()
-        },
-    ));
+    let earlier = requirements_said(iv, &recent[..start], "");
+    // The real interview starts with a user message that says so (the examples end with the
+    // assistant), so the roles keep alternating; a candidate turn right after it joins it.
+    turns.push((false, opener(iv, &earlier)));
     for t in window {
         turns.push((t.interviewer, clip(&t.text, TURN_CHARS)));
     }
-    let note = notes(iv, act, offline_text, start == 0);
+    let note = notes(iv, act, offline_text, window, &earlier);
     match turns.last_mut() {
         Some((false, text)) => {
-            if !text.is_empty() {
-                text.push_str("\n\n");
-            }
+            text.push_str("\n\n");
             text.push_str(&note);
         }
         _ => turns.push((false, note)),
     }
-    // Merge neighbours with the same role (an empty opener, or two interviewer turns in a row).
+    // Merge neighbours with the same role (the opener and a candidate turn, or two interviewer
+    // turns in a row).
     let mut req = ChatRequest::new(SYSTEM_PROMPT);
     for (assistant, text) in turns {
         if text.trim().is_empty() {
@@ -602,7 +702,7 @@ pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) ->
 fn instructions() -> Vec<&'static str> {
     vec![
         SYSTEM_PROMPT,
-        "A new interview starts here; the examples above were about another system.",
+        OPENER,
         "reveal no more than this message needs",
     ]
 }
@@ -706,7 +806,7 @@ pub fn guard(
     g.push(&reply[from..]);
     match g.finish(false) {
         Verdict::Passed { .. } => Some(g.said()),
-        Verdict::Completed { missing, .. } => Some(format!("{}\n\n{missing}", g.said())),
+        Verdict::Completed { missing, .. } => Some(format!("{}{}{missing}", g.said(), g.joint())),
         Verdict::Replaced => None,
     }
 }
@@ -758,6 +858,8 @@ pub struct StreamGuard<'k> {
     tripped: bool,
     catches: Vec<Catch>,
     missing: usize,
+    /// What is missing includes a set-up to retell (the scenario, a failure, a twist).
+    missing_setup: bool,
 }
 
 impl std::fmt::Debug for StreamGuard<'_> {
@@ -869,6 +971,7 @@ impl<'k> StreamGuard<'k> {
             tripped: false,
             catches: Vec::new(),
             missing: 0,
+            missing_setup: false,
         }
     }
 
@@ -1081,12 +1184,13 @@ impl<'k> StreamGuard<'k> {
             return Verdict::Replaced;
         }
         let said = self.shown.clone();
-        let missing: Vec<&str> = self
+        let left_out: Vec<&Essential> = self
             .essentials
             .iter()
             .filter(|e| !e.conveyed_by(&said))
-            .map(|e| e.sentence.as_str())
             .collect();
+        self.missing_setup = left_out.iter().any(|e| e.setup);
+        let missing: Vec<&str> = left_out.iter().map(|e| e.sentence.as_str()).collect();
         self.missing = missing.len();
         if missing.is_empty() {
             return Verdict::Passed { tail };
@@ -1101,6 +1205,14 @@ impl<'k> StreamGuard<'k> {
             tail,
             missing: seen.join(" "),
         }
+    }
+
+    /// What goes between the voiced part and the offline sentences that complete it: the same
+    /// paragraph, so a left-out question or figure reads as the speaker going on rather than as
+    /// a second message; a set-up to retell (the scenario, a failure, a twist) is a block of its
+    /// own and starts a new paragraph.
+    pub fn joint(&self) -> &'static str {
+        if self.missing_setup { "\n\n" } else { " " }
     }
 
     /// What was shown (after [`finish`](Self::finish): the whole voiced part).
@@ -1153,8 +1265,9 @@ pub fn summary_line(
         local,
         prices,
     );
+    let turns = if stats.voiced == 1 { "turn" } else { "turns" };
     format!(
-        "LLM: {} turns voiced by {model}, {} offline; tokens in {} / out {}{approx}; {cost}",
+        "LLM: {} {turns} voiced by {model}, {} offline; tokens in {} / out {}{approx}; {cost}",
         stats.voiced, stats.offline, u.prompt_tokens, u.completion_tokens
     )
 }
@@ -1723,6 +1836,13 @@ mod tests {
             }
         );
         assert!(shown.iter().all(|s| !s.contains("Flink")));
+        // The question follows in the same paragraph: one speaker going on, not a second message.
+        assert_eq!(
+            guard(&k, &iv, Act::Acknowledge, offline, reply).as_deref(),
+            Some(
+                "Let's think about the click events at peak. What peak traffic do you expect for the click events?"
+            )
+        );
         // Off the subject from the start: nothing at all is shown.
         let (shown, verdict) = stream(
             &k,
@@ -1796,9 +1916,25 @@ mod tests {
         }
         assert_eq!(req.messages[1].content, EXAMPLES[0].1);
         let all: String = req.messages.iter().map(|m| m.content.as_str()).collect();
-        assert!(!all.contains("turn number 5"), "only the last four turns");
+        assert!(all.contains("turn number 0"), "ten turns: none dropped yet");
         let last = &req.messages.last().unwrap().content;
         assert!(last.starts_with("turn number 9"), "{last}");
+        // Past the budget (at the eleventh of these turns) the oldest go in one step and the
+        // last four stay; the twelfth joins them.
+        let longer: Vec<Said> = (0..12)
+            .map(|i| Said {
+                interviewer: i % 2 == 0,
+                text: format!("turn number {i}: {}", "so on and so forth ".repeat(20)),
+            })
+            .collect();
+        let trimmed = request(&iv, Act::Acknowledge, "Say this.", &longer);
+        let kept: String = trimmed
+            .messages
+            .iter()
+            .map(|m| m.content.as_str())
+            .collect();
+        assert!(!kept.contains("turn number 6"), "the oldest turns dropped");
+        assert!(kept.contains("turn number 7:"), "{kept}");
         assert!(last.contains("Must get across: Say this."), "{last}");
         let interviewer_turn = req
             .messages
@@ -1829,6 +1965,147 @@ mod tests {
                     .collect::<String>()
                     .as_str()
             )
+        );
+    }
+
+    #[test]
+    fn the_notes_repeat_a_requirement_only_when_the_history_no_longer_shows_it() {
+        let k = knowledge();
+        let mut iv = interview(&k);
+        let effects = iv.handle(
+            &k,
+            Event::Answer {
+                text: "What is the peak traffic of click events?".into(),
+                at_ms: 90_000,
+            },
+        );
+        let reveal = effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Say { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let notes_of = |r: &ChatRequest| {
+            let last = &r.messages.last().unwrap().content;
+            last[last.rfind("[Notes. Phase").unwrap()..].to_string()
+        };
+        // The message that reveals it carries it once, as what to get across.
+        let now = notes_of(&request(&iv, Act::RevealRequirement, &reveal, &[]));
+        assert!(!now.contains("Requirements revealed earlier"), "{now}");
+        // Said in a turn the prompt still holds: not repeated.
+        let held = [
+            Said {
+                interviewer: true,
+                text: reveal.clone(),
+            },
+            Said {
+                interviewer: false,
+                text: "Thanks.".into(),
+            },
+        ];
+        let later = notes_of(&request(&iv, Act::Acknowledge, "Go on.", &held));
+        assert!(!later.contains("Requirements revealed earlier"), "{later}");
+        // Dropped from the history: the notes carry it.
+        let gone = [Said {
+            interviewer: false,
+            text: "Thanks.".into(),
+        }];
+        let later = notes_of(&request(&iv, Act::Acknowledge, "Go on.", &gone));
+        assert!(
+            later.contains("Requirements revealed earlier: ") && later.contains("100K"),
+            "{later}"
+        );
+        // Said in a turn the history has since dropped: the opener carries it, where it stays
+        // the same turn after turn, and the notes do not repeat it.
+        let mut long = held.to_vec();
+        for i in 0..16 {
+            long.push(Said {
+                interviewer: i % 2 == 0,
+                text: format!(
+                    "Turn {i}. {}",
+                    "We keep talking about the design. ".repeat(10)
+                ),
+            });
+        }
+        assert!(history_start(&long) > 0);
+        let req = request(&iv, Act::Acknowledge, "Go on.", &long);
+        let opener = &req.messages[2 * EXAMPLES.len()].content;
+        assert!(
+            opener.contains("Requirements revealed earlier: ") && opener.contains("100K"),
+            "{opener}"
+        );
+        let later = notes_of(&req);
+        assert!(!later.contains("Requirements revealed earlier"), "{later}");
+        long.push(Said {
+            interviewer: false,
+            text: "More.".into(),
+        });
+        let next = request(&iv, Act::Acknowledge, "Go on.", &long);
+        assert_eq!(next.messages[2 * EXAMPLES.len()].content, *opener);
+    }
+
+    #[test]
+    fn each_prompt_extends_the_one_before_except_when_old_turns_are_dropped() {
+        let k = knowledge();
+        let iv = interview(&k);
+        // Turns of uneven length, as in an interview: long interviewer turns, shorter answers.
+        let said: Vec<Said> = (0..40)
+            .map(|i| Said {
+                interviewer: i % 2 == 0,
+                text: if i % 2 == 0 {
+                    format!(
+                        "Interviewer turn {i}: {} What would you do about late events?",
+                        "Here is what the business told us about the traffic. ".repeat(1 + i % 7)
+                    )
+                } else {
+                    format!(
+                        "Candidate turn {i}: I would key the stream by user id and window it.{}",
+                        " Then I would check the counts.".repeat(i % 5)
+                    )
+                },
+            })
+            .collect();
+        let fixed = {
+            let greet = flat_prompt(&request(&iv, Act::GreetScenario, "Welcome!", &[]));
+            greet[..greet.rfind("[Notes. Phase").unwrap()]
+                .trim_end()
+                .to_string()
+        };
+        let mut before: Option<String> = None;
+        let mut drops = Vec::new();
+        for n in 0..=said.len() {
+            let req = request(&iv, Act::Acknowledge, "Noted. What next?", &said[..n]);
+            let now = flat_prompt(&req);
+            // The persona, the examples and the scenario never change.
+            assert!(now.starts_with(&fixed), "turn {n}: the fixed part changed");
+            if let Some(prev) = before {
+                // Everything of the previous prompt but its notes is still there, in place.
+                let kept = prev[..prev.rfind("[Notes. Phase").unwrap()].trim_end();
+                if !now.starts_with(kept) {
+                    assert_ne!(
+                        history_start(&said[..n]),
+                        history_start(&said[..n - 1]),
+                        "turn {n}: the prompt changed before its notes with no turns dropped"
+                    );
+                    drops.push(n);
+                }
+            }
+            let history: usize = said[history_start(&said[..n])..n]
+                .iter()
+                .map(|t| t.text.chars().count())
+                .sum();
+            assert!(
+                history <= HISTORY_CHARS + TURN_CHARS,
+                "turn {n}: {history} characters of history"
+            );
+            before = Some(now);
+        }
+        // Old turns were dropped, and in steps: several turns apart, not on every turn.
+        assert!(drops.len() >= 2, "{drops:?}");
+        assert!(
+            drops.windows(2).all(|w| w[1] - w[0] >= 2 * RECENT_TURNS),
+            "{drops:?}"
         );
     }
 
@@ -1921,7 +2198,7 @@ mod tests {
         assert!(
             second
                 .text
-                .starts_with("Good that you ask about click events.\n\n"),
+                .starts_with("Good that you ask about click events. About 2 billion events"),
             "{}",
             second.text
         );
@@ -2093,7 +2370,7 @@ We would like you to design the pipeline behind both. Before you draw anything, 
         assert!(v.stats().offline >= 2);
         let line = live.llm_summary().unwrap();
         assert!(
-            line.starts_with("LLM: 1 turns voiced by scripted")
+            line.starts_with("LLM: 1 turn voiced by scripted")
                 && line.contains("no price in the table for scripted"),
             "{line}"
         );

@@ -410,6 +410,34 @@ fn llm_voices_every_interviewer_turn_with_a_compact_prompt() {
         "prompt tokens sent {sent} vs naive {naive}: ratio {ratio:.3} > 0.35"
     );
 
+    // A server with a prompt cache (llama.cpp, Ollama) reads only what a request does not share
+    // with the one before: each turn's prompt extends the previous one, so that is the last
+    // reply, the new answer and the notes, not the whole history again.
+    let flat = |r: &serde_json::Value| -> Vec<char> {
+        let mut out = Vec::new();
+        for m in r["messages"].as_array().into_iter().flatten() {
+            out.extend(format!("\n<{}>\n", m["role"].as_str().unwrap_or("")).chars());
+            out.extend(m["content"].as_str().unwrap_or("").chars());
+        }
+        out
+    };
+    let mut read = 0usize;
+    let mut whole = 0usize;
+    let mut prev: Vec<char> = Vec::new();
+    for r in &requests {
+        let now = flat(r);
+        let shared = prev.iter().zip(&now).take_while(|(a, b)| a == b).count();
+        read += now.len() - shared;
+        whole += now.len();
+        prev = now;
+    }
+    let share = read as f64 / whole as f64;
+    eprintln!("prompt characters: sent {whole}, new to a caching server {read} ({share:.3})");
+    assert!(
+        share <= 0.35,
+        "a caching server would read {read} of {whole} prompt characters ({share:.3})"
+    );
+
     // The stored session records the model and the tokens, and history shows them.
     let hist = sb.run(&["history"]);
     hist.expect_code(0);
