@@ -40,19 +40,7 @@ fn serve_prints_its_loopback_url_answers_and_stops_on_sigterm() {
     assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     assert!(resp.trim_end().ends_with("[]"), "{resp}");
 
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = stop_with_sigterm(&mut child);
     assert!(status.success(), "{status:?}");
 }
 
@@ -73,19 +61,7 @@ fn sigterm_straight_after_the_banner_is_a_clean_stop() {
         let mut first = String::new();
         out.read_line(&mut first).unwrap();
         assert!(first.starts_with("pipeprep is serving"), "{first}");
-        let killed = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let status = loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                break st;
-            }
-            assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = stop_with_sigterm(&mut child);
         assert!(status.success(), "round {round}: {status:?}");
     }
 }
@@ -114,6 +90,23 @@ fn no_signup_without_a_team_database_is_bad_usage() {
         "{}",
         run.one_line_error()
     );
+}
+
+/// Sends SIGTERM, as a service manager stops a server, and waits (up to 15 s) for the exit.
+fn stop_with_sigterm(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Sends one HTTP/1.1 request and returns the whole answer.
@@ -172,18 +165,6 @@ fn serve_with_a_team_database_says_so_and_requires_a_login() {
     assert!(resp.starts_with("HTTP/1.1 403"), "{resp}");
     assert!(resp.contains("pipeprep users add"), "{resp}");
 
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = stop_with_sigterm(&mut child);
     assert!(status.success(), "{status:?}");
 }
