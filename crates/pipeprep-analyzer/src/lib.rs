@@ -151,6 +151,17 @@ impl Analysis {
         out
     }
 
+    /// The concept hits of each sentence, in sentence order: a long answer has thousands of
+    /// hits, too many to filter again for every sentence.
+    pub fn concepts_by_sentence(&self) -> Vec<Vec<&ConceptHit>> {
+        by_sentence(self.sentences.len(), &self.concepts, |h| h.sentence)
+    }
+
+    /// The component hits of each sentence, in sentence order.
+    pub fn components_by_sentence(&self) -> Vec<Vec<&ComponentHit>> {
+        by_sentence(self.sentences.len(), &self.components, |h| h.sentence)
+    }
+
     pub fn has(&self, concept: &str) -> bool {
         self.concepts.iter().any(|h| h.id == concept && h.counts())
     }
@@ -242,6 +253,17 @@ struct Meanings {
     groups: Vec<semantic::Group>,
 }
 
+/// `hits` gathered by the sentence each is in (`n` sentences; a hit past them is left out).
+fn by_sentence<T>(n: usize, hits: &[T], sentence: impl Fn(&T) -> usize) -> Vec<Vec<&T>> {
+    let mut out: Vec<Vec<&T>> = vec![Vec::new(); n];
+    for h in hits {
+        if let Some(list) = out.get_mut(sentence(h)) {
+            list.push(h);
+        }
+    }
+    out
+}
+
 /// From this many sentences on, an answer is read on two threads.
 const PARALLEL_SENTENCES: usize = 12;
 
@@ -251,7 +273,7 @@ fn split_point(bounds: &[(usize, usize)]) -> usize {
     let mut seen = 0;
     for (i, (s, e)) in bounds.iter().enumerate() {
         seen += e - s;
-        // The helper takes a little more: the arrow notation is read here meanwhile.
+        // The first part takes a little more: the arrow notation is read beside the second.
         if seen * 20 >= total * 11 {
             return (i + 1).min(bounds.len() - 1).max(1);
         }
@@ -824,7 +846,7 @@ impl Analyzer {
             let re = cell.get_or_init(|| Regex::new(src).expect("compiled in the set already"));
             if let Some(m) = re.find(&raw) {
                 let id = &self.concept_ids[*owner];
-                if !r.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
+                if !r.concepts.iter().any(|h| &h.id == id) {
                     let idx = s
                         .tokens
                         .iter()
@@ -865,7 +887,7 @@ impl Analyzer {
             && let Some((ci, _)) = self.concept_by_meaning(&raw)
         {
             let id = &self.concept_ids[ci];
-            if !r.concepts.iter().any(|h| &h.id == id && h.sentence == si) {
+            if !r.concepts.iter().any(|h| &h.id == id) {
                 r.concepts.push(ConceptHit {
                     id: id.clone(),
                     sentence: si,
@@ -885,11 +907,7 @@ impl Analyzer {
                     continue;
                 }
                 let id = &self.misconception_ids[self.misconception_owner[pi]];
-                if !r
-                    .misconceptions
-                    .iter()
-                    .any(|h| &h.id == id && h.sentence == si)
-                {
+                if !r.misconceptions.iter().any(|h| &h.id == id) {
                     r.misconceptions.push(MisconceptionHit {
                         id: id.clone(),
                         sentence: si,
@@ -914,15 +932,9 @@ impl Analyzer {
         let sentence_quantities = quantities(&raw);
         let arithmetic = sentence_quantities.len() >= 2;
         r.quantities.extend(sentence_quantities);
-        if cues.matched(CUE_REASON) || arithmetic {
-            r.reasoning = true;
-        }
-        if cues.matched(CUE_TRADEOFF) {
-            r.tradeoff = true;
-        }
-        if cues.matched(CUE_INJECTION) {
-            r.injection = true;
-        }
+        r.reasoning = cues.matched(CUE_REASON) || arithmetic;
+        r.tradeoff = cues.matched(CUE_TRADEOFF);
+        r.injection = cues.matched(CUE_INJECTION);
         r.raw = raw;
         r
     }

@@ -255,13 +255,8 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
     let mut g = DesignGraph::new();
     // Boxes named so far in this answer, with the head noun of their name.
     let mut named: Vec<(String, NodeId)> = Vec::new();
-    // Each sentence's components, gathered once (a long answer has hundreds).
-    let mut hits_by: Vec<Vec<&crate::ComponentHit>> = vec![Vec::new(); a.sentences.len()];
-    for h in a.components.iter().filter(|h| !h.negated) {
-        if let Some(list) = hits_by.get_mut(h.sentence) {
-            list.push(h);
-        }
-    }
+    let hits_by = a.components_by_sentence();
+    let kinds_of = word_kinds();
     for (si, sentence) in a.sentences.iter().enumerate() {
         if sentence.contains("->") || sentence.contains('→') || sentence.contains("=>") {
             continue; // arrow lines are handled by the arrow extractor
@@ -280,7 +275,7 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
         let src: &str = if same_offsets { sentence } else { &lower };
         let mut mentions: Vec<Mention> = Vec::new();
         let mut cursor = 0;
-        for h in &hits_by[si] {
+        for h in hits_by[si].iter().filter(|h| !h.negated) {
             let m = h.matched.to_lowercase();
             if m.is_empty() {
                 continue;
@@ -306,9 +301,9 @@ pub fn design_from_prose(a: &Analysis, catalog: &Catalog) -> DesignGraph {
             .fold(0u64, |acc, w| {
                 let plural_head = w
                     .strip_suffix('s')
-                    .and_then(|one| word_kinds().get(one))
+                    .and_then(|one| kinds_of.get(one))
                     .map_or(0, |k| k & PLAIN_HEAD_BIT);
-                acc | word_kinds().get(w).copied().unwrap_or(0) | plural_head
+                acc | kinds_of.get(w).copied().unwrap_or(0) | plural_head
             });
         let designing = kinds & DESIGN_VERB_BIT != 0;
         if designing {

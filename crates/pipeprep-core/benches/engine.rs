@@ -7,38 +7,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use pipeprep_core::interview::{Event, Interview, InterviewConfig};
 use pipeprep_core::{Knowledge, Transcript, score};
 
-const PARAGRAPH: &str = "We ingest click events into Kafka with acks=all and min.insync.replicas=2, partitioned by user id, \
-and Flink computes five-second event-time windows with a watermark of ten minutes, writing idempotent upserts into Redis for the dashboard. \
-Because the reports must be exact, raw events also land in S3 as Parquet with ZSTD, and an hourly Spark job reconciles late data into Snowflake. \
-We alert on consumer lag and freshness, route poison pills to a dead letter queue, and replay from Kafka offsets after a bad deploy. \
-At ten times the traffic we would add partitions, salt hot keys, and let backpressure slow the sources while the dashboard degrades gracefully. ";
-
-fn answer(words: usize) -> String {
-    let mut s = String::new();
-    while s.split_whitespace().count() < words {
-        s.push_str(PARAGRAPH);
-    }
-    s
-}
+mod inputs;
+use inputs::{answer, asked_for_volume, sixty_turns};
 
 fn engine_turn(c: &mut Criterion) {
     let k = Knowledge::new(pipeprep_bank::embedded().unwrap()).unwrap();
     let text = answer(2000);
-    let cfg = InterviewConfig {
-        scenario: "clickstream-analytics".into(),
-        seed: 1,
-        hard: false,
-        focus: vec![],
-    };
-    let mut base = Interview::new(&k, cfg).unwrap();
-    base.handle(&k, Event::Start { at_ms: 0 });
-    base.handle(
-        &k,
-        Event::Answer {
-            text: "What's the volume and the peak?".into(),
-            at_ms: 1000,
-        },
-    );
+    let base = asked_for_volume(&k);
     // Criterion reports means; the target is a p99, so time 1,000 single turns as well.
     let mut times: Vec<std::time::Duration> = (0..1000)
         .map(|_| {
@@ -81,14 +56,7 @@ fn engine_turn(c: &mut Criterion) {
 
 fn grading(c: &mut Criterion) {
     let k = Knowledge::new(pipeprep_bank::embedded().unwrap()).unwrap();
-    let mut t = String::from("---\nscenario: clickstream-analytics\n---\n");
-    for i in 0..30 {
-        t.push_str(&format!(
-            "Interviewer: Question {i}: tell me more about that part of the design?\n"
-        ));
-        t.push_str(&format!("Candidate: {}\n", answer(340)));
-    }
-    let transcript = Transcript::parse(&t).unwrap();
+    let transcript = Transcript::parse(&sixty_turns()).unwrap();
     let words: usize = transcript
         .turns
         .iter()

@@ -8,18 +8,10 @@ use std::time::Instant;
 use pipeprep_core::Knowledge;
 use pipeprep_core::interview::{Event, Interview, InterviewConfig};
 
-const ANSWERS: &[&str] = &[
-    "What peak event rate should we plan for, and how fresh must the dashboard be?",
-    "How long do we keep raw events, and what is the budget per month?",
-    "Are events delivered at least once, and can they arrive late from mobile clients?",
-    "Kafka -> Flink (5s tumbling window) -> Redis for the dashboard; Kafka -> S3 as Parquet -> Spark hourly -> Snowflake for reports.",
-    "I chose Flink over Spark Structured Streaming because event-time windows with watermarks keep the 5 s SLA; the trade-off is operating it.",
-    "At 10x I'd add Kafka partitions keyed by user id, scale Flink parallelism with it, and watch consumer lag for backpressure.",
-    "Idempotent writes keyed by event id, a dead-letter queue for bad records, and alerts on consumer lag and freshness.",
-    "After a 2-hour outage the backlog drains at spare capacity; I'd size consumers for 3x peak and replay from Kafka offsets.",
-    "Schema registry with backward-compatible Avro, and data quality checks on completeness and freshness before publishing.",
-    "Spot instances for the Spark batch and S3 lifecycle to Glacier after 90 days keep cost under budget.",
-];
+/// The scripted candidate's ten answers, one per line (the same script for the replay, rebuild,
+/// API and load measurements).
+static ANSWERS: std::sync::LazyLock<Vec<&str>> =
+    std::sync::LazyLock::new(|| include_str!("clickstream-answers.txt").lines().collect());
 
 fn main() {
     let mut args = std::env::args().skip(1);

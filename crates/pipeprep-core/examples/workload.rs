@@ -6,23 +6,12 @@
 
 use std::hint::black_box;
 
-use pipeprep_core::interview::{Event, Interview, InterviewConfig};
+use pipeprep_core::interview::Event;
 use pipeprep_core::{Knowledge, Transcript, score};
 
-/// The same paragraph as `benches/engine.rs`.
-const PARAGRAPH: &str = "We ingest click events into Kafka with acks=all and min.insync.replicas=2, partitioned by user id, \
-and Flink computes five-second event-time windows with a watermark of ten minutes, writing idempotent upserts into Redis for the dashboard. \
-Because the reports must be exact, raw events also land in S3 as Parquet with ZSTD, and an hourly Spark job reconciles late data into Snowflake. \
-We alert on consumer lag and freshness, route poison pills to a dead letter queue, and replay from Kafka offsets after a bad deploy. \
-At ten times the traffic we would add partitions, salt hot keys, and let backpressure slow the sources while the dashboard degrades gracefully. ";
-
-fn answer(words: usize) -> String {
-    let mut s = String::new();
-    while s.split_whitespace().count() < words {
-        s.push_str(PARAGRAPH);
-    }
-    s
-}
+#[path = "../benches/inputs/mod.rs"]
+mod inputs;
+use inputs::{answer, asked_for_volume, sixty_turns};
 
 /// What the profiler counts: everything else (bank load, lazy tables, the warm-up) is outside.
 #[inline(never)]
@@ -38,21 +27,7 @@ fn main() {
     match which.as_str() {
         "turn" => {
             let text = answer(2000);
-            let cfg = InterviewConfig {
-                scenario: "clickstream-analytics".into(),
-                seed: 1,
-                hard: false,
-                focus: vec![],
-            };
-            let mut base = Interview::new(&k, cfg).expect("scenario");
-            base.handle(&k, Event::Start { at_ms: 0 });
-            base.handle(
-                &k,
-                Event::Answer {
-                    text: "What's the volume and the peak?".into(),
-                    at_ms: 1000,
-                },
-            );
+            let base = asked_for_volume(&k);
             let turn = || {
                 let mut iv = base.clone();
                 black_box(iv.handle(
@@ -69,14 +44,7 @@ fn main() {
             }
         }
         "grade" => {
-            let mut t = String::from("---\nscenario: clickstream-analytics\n---\n");
-            for i in 0..30 {
-                t.push_str(&format!(
-                    "Interviewer: Question {i}: tell me more about that part of the design?\n"
-                ));
-                t.push_str(&format!("Candidate: {}\n", answer(340)));
-            }
-            let transcript = Transcript::parse(&t).expect("transcript");
+            let transcript = Transcript::parse(&sixty_turns()).expect("transcript");
             let grade = || {
                 black_box(score(&k, &transcript, None));
             };

@@ -280,21 +280,18 @@ pub fn stuck_on(sentence: &str) -> String {
 pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
     let mut out = Vec::new();
     let mut handled: Vec<usize> = Vec::new();
-    // Each sentence's concepts (not by meaning) and whether it names a component, gathered once:
-    // a long answer has thousands of hits, too many to filter again for every sentence.
-    let n = a.sentences.len();
-    let mut concepts_by: Vec<Vec<&str>> = vec![Vec::new(); n];
-    for h in a.concepts.iter().filter(|h| !h.semantic) {
-        if let Some(list) = concepts_by.get_mut(h.sentence) {
-            list.push(h.id.as_str());
-        }
-    }
-    let mut component_in = vec![false; n];
-    for h in &a.components {
-        if let Some(c) = component_in.get_mut(h.sentence) {
-            *c = true;
-        }
-    }
+    // Each sentence's concepts named in terms (not by meaning), and its components.
+    let concepts_by: Vec<Vec<&str>> = a
+        .concepts_by_sentence()
+        .into_iter()
+        .map(|hits| {
+            hits.into_iter()
+                .filter(|h| !h.semantic)
+                .map(|h| h.id.as_str())
+                .collect()
+        })
+        .collect();
+    let components_by = a.components_by_sentence();
     for (si, sentence) in a.sentences.iter().enumerate() {
         let lower = sentence.to_lowercase();
         // "Maybe retry?" is a tentative answer, not a question.
@@ -307,7 +304,7 @@ pub fn acts(a: &Analysis, ctx: &Context<'_>) -> Vec<DialogueAct> {
             .map(|q| q.topics.clone())
             .unwrap_or_default();
         let concepts_here: &[&str] = &concepts_by[si];
-        let components_here = component_in[si];
+        let components_here = !components_by[si].is_empty();
         let meta = if asks_interview_time(&lower, !topics.is_empty()) {
             Some(MetaKind::TimeLeft)
         } else {

@@ -970,16 +970,24 @@ pub struct UserStore {
     owner: i64,
 }
 
-const SUMMARY_SQL: &str = "SELECT s.id, s.scenario, s.status, s.created_ms, s.updated_ms, s.last_at_ms, \
-     s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id), \
-     s.llm_model, s.prompt_tokens, s.completion_tokens, s.offline_turns, s.llm_reviewed FROM sessions s";
+/// The columns of a session's [`Summary`] (see `summary_of`), as a literal both queries below
+/// are built from.
+macro_rules! summary_columns {
+    () => {
+        "SELECT s.id, s.scenario, s.status, s.created_ms, s.updated_ms, s.last_at_ms, \
+         s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id), \
+         s.llm_model, s.prompt_tokens, s.completion_tokens, s.offline_turns, s.llm_reviewed"
+    };
+}
+
+const SUMMARY_SQL: &str = concat!(summary_columns!(), " FROM sessions s");
 
 /// One session's summary followed by its configuration and scorecard (columns
 /// [`SESSION_SQL_CONFIG`] and the one after it), for [`Store::load`].
-const SESSION_SQL: &str = "SELECT s.id, s.scenario, s.status, s.created_ms, s.updated_ms, s.last_at_ms, \
-     s.overall_level, s.overall_score, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id), \
-     s.llm_model, s.prompt_tokens, s.completion_tokens, s.offline_turns, s.llm_reviewed, \
-     s.config_json, s.scorecard_json FROM sessions s WHERE s.id = $1 AND s.owner_id = $2";
+const SESSION_SQL: &str = concat!(
+    summary_columns!(),
+    ", s.config_json, s.scorecard_json FROM sessions s WHERE s.id = $1 AND s.owner_id = $2"
+);
 const SESSION_SQL_CONFIG: usize = 14;
 
 fn summary_of(r: &tokio_postgres::Row) -> Summary {

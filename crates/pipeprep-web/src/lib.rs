@@ -161,24 +161,24 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr()?;
-    // Ctrl-C and SIGTERM are caught from before the address is announced: whoever reads the
-    // banner and stops the server at once gets a clean stop, not the default death by signal.
-    let stop = StopSignals::install();
-    ready(addr);
     let app = router(Arc::clone(&shared));
-    serve_until_stopped(listener, app, stop, move || shared.workers.any_busy()).await
+    serve_until_stopped(listener, app, ready, move || shared.workers.any_busy()).await
 }
 
-/// Serves `app` until Ctrl-C or SIGTERM, then stops taking requests, gives open streams a few
-/// seconds and waits (up to 10 s) while `busy` says a turn is still being answered. Shared by
-/// the single-user and the multi-user server.
+/// Announces the address with `ready`, serves `app` until Ctrl-C or SIGTERM, then stops taking
+/// requests, gives open streams a few seconds and waits (up to 10 s) while `busy` says a turn is
+/// still being answered. Shared by the single-user and the multi-user server.
 pub(crate) async fn serve_until_stopped(
     listener: tokio::net::TcpListener,
     app: Router,
-    stop_signals: StopSignals,
+    ready: impl FnOnce(SocketAddr),
     busy: impl Fn() -> bool,
 ) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    // Ctrl-C and SIGTERM are caught from before the address is announced: whoever reads the
+    // banner and stops the server at once gets a clean stop, not the default death by signal.
+    let stop_signals = StopSignals::install();
+    ready(addr);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut stop = stop_rx.clone();
     let server = tokio::spawn(async move {
@@ -206,7 +206,7 @@ pub(crate) async fn serve_until_stopped(
 
 /// Ctrl-C and SIGTERM, caught from the moment `install` returns (a handler registered only when
 /// first awaited would leave a window in which the default action kills the process).
-pub(crate) struct StopSignals {
+struct StopSignals {
     #[cfg(unix)]
     interrupt: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
@@ -215,7 +215,7 @@ pub(crate) struct StopSignals {
 
 impl StopSignals {
     /// Registers the handlers now. Must run inside the runtime.
-    pub(crate) fn install() -> StopSignals {
+    fn install() -> StopSignals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
@@ -231,7 +231,7 @@ impl StopSignals {
     }
 
     /// Waits for the first of them.
-    pub(crate) async fn recv(self) {
+    async fn recv(self) {
         #[cfg(unix)]
         {
             async fn one(s: Option<tokio::signal::unix::Signal>) {

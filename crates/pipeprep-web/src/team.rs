@@ -722,11 +722,8 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     ready: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr()?;
-    let stop = crate::StopSignals::install();
-    ready(addr);
     let app = router(Arc::clone(&team));
-    crate::serve_until_stopped(listener, app, stop, move || team.any_busy()).await
+    crate::serve_until_stopped(listener, app, ready, move || team.any_busy()).await
 }
 
 /// Runs the multi-user server on its own runtime until Ctrl-C or SIGTERM. `open` starts the

@@ -11,13 +11,7 @@ use crate::common::Sandbox;
 #[test]
 fn serve_prints_its_loopback_url_answers_and_stops_on_sigterm() {
     let sb = Sandbox::new();
-    let mut child = sb
-        .cmd(&["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut out) = spawn_serve(sb.cmd(&["serve", "--addr", "127.0.0.1:0"]));
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
     let mut second = String::new();
@@ -51,13 +45,7 @@ fn serve_prints_its_loopback_url_answers_and_stops_on_sigterm() {
 fn sigterm_straight_after_the_banner_is_a_clean_stop() {
     let sb = Sandbox::new();
     for round in 0..20 {
-        let mut child = sb
-            .cmd(&["serve", "--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (mut child, mut out) = spawn_serve(sb.cmd(&["serve", "--addr", "127.0.0.1:0"]));
         let mut first = String::new();
         out.read_line(&mut first).unwrap();
         assert!(first.starts_with("pipeprep is serving"), "{first}");
@@ -92,6 +80,19 @@ fn no_signup_without_a_team_database_is_bad_usage() {
     );
 }
 
+/// Starts `pipeprep serve` as `cmd` says, with its output piped; returns it and its stdout.
+fn spawn_serve(
+    mut cmd: std::process::Command,
+) -> (std::process::Child, BufReader<std::process::ChildStdout>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = BufReader::new(child.stdout.take().unwrap());
+    (child, out)
+}
+
 /// Sends SIGTERM, as a service manager stops a server, and waits (up to 15 s) for the exit.
 fn stop_with_sigterm(child: &mut std::process::Child) -> std::process::ExitStatus {
     let killed = std::process::Command::new("kill")
@@ -124,14 +125,9 @@ fn serve_with_a_team_database_says_so_and_requires_a_login() {
         return;
     };
     let sb = Sandbox::new();
-    let mut child = sb
-        .cmd(&["serve", "--addr", "127.0.0.1:0", "--no-signup"])
-        .env("PIPEPREP_DATABASE_URL", &url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut cmd = sb.cmd(&["serve", "--addr", "127.0.0.1:0", "--no-signup"]);
+    cmd.env("PIPEPREP_DATABASE_URL", &url);
+    let (mut child, mut out) = spawn_serve(cmd);
     let mut lines = Vec::new();
     for _ in 0..3 {
         let mut line = String::new();
