@@ -132,6 +132,8 @@ pub struct LlmVoice {
     /// The previous turn's prompt as one string, to log how much of the next one a server's
     /// prompt cache can reuse.
     last_prompt: String,
+    /// The notes sent and the replies received so far, so each prompt repeats them as they were.
+    past: Past,
 }
 
 /// The second opinion's budget when the config file sets none: a 1.5B model on two CPU cores
@@ -151,6 +153,7 @@ impl LlmVoice {
             local: false,
             opinion_budget: std::time::Duration::from_secs(DEFAULT_LLM_TIMEOUT_S),
             last_prompt: String::new(),
+            past: Past::default(),
         })
     }
 
@@ -271,7 +274,8 @@ impl LlmVoice {
             show(Piece::Text(offline_text));
             return offline(OFFLINE);
         }
-        let req = request(iv, act, offline_text, recent);
+        let (req, note) = build(iv, act, offline_text, recent, &self.past);
+        self.past.notes.insert(recent.len(), note);
         let prompt = flat_prompt(&req);
         let reused = common_prefix_chars(&self.last_prompt, &prompt);
         let prompt_chars = prompt.chars().count();
@@ -367,7 +371,9 @@ impl LlmVoice {
             .all(|e| e.conveyed_by(&spoken.text))
             .into();
         log["missing"] = g.missing().into();
-        log["leaks_shown"] = g.leaks_in(&g.said()).into();
+        let leaked = g.leaked(&g.said());
+        log["leaks_shown"] = leaked.len().into();
+        log["leaked"] = leaked.into();
         log["first_sentence_ms"] = first_sentence_ms.into();
         log["prompt_chars"] = prompt_chars.into();
         log["prompt_chars_reused"] = reused.into();
@@ -503,7 +509,14 @@ pub fn needs_reference(iv: &Interview, act: Act, offline_text: &str) -> bool {
 /// [`RECENT_TURNS`]. The same turns always give the same start, and a longer history never
 /// starts earlier, so between two moves every request extends the one before.
 pub fn history_start(recent: &[Said]) -> usize {
+    history_starts(recent).last().copied().unwrap_or(0)
+}
+
+/// [`history_start`] of every prefix of `recent`, from the empty one to the whole.
+fn history_starts(recent: &[Said]) -> Vec<usize> {
     let size = |t: &Said| clip(&t.text, TURN_CHARS).chars().count();
+    let mut starts = Vec::with_capacity(recent.len() + 1);
+    starts.push(0);
     let mut start = 0;
     let mut chars = 0;
     for (n, t) in recent.iter().enumerate() {
@@ -512,8 +525,18 @@ pub fn history_start(recent: &[Said]) -> usize {
             start = n + 1 - RECENT_TURNS;
             chars = recent[start..=n].iter().map(size).sum();
         }
+        starts.push(start);
     }
-    start
+    starts
+}
+
+/// What earlier requests sent: the notes sent when the history held `n` turns (they followed
+/// turn `n - 1`), by `n`. A prompt that keeps them where they were extends the previous request
+/// and, when the reply was said as written (a voiced turn's text is the model's own), the reply
+/// the server generated for it, so a prompt cache reads only the new answer and the new notes.
+#[derive(Debug, Clone, Default)]
+pub struct Past {
+    pub notes: std::collections::BTreeMap<usize, String>,
 }
 
 /// The first real user message: the scenario, which every message may need, and the
@@ -556,6 +579,18 @@ fn requirements_said(iv: &Interview, turns: &[Said], also: &str) -> Vec<String> 
 
 const OPENER: &str = "A new interview starts here; the examples above were about another system.";
 
+/// How the notes give the candidate's design.
+const DESIGN_LINE: &str = "Candidate's design: ";
+
+/// The design line of the last notes in `kept` that gave one.
+fn last_design<'a>(kept: impl DoubleEndedIterator<Item = &'a String>) -> Option<&'a str> {
+    kept.rev().find_map(|n| {
+        let at = n.find(DESIGN_LINE)?;
+        let line = &n[at..];
+        Some(&line[..line.find('\n').map_or(line.len(), |e| e + 1)])
+    })
+}
+
 /// Acts whose wording depends on the shape of the candidate's design.
 fn needs_design(act: Act) -> bool {
     matches!(
@@ -581,6 +616,7 @@ fn notes(
     offline_text: &str,
     history: &[Said],
     earlier: &[String],
+    last_design: Option<&str>,
 ) -> String {
     let sc = iv.scenario();
     let mut n = String::from("[Notes. ");
@@ -623,7 +659,11 @@ fn notes(
         } else {
             flows.join("; ")
         };
-        n.push_str(&format!("Candidate's design: {}\n", clip(&shown, 600)));
+        let line = format!("{DESIGN_LINE}{}\n", clip(&shown, 600));
+        // Notes earlier in the prompt that gave this same design already said it.
+        if last_design != Some(line.as_str()) {
+            n.push_str(&line);
+        }
     }
     if needs_reference(iv, act, offline_text) {
         n.push_str(&format!(
@@ -632,9 +672,8 @@ fn notes(
         ));
     }
     n.push_str(&format!(
-        "Your next message: {} (act `{}`). Must get across: {}]",
+        "Your next message: {}. Must get across: {}]",
         act_purpose(act),
-        act_name(act),
         offline_text.trim()
     ));
     n
@@ -647,30 +686,53 @@ fn notes(
 /// message. Everything before the notes is the previous request's prompt plus the turns said
 /// since, except when old turns are dropped.
 pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) -> ChatRequest {
+    build(iv, act, offline_text, recent, &Past::default()).0
+}
+
+/// [`request`] for a voice that remembers what it sent: the notes of earlier requests since the
+/// last drop stay after the turns they followed. Returns the request and its notes.
+pub fn build(
+    iv: &Interview,
+    act: Act,
+    offline_text: &str,
+    recent: &[Said],
+    past: &Past,
+) -> (ChatRequest, String) {
     let mut turns: Vec<(bool, String)> = Vec::new();
     for (user, reply) in EXAMPLES {
         turns.push((false, (*user).to_string()));
         turns.push((true, (*reply).to_string()));
     }
-    let start = history_start(recent);
+    let starts = history_starts(recent);
+    let start = starts[recent.len()];
     let window = &recent[start..];
     let earlier = requirements_said(iv, &recent[..start], "");
+    // Notes sent since the last drop, where they were: a drop starts a new prompt, and the
+    // notes before it would only be read again.
+    let past_notes = |n: usize| {
+        past.notes
+            .get(&n)
+            .filter(|_| n < recent.len() && starts[n] == start)
+    };
     // The real interview starts with a user message that says so (the examples end with the
     // assistant), so the roles keep alternating; a candidate turn right after it joins it.
     turns.push((false, opener(iv, &earlier)));
-    for t in window {
+    if start == 0
+        && let Some(n) = past_notes(0)
+    {
+        turns.push((false, n.clone()));
+    }
+    for (i, t) in window.iter().enumerate() {
         turns.push((t.interviewer, clip(&t.text, TURN_CHARS)));
-    }
-    let note = notes(iv, act, offline_text, window, &earlier);
-    match turns.last_mut() {
-        Some((false, text)) => {
-            text.push_str("\n\n");
-            text.push_str(&note);
+        if let Some(n) = past_notes(start + i + 1) {
+            turns.push((false, n.clone()));
         }
-        _ => turns.push((false, note)),
     }
-    // Merge neighbours with the same role (the opener and a candidate turn, or two interviewer
-    // turns in a row).
+    let kept = (0..recent.len()).filter_map(past_notes);
+    let note = notes(iv, act, offline_text, window, &earlier, last_design(kept));
+    turns.push((false, note.clone()));
+    // Merge neighbours with the same role (the opener and a candidate turn, a candidate turn
+    // and its notes, or two interviewer turns in a row).
     let mut req = ChatRequest::new(SYSTEM_PROMPT);
     for (assistant, text) in turns {
         if text.trim().is_empty() {
@@ -694,7 +756,7 @@ pub fn request(iv: &Interview, act: Act, offline_text: &str, recent: &[Said]) ->
     }
     req.max_tokens = MAX_TOKENS;
     req.temperature = 0.5;
-    req
+    (req, note)
 }
 
 /// The instruction text of a request (what a reply must never repeat): the system prompt and
@@ -872,10 +934,11 @@ impl std::fmt::Debug for StreamGuard<'_> {
     }
 }
 
-/// Unproposed reference items (components or techniques) a reply may name before it counts as
-/// giving the design away: one can be a fair question ("how would you handle duplicates?"),
-/// two are a design.
-const GIVE_AWAY_AT: usize = 2;
+/// Unproposed reference items (components or techniques) that make a reply a give-away outside
+/// hints and the wrap-up. One is enough: even a question that names a technique nobody has
+/// raised ("would a dead-letter queue help?") hands the candidate that part of the answer, and
+/// the act's own text (which may name it) is never counted.
+const GIVE_AWAY_AT: usize = 1;
 
 /// Words in a row from a candidate turn that make a reply the candidate's lines: an interviewer
 /// may quote a phrase back, not a whole clause.
@@ -924,11 +987,18 @@ impl<'k> StreamGuard<'k> {
                     !has_word(&allowed, id) && !has_word(&said_words, id) && !raised.contains(id)
                 })
                 .collect();
+            // A requirement topic (peak traffic, latency, retention) is what an interviewer
+            // asks about, not a part of the answer.
+            let requirement = |c: &str| {
+                k.concept_dims
+                    .get(c)
+                    .is_some_and(|d| d.contains(&pipeprep_bank::Dimension::RequirementsExtraction))
+            };
             let mut concepts: Vec<String> = sc
                 .referenced_concepts()
                 .into_iter()
+                .filter(|c| !raised.contains(*c) && !requirement(c))
                 .map(str::to_string)
-                .filter(|c| !raised.contains(c))
                 .collect();
             concepts.sort();
             concepts.dedup();
@@ -1029,8 +1099,13 @@ impl<'k> StreamGuard<'k> {
     /// Reference items the text names that nobody proposed: components by name, techniques by
     /// their terms or by meaning (the analyzer's semantic layer).
     pub fn leaks_in(&self, text: &str) -> usize {
+        self.leaked(text).len()
+    }
+
+    /// The reference items of [`leaks_in`](Self::leaks_in), by id.
+    pub fn leaked(&self, text: &str) -> Vec<String> {
         if !self.leaks_checked || text.trim().is_empty() {
-            return 0;
+            return Vec::new();
         }
         let said = words(text);
         let a = self.k.analyzer.analyze(text);
@@ -1045,7 +1120,7 @@ impl<'k> StreamGuard<'k> {
                 found.insert(c);
             }
         }
-        found.len()
+        found.into_iter().map(str::to_string).collect()
     }
 
     /// True when `text` states a number the interview never gave (within 1%, so "100,000" is
@@ -1722,6 +1797,16 @@ mod tests {
         let (shown, _, catches) = stream_full(&k, &iv, Act::Acknowledge, offline, reply, false);
         assert_eq!(catches, [Catch::GiveAway], "{shown:?}");
         assert!(shown.iter().all(|s| !s.contains("sub-keys")), "{shown:?}");
+        // One technique is enough, even asked as a question; the requirement question before
+        // it (peak traffic is a topic to ask about, not part of the answer) is shown.
+        let reply = "How many click events per second do you expect at peak? \
+                     Would salting the hot keys help?";
+        let (shown, _, catches) = stream_full(&k, &iv, Act::Acknowledge, offline, reply, false);
+        assert_eq!(catches, [Catch::GiveAway], "{shown:?}");
+        assert_eq!(
+            shown.concat().trim(),
+            "How many click events per second do you expect at peak?"
+        );
     }
 
     #[test]
@@ -2107,6 +2192,103 @@ mod tests {
             drops.windows(2).all(|w| w[1] - w[0] >= 2 * RECENT_TURNS),
             "{drops:?}"
         );
+    }
+
+    #[test]
+    fn a_voice_that_keeps_its_notes_extends_its_whole_previous_prompt() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let said: Vec<Said> = (0..40)
+            .map(|i| Said {
+                interviewer: i % 2 == 0,
+                text: format!(
+                    "Turn {i}: {}",
+                    "We keep talking about the design of the pipeline. ".repeat(1 + i % 5)
+                ),
+            })
+            .collect();
+        let mut past = Past::default();
+        let mut before: Option<String> = None;
+        let (mut kept, mut drops) = (0, 0);
+        // The interviewer speaks at every even turn, as in an interview.
+        for n in (0..=said.len()).step_by(2) {
+            let offline = format!("Noted, turn {n}. What next?");
+            let (req, note) = build(&iv, Act::Acknowledge, &offline, &said[..n], &past);
+            let now = flat_prompt(&req);
+            assert!(now.ends_with(&note), "turn {n}: the notes come last");
+            if let Some(prev) = &before {
+                // The previous request whole, notes included, then the turns said since.
+                if now.starts_with(prev.as_str()) {
+                    kept += 1;
+                    assert!(
+                        now[prev.len()..]
+                            .starts_with(&format!("\n<assistant>\n{}", said[n - 2].text.trim())),
+                        "turn {n}: {}",
+                        &now[prev.len()..]
+                    );
+                } else {
+                    drops += 1;
+                    assert_ne!(
+                        history_start(&said[..n]),
+                        history_start(&said[..n - 2]),
+                        "turn {n}: the prompt changed with no turns dropped"
+                    );
+                    // Notes from before the drop are not carried into the new prompt.
+                    let old = format!("Noted, turn {}.", n - 2);
+                    assert!(!now.contains(&old), "turn {n}: {now}");
+                }
+            }
+            past.notes.insert(n, note);
+            before = Some(now);
+        }
+        assert!(
+            drops >= 1 && kept > 3 * drops,
+            "kept {kept}, dropped {drops}"
+        );
+        // A fresh voice (after a resume) knows no notes: the same turns, only the new notes.
+        let fresh = flat_prompt(&request(&iv, Act::Acknowledge, "Go on.", &said[..6]));
+        assert_eq!(fresh.matches("[Notes. Phase").count(), 1, "{fresh}");
+    }
+
+    #[test]
+    fn the_notes_give_the_design_again_only_when_it_changed() {
+        let k = knowledge();
+        let mut iv = interview(&k);
+        let mut said = Vec::new();
+        let mut past = Past::default();
+        let mut design_lines = Vec::new();
+        for (i, answer) in [
+            "Producers -> Kafka -> Flink -> S3",
+            "Kafka is partitioned by user id.",
+            "Flink -> Redis for the dashboard",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            iv.handle(
+                &k,
+                Event::Answer {
+                    text: answer.into(),
+                    at_ms: 60_000 * (i as u64 + 1),
+                },
+            );
+            said.push(Said {
+                interviewer: false,
+                text: answer.into(),
+            });
+            let (_, note) = build(&iv, Act::ProbeChoice, "Why Kafka?", &said, &past);
+            design_lines.push(note.contains(DESIGN_LINE));
+            past.notes.insert(said.len(), note);
+            said.push(Said {
+                interviewer: true,
+                text: "Why Kafka?".into(),
+            });
+        }
+        // Given with the first design, not with the same design again, given again once it grew.
+        assert_eq!(design_lines, [true, false, true]);
+        // A voice that knows no earlier notes always gives it.
+        let (_, note) = build(&iv, Act::ProbeChoice, "Why Kafka?", &said, &Past::default());
+        assert!(note.contains(DESIGN_LINE), "{note}");
     }
 
     #[test]
