@@ -3,7 +3,8 @@
 //! every condition holds: the level is one step from the engine's; the quote is one or two
 //! sentences found verbatim in the candidate turn it names (not a whole long turn); and the
 //! analyzer finds evidence for that dimension in it (a concept of the dimension, by its terms or
-//! by meaning, or a clarifying question for requirements). A reply that gives every dimension
+//! by meaning, or a clarifying question for requirements) — for a lower level, evidence of a
+//! weakness in it (a known misconception about it, or one of its concepts dismissed or not known). A reply that gives every dimension
 //! the same level, or quotes nothing specific, is ignored as a whole and the scorecard says so.
 //! Verified quotes join the dimension's evidence and the justification says what changed and
 //! why; the overall is recomputed. The JSON shape of the scorecard is unchanged.
@@ -135,13 +136,16 @@ fn offered(p: &Value) -> Vec<(usize, String)> {
     out
 }
 
-/// Why a quote does not count as evidence for `dim`, or `None` when it does.
+/// Why a quote does not count as evidence for `dim`, or `None` when it does. A quote for a
+/// higher level must show the dimension; a quote for a lower one must show a weakness in it (see
+/// [`shows_weakness`]): a good question cannot earn a lower level.
 pub fn quote_problem(
     k: &Knowledge,
     transcript: &Transcript,
     dim: Dimension,
     turn: usize,
     quote: &str,
+    lowering: bool,
 ) -> Option<&'static str> {
     let Some(t) = turn.checked_sub(1).and_then(|i| transcript.turns.get(i)) else {
         return Some("no such turn");
@@ -156,6 +160,9 @@ pub fn quote_problem(
         return Some("a whole turn");
     }
     let a = k.analyzer.analyze(quote);
+    if lowering {
+        return (!shows_weakness(k, &a, dim)).then_some("no weakness in the dimension in it");
+    }
     let concept_shows = a.credited().iter().any(|c| {
         k.concept_dims
             .get(*c)
@@ -163,6 +170,25 @@ pub fn quote_problem(
     });
     let asks = dim == Dimension::RequirementsExtraction && !a.questions.is_empty();
     (!(concept_shows || asks)).then_some("no evidence for the dimension in it")
+}
+
+/// Whether an analysed quote shows a weakness in `dim`: a known misconception about that
+/// dimension stated as the candidate's own, or a concept of the dimension dismissed ("we won't
+/// need backfills") or not known ("not sure what a watermark is").
+fn shows_weakness(k: &Knowledge, a: &pipeprep_analyzer::Analysis, dim: Dimension) -> bool {
+    let misconception = a.misconceptions.iter().any(|m| {
+        k.bank
+            .misconceptions
+            .iter()
+            .any(|b| b.id == m.id && b.dimension == dim)
+    });
+    let gap = a.concepts.iter().any(|h| {
+        !h.counts()
+            && k.concept_dims
+                .get(&h.id)
+                .is_some_and(|dims| dims.contains(&dim))
+    });
+    misconception || gap
 }
 
 /// Applies a reply to the card (see the module documentation for what counts).
@@ -203,11 +229,14 @@ pub fn apply(
     }
     let verified: Vec<Vec<Evidence>> = proposals
         .iter()
-        .map(|(i, _, p)| {
+        .map(|(i, level, p)| {
             let dim = card.dimensions[*i].id;
+            let lowering = rank(*level) < rank(card.dimensions[*i].level);
             offered(p)
                 .into_iter()
-                .filter(|(turn, quote)| quote_problem(k, transcript, dim, *turn, quote).is_none())
+                .filter(|(turn, quote)| {
+                    quote_problem(k, transcript, dim, *turn, quote, lowering).is_none()
+                })
                 .map(|(turn, quote)| Evidence { turn, quote })
                 .collect()
         })
@@ -436,11 +465,18 @@ mod tests {
         };
         let dq = Dimension::DataQuality;
         assert_eq!(
-            quote_problem(&k, &t, dq, 2, "Then validate the schema on the way in."),
+            quote_problem(
+                &k,
+                &t,
+                dq,
+                2,
+                "Then validate the schema on the way in.",
+                false
+            ),
             None
         );
         assert_eq!(
-            quote_problem(&k, &t, dq, 2, &t.turns[1].text),
+            quote_problem(&k, &t, dq, 2, &t.turns[1].text, false),
             Some("more than two sentences")
         );
         assert_eq!(
@@ -449,13 +485,90 @@ mod tests {
                 &t,
                 Dimension::CostAwareness,
                 2,
-                "Then validate the schema on the way in."
+                "Then validate the schema on the way in.",
+                false
             ),
             Some("no evidence for the dimension in it")
         );
         assert_eq!(
-            quote_problem(&k, &t, dq, 1, "Go on."),
+            quote_problem(&k, &t, dq, 1, "Go on.", false),
             Some("not found in the candidate's turn")
+        );
+        // A strength cannot earn a lower level.
+        assert_eq!(
+            quote_problem(
+                &k,
+                &t,
+                dq,
+                2,
+                "Then validate the schema on the way in.",
+                true
+            ),
+            Some("no weakness in the dimension in it")
+        );
+    }
+
+    #[test]
+    fn a_lower_level_needs_a_quote_that_shows_a_weakness() {
+        let k = knowledge();
+        let t = Transcript {
+            scenario: Some("clickstream-analytics".into()),
+            turns: vec![
+                Turn {
+                    speaker: Speaker::Interviewer,
+                    text: "What do you need to know?".into(),
+                    line: 0,
+                },
+                Turn {
+                    speaker: Speaker::Candidate,
+                    text: "How many events per second at peak, and how fresh must the dashboard be? \
+                           How long do we keep the raw events, and what is the monthly budget? \
+                           Which teams read the data, and do late events have to be counted?"
+                        .into(),
+                    line: 0,
+                },
+                Turn {
+                    speaker: Speaker::Interviewer,
+                    text: "What about cost?".into(),
+                    line: 0,
+                },
+                Turn {
+                    speaker: Speaker::Candidate,
+                    text: "Cost is not really something I've thought about. We won't need a budget for this.".into(),
+                    line: 0,
+                },
+            ],
+        };
+        let mut c = pipeprep_core::score(&k, &t, Some(0));
+        let engine = c.clone();
+        let req = lvl(&engine, "requirements_extraction");
+        assert_ne!(
+            req,
+            Level::Novice,
+            "precondition: the questions earn a level"
+        );
+        let down = if req == Level::Expert {
+            "intermediate"
+        } else {
+            "novice"
+        };
+        // Lowering requirements with one of the good questions as the quote: no change.
+        let reply = serde_json::json!({"dimensions": {
+            "requirements_extraction": {"level": down, "turn": 2,
+                "quote": "How many events per second at peak, and how fresh must the dashboard be?"}
+        }})
+        .to_string();
+        let out = apply(&k, &mut c, &t, &reply, "m");
+        assert!(
+            matches!(&out, Outcome::Ignored(why) if why.contains("nothing specific")),
+            "{out:?}"
+        );
+        assert_eq!(c, engine);
+        // A dismissal of the dimension's concerns is a weakness a quote can show.
+        let dismissed = "We won't need a budget for this.";
+        assert_eq!(
+            quote_problem(&k, &t, Dimension::CostAwareness, 4, dismissed, true),
+            None
         );
     }
 }

@@ -203,9 +203,14 @@ fn system_text(body: &serde_json::Value) -> String {
         .to_string()
 }
 
-/// The second opinion: one step for the first dimension with a real quote (the candidate's first
-/// sentence, a clarifying question), one step for the second with an invented quote (which must
-/// be refused).
+/// The dimension the fake second opinion raises one step, quoting the candidate's cost answer
+/// (the practice answers' "For cost: …" turn); the engine rates it below expert.
+const RAISED: (&str, &str) = ("cost_awareness", "Cost awareness");
+/// The dimension it proposes a step for with a quote nobody typed.
+const INVENTED: (&str, &str) = ("requirements_extraction", "Requirements extraction");
+
+/// The second opinion: one step up for [`RAISED`] with a real quote, one step for [`INVENTED`]
+/// with an invented quote (which must be refused).
 fn opinion_reply(u: &str) -> String {
     let dims: Vec<(String, String)> = u
         .split_once("Engine levels:\n")
@@ -224,9 +229,10 @@ fn opinion_reply(u: &str) -> String {
         .find_map(|l| {
             let rest = l.strip_prefix("[turn ")?;
             let (n, text) = rest.split_once("] ")?;
-            Some((n.parse::<u64>().ok()?, text.to_string()))
+            text.starts_with("For cost:")
+                .then(|| Some((n.parse::<u64>().ok()?, text.to_string())))?
         })
-        .expect("candidate turns in the opinion request");
+        .expect("the cost answer in the opinion request");
     let end = text.find(['?', '.']).map_or(text.len(), |i| i + 1);
     let quote = &text[..end];
     let step = |level: &str| match level {
@@ -234,14 +240,20 @@ fn opinion_reply(u: &str) -> String {
         "intermediate" => "expert",
         _ => "intermediate",
     };
+    let level = |id: &str| {
+        dims.iter()
+            .find(|(d, _)| d == id)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
+    };
     let mut out = serde_json::Map::new();
     out.insert(
-        dims[0].0.clone(),
-        serde_json::json!({"level": step(&dims[0].1), "turn": turn, "quote": quote}),
+        RAISED.0.into(),
+        serde_json::json!({"level": step(&level(RAISED.0)), "turn": turn, "quote": quote}),
     );
     out.insert(
-        dims[1].0.clone(),
-        serde_json::json!({"level": step(&dims[1].1), "turn": turn, "quote": "words nobody ever typed here"}),
+        INVENTED.0.into(),
+        serde_json::json!({"level": step(&level(INVENTED.0)), "turn": turn, "quote": "words nobody ever typed here"}),
     );
     serde_json::json!({ "dimensions": out }).to_string()
 }
@@ -463,7 +475,8 @@ fn llm_voices_every_interviewer_turn_with_a_compact_prompt() {
             .map(|l| l.trim().to_string())
             .unwrap_or_else(|| panic!("no row for {title}"))
     };
-    let (first, second) = (DIMENSIONS[0].1, DIMENSIONS[1].1);
+    let (first, second) = (RAISED.1, INVENTED.1);
+    assert_ne!(level(&engine.stdout, first), "Expert", "precondition");
     assert_ne!(level(out, first), level(&engine.stdout, first), "moved");
     assert_eq!(
         level(out, second),
