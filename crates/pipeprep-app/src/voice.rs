@@ -1093,7 +1093,12 @@ impl<'k> StreamGuard<'k> {
                 _ => {}
             }
         }
-        guard::strip_opener(text).unwrap_or_default()
+        let text = guard::strip_opener(text).unwrap_or_default();
+        // The notes end in "]": a reply that closes a bracket it never opened copied that.
+        match text.trim_end().strip_suffix(']') {
+            Some(before) if !before.contains('[') => before.trim_end_matches(']').to_string(),
+            _ => text,
+        }
     }
 
     /// Reference items the text names that nobody proposed: components by name, techniques by
@@ -1782,6 +1787,35 @@ mod tests {
         assert!(must.iter().any(|e| !e.numbers.is_empty()), "{must:?}");
         let appended = format!("{echo}\n\n{missing}");
         assert!(must.iter().all(|e| e.conveyed_by(&appended)), "{appended}");
+    }
+
+    #[test]
+    fn the_notes_closing_bracket_copied_at_the_end_is_dropped() {
+        let k = knowledge();
+        let iv = interview(&k);
+        let offline = "What peak traffic do you expect for the click events?";
+        // As a real 1.5B model ended a probe: the notes' "]" after the last sentence.
+        let (shown, verdict) = stream(
+            &k,
+            &iv,
+            Act::Acknowledge,
+            offline,
+            "How many click events per second do you expect at peak?]",
+        );
+        assert_eq!(
+            shown.concat(),
+            "How many click events per second do you expect at peak?"
+        );
+        assert!(matches!(verdict, Verdict::Passed { .. }), "{verdict:?}");
+        // A bracket the reply opened itself stays.
+        let (shown, _) = stream(
+            &k,
+            &iv,
+            Act::Acknowledge,
+            offline,
+            "How many click events per second do you expect at peak [on Black Friday]?",
+        );
+        assert!(shown.concat().contains("[on Black Friday]"), "{shown:?}");
     }
 
     #[test]
