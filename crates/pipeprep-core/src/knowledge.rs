@@ -234,6 +234,10 @@ mod tests {
         let mut changed = bank;
         changed.scenarios[0].prompt.push('.');
         let c = Knowledge::new(changed).unwrap();
-        assert_ne!(a.content_hash(), c.content_hash(), "a changed prompt is not noticed");
+        assert_ne!(
+            a.content_hash(),
+            c.content_hash(),
+            "a changed prompt is not noticed"
+        );
     }
 }

@@ -291,7 +291,11 @@ mod tests {
             ("Redis", None),
             ("redis", Some("cache")),
         ] {
-            assert_eq!(g2.add_node(name, label), g.add_node(name, label), "{name} {label:?}");
+            assert_eq!(
+                g2.add_node(name, label),
+                g.add_node(name, label),
+                "{name} {label:?}"
+            );
         }
         assert_eq!(g2, g);
         assert_eq!(g2.successors(cur).collect::<Vec<_>>(), [bare]);
