@@ -491,31 +491,49 @@ pub fn replay(k: &Knowledge, stored: &Stored) -> Result<Interview> {
 }
 
 /// The stored interview from its snapshot when that is usable here, else replayed from its
-/// events; with the scorecard when a replay found the events had ended it. A snapshot is used
-/// only when it accounts for exactly the stored events, decodes, carries this build's and this
-/// bank's fingerprint, is of the stored configuration and is not of an ended interview (whose
-/// scorecard only a replay gives back); anything else replays, which gives the same interview.
+/// events; with the scorecard when the events ended the interview. A snapshot is used only when
+/// it decodes, carries this build's and this bank's fingerprint, is of the stored configuration,
+/// is not of an ended interview, and accounts for the stored events or fewer (numbered without
+/// a gap): the events after it, if any (the one that ended the interview stores none), are
+/// replayed on top, which is exact since the restored state is the replayed one. Anything else
+/// replays every event, which gives the same interview.
 pub fn restore_or_replay(
     k: &Knowledge,
     stored: &Stored,
 ) -> Result<(Interview, Option<pipeprep_core::Scorecard>, Rebuilt)> {
-    if let Some(iv) = usable_snapshot(k, stored) {
-        return Ok((iv, None, Rebuilt::Restored));
+    if let Some((iv, card)) = usable_snapshot(k, stored) {
+        return Ok((iv, card, Rebuilt::Restored));
     }
     let (iv, card) = replay_with_card(k, stored)?;
     Ok((iv, card, Rebuilt::Replayed))
 }
 
-fn usable_snapshot(k: &Knowledge, stored: &Stored) -> Option<Interview> {
+fn usable_snapshot(
+    k: &Knowledge,
+    stored: &Stored,
+) -> Option<(Interview, Option<pipeprep_core::Scorecard>)> {
     let saved = stored.snapshot.as_ref()?;
     let count = stored.events.len() as u64;
     let next_seq = stored.events.last().map_or(0, |e| e.0 + 1);
-    if saved.events != count || next_seq != count {
+    // Event numbers are unique and in order, so this says they are exactly 0..count.
+    if saved.events > count || next_seq != count {
         return None;
     }
-    let iv = crate::snapshot::decode(k, &saved.data).ok()?;
+    let mut iv = crate::snapshot::decode(k, &saved.data).ok()?;
     let cfg: InterviewConfig = serde_json::from_str(&stored.config_json).ok()?;
-    (iv.config() == &cfg && !iv.is_done()).then_some(iv)
+    if iv.config() != &cfg || iv.is_done() {
+        return None;
+    }
+    let mut card = None;
+    for (_, _, json) in &stored.events[saved.events as usize..] {
+        let ev: Event = serde_json::from_str(json).ok()?;
+        for e in iv.handle(k, ev) {
+            if let Effect::Finish { scorecard } = e {
+                card = Some(*scorecard);
+            }
+        }
+    }
+    Some((iv, card))
 }
 
 /// As [`replay`], with the scorecard when the events ended the interview.

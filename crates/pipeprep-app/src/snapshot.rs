@@ -310,8 +310,9 @@ mod tests {
     }
 
     /// The session runner stores the state with each turn; a rebuild restores it when it is
-    /// valid and otherwise (another bank, damaged, cut short, behind the events, missing,
-    /// another format) replays, and the next reply is the same every way.
+    /// valid (replaying on top the events after it when it is behind them) and otherwise
+    /// (another bank, damaged, cut short, ahead of the events, missing, another format) replays,
+    /// and the next reply is the same every way.
     #[test]
     fn an_unusable_snapshot_falls_back_to_the_replay_with_the_same_reply() {
         let k = knowledge();
@@ -358,7 +359,15 @@ mod tests {
         );
         assert_eq!(decode(k, b"{\"json\":1}").unwrap_err(), Unusable::NotOurs);
 
-        let variants: [(&str, Option<SavedState>, Rebuilt); 7] = [
+        // The state after three answers, the fourth answer's event replayed on top of it.
+        let behind = {
+            let mut iv = Interview::new(k, cfg("clickstream-analytics", 11)).unwrap();
+            for (_, _, json) in &stored.events[..4] {
+                iv.handle(k, serde_json::from_str(json).unwrap());
+            }
+            encode(k, &iv).unwrap()
+        };
+        let variants: [(&str, Option<SavedState>, Rebuilt); 8] = [
             ("valid", Some(saved.clone()), Rebuilt::Restored),
             (
                 "another bank",
@@ -396,6 +405,14 @@ mod tests {
                 "behind the events",
                 Some(SavedState {
                     events: saved.events - 1,
+                    data: behind,
+                }),
+                Rebuilt::Restored,
+            ),
+            (
+                "ahead of the events",
+                Some(SavedState {
+                    events: saved.events + 1,
                     ..saved.clone()
                 }),
                 Rebuilt::Replayed,
