@@ -1,6 +1,10 @@
 //! What taking over an interview costs a server instance, in its parts: counting the stored
-//! events (`progress`), reading the session (`load`) and replaying its events through the engine
-//! (`replay`). Interviews of the given length are stored first through the real session runner,
+//! events (`progress`), reading the session with its snapshot (`load`), and either replaying its
+//! events through the engine (`replay`) or restoring the engine state stored with the last turn
+//! (`restore`, what a takeover does when the snapshot is valid). Also the snapshot's size, the
+//! cost of writing it with each turn (`encode`), and reading the same state as JSON (what is
+//! stored) and as CBOR (the binary encoding it was compared with).
+//! Interviews of the given length are stored first through the real session runner,
 //! then each is measured; figures are per interview, wall time on this thread and CPU time of
 //! this process (the store's runtime thread included, PostgreSQL not).
 //!
@@ -12,7 +16,8 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use pipeprep_app::session::{LiveSession, replay};
+use pipeprep_app::session::{LiveSession, Rebuilt, replay, restore_or_replay};
+use pipeprep_app::snapshot;
 use pipeprep_core::interview::{Event, InterviewConfig};
 use pipeprep_store::{PgStore, Role, Store};
 
@@ -96,10 +101,29 @@ fn main() -> Result<()> {
     }
 
     let (mut progress, mut load, mut rebuild) = (Part::default(), Part::default(), Part::default());
+    let (mut restore, mut encode, mut json_decode, mut cbor_decode) = (
+        Part::default(),
+        Part::default(),
+        Part::default(),
+        Part::default(),
+    );
+    let (mut stored_bytes, mut cbor_bytes, mut restored) = (0usize, 0usize, 0usize);
     for id in &ids {
         progress.time(|| store.progress(id))?;
         let stored = load.time(|| store.load(id))?;
-        rebuild.time(|| replay(&k, &stored))?;
+        let iv = rebuild.time(|| replay(&k, &stored))?;
+        let (_, _, how) = restore.time(|| restore_or_replay(&k, &stored))?;
+        restored += usize::from(how == Rebuilt::Restored);
+        stored_bytes += stored.snapshot.as_ref().map_or(0, |s| s.data.len());
+        encode.time(|| snapshot::encode(&k, &iv));
+        let json = serde_json::to_string(&iv)?;
+        json_decode.time(|| serde_json::from_str::<pipeprep_core::Interview>(&json))?;
+        let mut cbor = Vec::new();
+        ciborium::into_writer(&iv, &mut cbor)?;
+        cbor_bytes += cbor.len();
+        cbor_decode
+            .time(|| ciborium::from_reader::<pipeprep_core::Interview, _>(cbor.as_slice()))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let n = ids.len().max(1) as f64;
     let ms = |s: f64| s * 1000.0 / n;
@@ -111,6 +135,10 @@ fn main() -> Result<()> {
         ("progress", &progress),
         ("load", &load),
         ("replay", &rebuild),
+        ("restore", &restore),
+        ("encode", &encode),
+        ("cbor read", &cbor_decode),
+        ("json read", &json_decode),
     ] {
         println!(
             "  {name:<9} wall {:.3} ms, CPU {:.3} ms",
@@ -121,6 +149,12 @@ fn main() -> Result<()> {
     println!(
         "  replay per event: wall {:.3} ms",
         ms(rebuild.wall) / (answers as f64 + 1.0)
+    );
+    println!(
+        "  snapshot: {restored} of {} restored, {:.0} bytes as stored (JSON); as CBOR {:.0} bytes",
+        ids.len(),
+        stored_bytes as f64 / n,
+        cbor_bytes as f64 / n
     );
     Ok(())
 }

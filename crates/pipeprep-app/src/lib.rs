@@ -10,6 +10,7 @@ pub mod opinion;
 pub mod reports;
 pub mod scripted;
 pub mod session;
+pub mod snapshot;
 pub mod team;
 pub mod voice;
 

@@ -1,6 +1,7 @@
 //! A live interview backed by the store: every event is committed together with the turns it
 //! produced before the caller shows anything, and a stored interview is rebuilt by replaying its
-//! events through the state machine.
+//! events through the state machine — or, when the store keeps the engine's state with each
+//! turn (PostgreSQL) and that snapshot is valid here, restored from it (see [`crate::snapshot`]).
 
 use std::path::{Path, PathBuf};
 
@@ -81,6 +82,19 @@ pub struct LiveSession<'k> {
     said: Vec<Said>,
     /// The scorecard of a resumed interview whose events had already ended it.
     finished: Option<pipeprep_core::Scorecard>,
+    /// How the interview came to be in memory.
+    rebuilt: Rebuilt,
+}
+
+/// How a [`LiveSession`] got its interview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rebuilt {
+    /// Created here.
+    New,
+    /// Restored from the snapshot stored with the last event.
+    Restored,
+    /// Replayed from the stored events (no snapshot, or one that could not be used here).
+    Replayed,
 }
 
 impl<'k> LiveSession<'k> {
@@ -139,6 +153,7 @@ impl<'k> LiveSession<'k> {
             voice,
             said: Vec::new(),
             finished: None,
+            rebuilt: Rebuilt::New,
         })
     }
 
@@ -158,7 +173,7 @@ impl<'k> LiveSession<'k> {
                 "session `{id}` is finished — see it with `pipeprep export {id}`, or start a new one with `pipeprep practice`"
             )));
         }
-        let (iv, card) = replay_with_card(k, stored)?;
+        let (iv, card, rebuilt) = restore_or_replay(k, stored)?;
         if iv.transcript().turns.len() != stored.turns.len() {
             eprintln!(
                 "note: the problem bank changed since session `{id}` was recorded; the interview continues from the replayed state"
@@ -196,7 +211,13 @@ impl<'k> LiveSession<'k> {
             voice: None,
             said,
             finished,
+            rebuilt,
         })
+    }
+
+    /// Whether this interview was created here, restored from a snapshot or replayed.
+    pub fn rebuilt(&self) -> Rebuilt {
+        self.rebuilt
     }
 
     pub fn id(&self) -> &str {
@@ -322,6 +343,13 @@ impl<'k> LiveSession<'k> {
             Effect::Finish { scorecard } => Some(finish_row(scorecard)),
             _ => None,
         });
+        // The state after this event, for a store that keeps it (an interview that ends here is
+        // never rebuilt, so it needs none).
+        let snapshot = if finish.is_none() && self.store.keeps_snapshots() {
+            crate::snapshot::encode(self.k, &self.iv)
+        } else {
+            None
+        };
         let step = Step {
             seq: self.seq,
             at_ms,
@@ -329,6 +357,7 @@ impl<'k> LiveSession<'k> {
             turns,
             now_ms: now_ms(),
             finish,
+            snapshot,
         };
         let first_idx = match self.store.append(&self.id, &step) {
             Ok(i) => i,
@@ -459,6 +488,52 @@ fn finish_row(scorecard: &pipeprep_core::Scorecard) -> Finish {
 /// Rebuilds a stored interview by replaying its events (the state machine is deterministic).
 pub fn replay(k: &Knowledge, stored: &Stored) -> Result<Interview> {
     replay_with_card(k, stored).map(|(iv, _)| iv)
+}
+
+/// The stored interview from its snapshot when that is usable here, else replayed from its
+/// events; with the scorecard when the events ended the interview. A snapshot is used only when
+/// it decodes, carries this build's and this bank's fingerprint, is of the stored configuration,
+/// is not of an ended interview, and accounts for the stored events or fewer (numbered without
+/// a gap): the events after it, if any (the one that ended the interview stores none), are
+/// replayed on top, which is exact since the restored state is the replayed one. Anything else
+/// replays every event, which gives the same interview.
+pub fn restore_or_replay(
+    k: &Knowledge,
+    stored: &Stored,
+) -> Result<(Interview, Option<pipeprep_core::Scorecard>, Rebuilt)> {
+    if let Some((iv, card)) = usable_snapshot(k, stored) {
+        return Ok((iv, card, Rebuilt::Restored));
+    }
+    let (iv, card) = replay_with_card(k, stored)?;
+    Ok((iv, card, Rebuilt::Replayed))
+}
+
+fn usable_snapshot(
+    k: &Knowledge,
+    stored: &Stored,
+) -> Option<(Interview, Option<pipeprep_core::Scorecard>)> {
+    let saved = stored.snapshot.as_ref()?;
+    let count = stored.events.len() as u64;
+    let next_seq = stored.events.last().map_or(0, |e| e.0 + 1);
+    // Event numbers are unique and in order, so this says they are exactly 0..count.
+    if saved.events > count || next_seq != count {
+        return None;
+    }
+    let mut iv = crate::snapshot::decode(k, &saved.data).ok()?;
+    let cfg: InterviewConfig = serde_json::from_str(&stored.config_json).ok()?;
+    if iv.config() != &cfg || iv.is_done() {
+        return None;
+    }
+    let mut card = None;
+    for (_, _, json) in &stored.events[saved.events as usize..] {
+        let ev: Event = serde_json::from_str(json).ok()?;
+        for e in iv.handle(k, ev) {
+            if let Effect::Finish { scorecard } = e {
+                card = Some(*scorecard);
+            }
+        }
+    }
+    Some((iv, card))
 }
 
 /// As [`replay`], with the scorecard when the events ended the interview.

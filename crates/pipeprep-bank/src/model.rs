@@ -64,9 +64,10 @@ impl fmt::Display for Dimension {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Difficulty {
+    #[default]
     Medium,
     Hard,
 }
@@ -231,7 +232,7 @@ pub struct RefComponent {
     pub alternatives: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Reference {
     pub architecture: String,
@@ -303,7 +304,9 @@ pub struct Expectation {
     pub expert: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+/// The default is an empty scenario, only a placeholder: a saved interview leaves its scenario to
+/// the bank and is given it back when it is restored.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub id: String,

@@ -179,9 +179,15 @@ pub struct Status {
     pub hints: usize,
 }
 
-#[derive(Debug, Clone)]
+/// The whole state of an interview. It serialises (the server stores it after every turn, so
+/// another instance can carry the interview on without replaying it) without its scenario, which
+/// is the bank's: a deserialised interview must be given it back with
+/// [`restore`](Interview::restore) before it is used. Bump [`STATE_LAYOUT`] whenever a field is
+/// added, removed or changes meaning.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Interview {
     cfg: InterviewConfig,
+    #[serde(skip)]
     scenario: Scenario,
     phase: Phase,
     started_at: Option<u64>,
@@ -255,6 +261,9 @@ impl Status {
     }
 }
 
+/// The version of the serialised [`Interview`]: a saved state of another version is not read.
+pub const STATE_LAYOUT: u32 = 1;
+
 /// The most boxes the interviewer keeps of a candidate's design. Real designs have tens; a
 /// pasted generated chain of thousands would make every reply (diagram, linter, prompts) slow
 /// and says nothing more. The first boxes are kept, and the candidate is told.
@@ -318,6 +327,23 @@ impl Interview {
             rng,
             voice: Voice::default(),
         })
+    }
+
+    /// Gives a deserialised interview its scenario back from the bank. The caller makes sure
+    /// the bank is the one the interview was saved with (the server compares fingerprints);
+    /// an interview whose scenario is not in the bank is refused.
+    pub fn restore(mut self, k: &Knowledge) -> Result<Self, String> {
+        let scenario = k
+            .scenario(&self.cfg.scenario)
+            .ok_or_else(|| format!("unknown scenario `{}`", self.cfg.scenario))?;
+        if self.transcript.scenario.as_deref() != Some(scenario.id.as_str()) {
+            return Err(format!(
+                "the saved transcript is of scenario {:?}, not `{}`",
+                self.transcript.scenario, scenario.id
+            ));
+        }
+        self.scenario = scenario.clone();
+        Ok(self)
     }
 
     pub fn config(&self) -> &InterviewConfig {
@@ -2151,7 +2177,7 @@ impl Interview {
 }
 
 /// The kinds of point a complete answer to the question on the table covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Part {
     Detection,
     Recovery,
@@ -2191,7 +2217,7 @@ impl Part {
 }
 
 /// What is on the table: the last question the interviewer asked and what a full answer covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 enum Table {
     /// Before the design: "what would you like to know?"
     Requirements,

@@ -18,6 +18,8 @@ pub struct Knowledge {
     pub prevention: BTreeSet<String>,
     /// Concepts with a glossary entry: the ones the interviewer can explain when asked.
     pub glossary_ids: Vec<String>,
+    /// See [`content_hash`](Knowledge::content_hash); computed on first use.
+    content_hash: std::sync::OnceLock<u64>,
 }
 
 impl std::fmt::Debug for Knowledge {
@@ -164,6 +166,7 @@ impl Knowledge {
         // explanation with a question that ties it back.
         let glossary_ids = bank.concepts.iter().map(|c| c.id.clone()).collect();
         Ok(Knowledge {
+            content_hash: std::sync::OnceLock::new(),
             glossary_ids,
             bank,
             analyzer,
@@ -171,6 +174,18 @@ impl Knowledge {
             detection,
             recovery,
             prevention,
+        })
+    }
+
+    /// A hash of everything in the bank (scenarios, lexicon, catalog, prices, level model…),
+    /// the same for the same bank in the same build: a saved interview is only restored by a
+    /// server whose bank hashes alike. It hashes the bank's `Debug` form, which lists every
+    /// field in order (the bank holds no hash maps), so nothing has to be kept in step by hand.
+    pub fn content_hash(&self) -> u64 {
+        *self.content_hash.get_or_init(|| {
+            let mut h = Fnv(FNV_OFFSET);
+            let _ = std::fmt::Write::write_fmt(&mut h, format_args!("{:?}", self.bank));
+            h.0
         })
     }
 
@@ -189,5 +204,40 @@ impl Knowledge {
     /// A readable name for a concept id (its id, spaced: `dead letter queue`).
     pub fn concept_name(&self, id: &str) -> String {
         id.replace('-', " ")
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, 64 bits: stable across builds and platforms, unlike the standard library's hasher.
+struct Fnv(u64);
+
+impl std::fmt::Write for Fnv {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for b in s.bytes() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_content_hash_follows_the_bank() {
+        let bank = pipeprep_bank::embedded().unwrap();
+        let a = Knowledge::new(bank.clone()).unwrap();
+        let b = Knowledge::new(bank.clone()).unwrap();
+        assert_eq!(a.content_hash(), b.content_hash());
+        let mut changed = bank;
+        changed.scenarios[0].prompt.push('.');
+        let c = Knowledge::new(changed).unwrap();
+        assert_ne!(
+            a.content_hash(),
+            c.content_hash(),
+            "a changed prompt is not noticed"
+        );
     }
 }

@@ -2,13 +2,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Index of a node in a [`DesignGraph`].
 pub type NodeId = usize;
 
 /// One box of a pipeline: a tool, a source or a sink.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     /// The name as written, without the label: `Flink` in `Flink (5s window)`.
     pub name: String,
@@ -29,7 +29,7 @@ impl Node {
 }
 
 /// A directed data flow between two nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
     pub from: NodeId,
     pub to: NodeId,
@@ -41,7 +41,11 @@ pub struct Edge {
 /// flow and walking a node's neighbours constant-time, so building, rendering and linting a
 /// pasted 200,000-node chain is linear, not quadratic. They are derived from `nodes` and
 /// `edges`, so two graphs with the same nodes and edges compare equal.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+///
+/// Deserialising reads the nodes and edges and rebuilds the indexes from them (a saved
+/// interview carries its design this way), so they are never stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "SavedGraph")]
 pub struct DesignGraph {
     nodes: Vec<Node>,
     edges: Vec<Edge>,
@@ -59,6 +63,37 @@ pub struct DesignGraph {
     /// Per node, the sources of the flows into it, in edge order.
     #[serde(skip)]
     inc: Vec<Vec<NodeId>>,
+}
+
+/// The stored part of a [`DesignGraph`]: what its indexes are derived from.
+#[derive(Deserialize)]
+struct SavedGraph {
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+}
+
+impl From<SavedGraph> for DesignGraph {
+    /// Rebuilds the indexes as `add_node` and `add_edge` left them: the first node of each
+    /// (name, label) wins the label index, every node is listed under its name, in order. A
+    /// flow naming a node that does not exist is dropped rather than trusted.
+    fn from(saved: SavedGraph) -> Self {
+        let mut g = DesignGraph::new();
+        for (id, n) in saved.nodes.into_iter().enumerate() {
+            let key = name_key(&n.name);
+            let label_key = n.label.as_deref().map(str::to_ascii_lowercase);
+            g.by_label.entry((key.clone(), label_key)).or_insert(id);
+            g.by_name.entry(key).or_default().push(id);
+            g.out.push(Vec::new());
+            g.inc.push(Vec::new());
+            g.nodes.push(n);
+        }
+        for e in saved.edges {
+            if e.from < g.nodes.len() && e.to < g.nodes.len() {
+                g.add_edge(e.from, e.to);
+            }
+        }
+        g
+    }
 }
 
 /// Names are the same when they are equal after trimming, ASCII case ignored.
@@ -228,6 +263,43 @@ impl DesignGraph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A saved and reloaded graph has the same indexes, so the next names resolve to the same
+    /// nodes as in the graph it was saved from (a restored interview keeps growing its design).
+    #[test]
+    fn a_reloaded_graph_resolves_names_as_the_original() {
+        let mut g = DesignGraph::new();
+        let s3 = g.add_node("S3", None);
+        g.add_node("s3 ", Some("Raw"));
+        let k = g.add_node("Kafka", None);
+        let raw2 = g.add_node("Kafka", Some("raw"));
+        let cur = g.add_node("Kafka", Some("curated"));
+        let bare = g.add_node("kafka", None);
+        g.add_edge(k, s3);
+        g.add_edge(raw2, cur);
+        g.add_edge(cur, bare);
+        g.add_edge(k, s3);
+        let json = serde_json::to_string(&g).unwrap();
+        let back: DesignGraph = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, g, "indexes differ after a reload");
+        let mut g2 = back;
+        for (name, label) in [
+            ("S3", None),
+            ("s3", Some("raw")),
+            ("KAFKA", Some("Curated")),
+            ("Kafka", None),
+            ("Redis", None),
+            ("redis", Some("cache")),
+        ] {
+            assert_eq!(
+                g2.add_node(name, label),
+                g.add_node(name, label),
+                "{name} {label:?}"
+            );
+        }
+        assert_eq!(g2, g);
+        assert_eq!(g2.successors(cur).collect::<Vec<_>>(), [bare]);
+    }
 
     #[test]
     fn bare_name_reuses_the_labelled_node() {

@@ -65,6 +65,18 @@ pub struct Step {
     /// The result, when this event ends the interview. It commits with the event and its turns,
     /// so a kill can never leave an interview that said goodbye but is not marked finished.
     pub finish: Option<Finish>,
+    /// The engine's state after this event, opaque to the store. A store that keeps
+    /// snapshots ([`Store::keeps_snapshots`]) writes it with the event, replacing the session's
+    /// previous one; the others ignore it.
+    pub snapshot: Option<Vec<u8>>,
+}
+
+/// The engine's saved state of a session, as the store returns it with the events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedState {
+    /// How many of the session's events it accounts for (the event numbers `0..events`).
+    pub events: u64,
+    pub data: Vec<u8>,
 }
 
 /// The result of a finished interview.
@@ -129,6 +141,9 @@ pub struct Stored {
     pub events: Vec<(u64, u64, String)>,
     pub turns: Vec<TurnRow>,
     pub scorecard_json: Option<String>,
+    /// The latest saved engine state, read with the events; `None` from a store that keeps
+    /// none or for a session that has none yet.
+    pub snapshot: Option<SavedState>,
 }
 
 /// What can go wrong, said so that the user knows what to do.
@@ -226,4 +241,11 @@ pub trait Store {
     }
     /// Returns whether a session was deleted.
     fn delete(&self, id: &str) -> Result<bool, StoreError>;
+    /// Whether [`Step::snapshot`] is kept and returned by [`load`](Store::load), so the caller
+    /// need not make one for nothing. PostgreSQL keeps them (another instance may take the
+    /// interview over); SQLite does not (one person resumes a session now and then, and the
+    /// replay costs a few milliseconds once).
+    fn keeps_snapshots(&self) -> bool {
+        false
+    }
 }

@@ -26,13 +26,15 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use crate::{
-    Finish, LlmUsage, NewSession, Status, Step, Store, StoreError, Stored, Summary, TurnRow,
+    Finish, LlmUsage, NewSession, SavedState, Status, Step, Store, StoreError, Stored, Summary,
+    TurnRow,
 };
 
 /// The embedded migrations, in order; `pipeprep_schema` holds one row per applied version.
-const MIGRATIONS: &[&str] = &[include_str!(
-    "../migrations/postgres/0001_accounts_and_sessions.sql"
-)];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_accounts_and_sessions.sql"),
+    include_str!("../migrations/postgres/0002_session_snapshots.sql"),
+];
 
 /// Serialises migrations between instances starting at the same moment ("PPRP").
 const MIGRATION_LOCK: i64 = 0x5050_5250;
@@ -1215,6 +1217,22 @@ impl Store for UserStore {
             )
             .await
             .map_err(|e| self.err(e))?;
+            // The engine's state after this event replaces the session's previous one in the
+            // same transaction, so it can never account for an event that was not stored.
+            let snapshot = match &step.snapshot {
+                Some(data) => Some((
+                    prepare(
+                        "INSERT INTO session_snapshots (session_id, events, data) \
+                         SELECT $1::text, $3::bigint, $4::bytea \
+                         WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.id = $1 AND s.owner_id = $2) \
+                         ON CONFLICT (session_id) DO UPDATE SET events = EXCLUDED.events, data = EXCLUDED.data",
+                    )
+                    .await
+                    .map_err(|e| self.err(e))?,
+                    data.as_slice(),
+                )),
+                None => None,
+            };
             let col = |f: fn(&TurnRow) -> Option<&str>| -> Vec<Option<&str>> {
                 step.turns.iter().map(f).collect()
             };
@@ -1232,11 +1250,23 @@ impl Store for UserStore {
                 [&id, &self.owner, &seq, &at, &step.event_json];
             let turns_params: [&(dyn ToSql + Sync); 7] =
                 [&id, &self.owner, &speakers, &texts, &phases, &acts, &voices];
-            let (begin, touched, stored_event, stored_turns, commit) = tokio::join!(
+            let events_after = seq + 1;
+            let saved = async {
+                match &snapshot {
+                    Some((statement, data)) => {
+                        let params: [&(dyn ToSql + Sync); 4] =
+                            [&id, &self.owner, &events_after, data];
+                        c.execute(statement, &params).await.map(Some)
+                    }
+                    None => Ok(None),
+                }
+            };
+            let (begin, touched, stored_event, stored_turns, saved, commit) = tokio::join!(
                 c.batch_execute("BEGIN"),
                 c.execute(&touch, &touch_params),
                 c.execute(&event, &event_params),
                 c.query(&turns, &turns_params),
+                saved,
                 // After a failed statement the server answers COMMIT with a rollback.
                 c.batch_execute("COMMIT"),
             );
@@ -1244,6 +1274,7 @@ impl Store for UserStore {
             let touched = touched.map_err(|e| self.err(e))?;
             stored_event.map_err(|e| self.event_err(id, e))?;
             let stored_turns = stored_turns.map_err(|e| self.err(e))?;
+            saved.map_err(|e| self.err(e))?;
             commit.map_err(|e| self.err(e))?;
             if touched == 0 {
                 return Err(StoreError::NotFound(id.to_string()));
@@ -1371,13 +1402,17 @@ impl Store for UserStore {
             )
             .await
             .map_err(|e| self.err(e))?;
+            let saved = prepare("SELECT events, data FROM session_snapshots WHERE session_id = $1")
+                .await
+                .map_err(|e| self.err(e))?;
             let head_params: [&(dyn ToSql + Sync); 2] = [&id, &self.owner];
             let id_param: [&(dyn ToSql + Sync); 1] = [&id];
-            let (begin, head, events, turns, commit) = tokio::join!(
+            let (begin, head, events, turns, saved, commit) = tokio::join!(
                 c.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
                 c.query_opt(&head, &head_params),
                 c.query(&events, &id_param),
                 c.query(&turns, &id_param),
+                c.query_opt(&saved, &id_param),
                 c.batch_execute("COMMIT"),
             );
             begin.map_err(|e| self.err(e))?;
@@ -1386,6 +1421,7 @@ impl Store for UserStore {
                 .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
             let events = events.map_err(|e| self.err(e))?;
             let turns = turns.map_err(|e| self.err(e))?;
+            let saved = saved.map_err(|e| self.err(e))?;
             commit.map_err(|e| self.err(e))?;
             // The events and turns were read without the owner: they are only returned when
             // the session is this user's.
@@ -1413,8 +1449,16 @@ impl Store for UserStore {
                     })
                     .collect(),
                 scorecard_json: head.get(SESSION_SQL_CONFIG + 1),
+                snapshot: saved.map(|r| SavedState {
+                    events: r.get::<_, i64>(0).max(0) as u64,
+                    data: r.get(1),
+                }),
             })
         })
+    }
+
+    fn keeps_snapshots(&self) -> bool {
+        true
     }
 
     fn progress(&self, id: &str) -> Result<(Status, u64), StoreError> {

@@ -567,6 +567,8 @@ impl Store for SqliteStore {
             events,
             turns,
             scorecard_json,
+            // SQLite keeps no snapshots: one person's resume replays the events once.
+            snapshot: None,
         })
     }
 

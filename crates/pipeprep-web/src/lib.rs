@@ -46,6 +46,8 @@ pub struct Shared {
     /// The LLM that voices the interviewer, as in the terminal; `None` for the offline voice.
     pub llm: Option<pipeprep_app::llm::Selection>,
     pub workers: worker::Workers,
+    /// How taken-over interviews were rebuilt (shared by every user's server in team mode).
+    pub rebuilds: Arc<worker::Rebuilds>,
     /// A turn's updates waiting for the page's event stream to pick them up, by session id.
     pub feeds: std::sync::Mutex<std::collections::HashMap<String, Pending>>,
 }
@@ -56,7 +58,7 @@ impl Shared {
         open_store: OpenStore,
         llm: Option<pipeprep_app::llm::Selection>,
     ) -> Arc<Shared> {
-        Shared::with_knowledge(Arc::new(knowledge), open_store, llm)
+        Shared::with_knowledge(Arc::new(knowledge), open_store, llm, Arc::default())
     }
 
     /// The same, sharing a knowledge base already built (multi-user mode makes one per user).
@@ -64,12 +66,14 @@ impl Shared {
         knowledge: Arc<Knowledge>,
         open_store: OpenStore,
         llm: Option<pipeprep_app::llm::Selection>,
+        rebuilds: Arc<worker::Rebuilds>,
     ) -> Arc<Shared> {
         Arc::new(Shared {
             knowledge,
             open_store,
             llm,
             workers: worker::Workers::default(),
+            rebuilds,
             feeds: Default::default(),
         })
     }

@@ -54,6 +54,8 @@ pub struct Team {
     /// False with `--no-signup`: accounts come from `pipeprep users add` only.
     pub signup_open: bool,
     users: Mutex<HashMap<i64, (Arc<Shared>, Router)>>,
+    /// How this instance rebuilt the interviews it took over from the store.
+    pub rebuilds: Arc<crate::worker::Rebuilds>,
     /// Password hashing (Argon2id, 19 MiB and tens of milliseconds each) a few at a time, so a
     /// burst of logins cannot take all the memory and cores.
     hashing: tokio::sync::Semaphore,
@@ -75,6 +77,7 @@ impl Team {
             llm,
             signup_open,
             users: Mutex::default(),
+            rebuilds: Arc::default(),
             hashing: tokio::sync::Semaphore::new(HASHING_AT_ONCE),
         })
     }
@@ -92,8 +95,12 @@ impl Team {
         let scoped = self.pg.for_user(user);
         let open_store: OpenStore =
             Arc::new(move || Ok(Box::new(scoped.clone()) as Box<dyn Store>));
-        let shared =
-            Shared::with_knowledge(Arc::clone(&self.knowledge), open_store, self.llm.clone());
+        let shared = Shared::with_knowledge(
+            Arc::clone(&self.knowledge),
+            open_store,
+            self.llm.clone(),
+            Arc::clone(&self.rebuilds),
+        );
         let router = crate::router(Arc::clone(&shared));
         users.insert(user.id, (shared, router.clone()));
         router

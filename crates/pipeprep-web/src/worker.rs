@@ -5,16 +5,17 @@
 //!
 //! A session can be continued in the terminal (or on another server instance) while the page is
 //! open: the store refuses an event whose number is already taken, before anything is said, and
-//! the worker then rebuilds the interview from the store (the same replay `pipeprep resume` does)
-//! and answers the turn again.
+//! the worker then rebuilds the interview from the store and answers the turn again. A rebuild
+//! restores the engine state stored with the last turn when it is valid here, and otherwise
+//! replays the events as `pipeprep resume` does (`pipeprep_app::session::restore_or_replay`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pipeprep_app::session::{LiveSession, NotSaved, Shown};
+use pipeprep_app::session::{LiveSession, NotSaved, Rebuilt, Shown};
 use pipeprep_core::interview::{Command, Effect, Event, InterviewConfig};
 use pipeprep_store::{Status, Store, StoreError};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -83,6 +84,33 @@ enum Job {
 struct Handle {
     jobs: mpsc::Sender<Job>,
     busy: Arc<AtomicBool>,
+}
+
+/// How interviews were rebuilt from the store: restored from their snapshot, or replayed from
+/// their events. Counted so that tests and measurements can tell the two apart; the replies are
+/// the same either way.
+#[derive(Debug, Default)]
+pub struct Rebuilds {
+    restored: AtomicU64,
+    replayed: AtomicU64,
+}
+
+impl Rebuilds {
+    pub fn restored(&self) -> u64 {
+        self.restored.load(Ordering::Relaxed)
+    }
+
+    pub fn replayed(&self) -> u64 {
+        self.replayed.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, how: Rebuilt) {
+        match how {
+            Rebuilt::Restored => self.restored.fetch_add(1, Ordering::Relaxed),
+            Rebuilt::Replayed => self.replayed.fetch_add(1, Ordering::Relaxed),
+            Rebuilt::New => 0,
+        };
+    }
 }
 
 /// The live workers by session id.
@@ -201,8 +229,9 @@ pub async fn snapshot(shared: &Arc<Shared>, id: &str) -> Result<Snapshot, ApiErr
     tokio::task::spawn_blocking(move || {
         let store = (shared.open_store)().map_err(ApiError::from_anyhow)?;
         let stored = store.load(&id).map_err(ApiError::from_store)?;
-        let iv = pipeprep_app::session::replay(&shared.knowledge, &stored)
+        let (iv, _, how) = pipeprep_app::session::restore_or_replay(&shared.knowledge, &stored)
             .map_err(ApiError::from_anyhow)?;
+        shared.rebuilds.count(how);
         let at = stored.summary.last_at_ms;
         Ok(Snapshot::of(
             &shared.knowledge,
@@ -260,7 +289,7 @@ fn run(
         Init::New(cfg) => voice()
             .and_then(|v| LiveSession::create(k, &*store, cfg, v))
             .map(|l| (l, 0)),
-        Init::Resume(id) => match rebuild(k, &*store, &id, voice) {
+        Init::Resume(id) => match rebuild(k, &*store, &id, voice, &shared.rebuilds) {
             Ok(opened) => Ok(opened),
             Err(e) => {
                 let _ = ready.send(Err(e));
@@ -291,15 +320,17 @@ fn run(
                 // shown must be what is stored, not this worker's older copy.
                 match store.progress(&id) {
                     Ok((_, stored)) if stored == synced => {}
-                    Ok((Status::Active, _)) => match rebuild(k, &*store, &id, voice) {
-                        Ok((l, stored)) => {
-                            live = l;
-                            clock = Clock::new(live.resumed_at_ms);
-                            synced = stored;
+                    Ok((Status::Active, _)) => {
+                        match rebuild(k, &*store, &id, voice, &shared.rebuilds) {
+                            Ok((l, stored)) => {
+                                live = l;
+                                clock = Clock::new(live.resumed_at_ms);
+                                synced = stored;
+                            }
+                            // Dropping the reply makes the caller rebuild the state from the store.
+                            Err(_) => continue,
                         }
-                        // Dropping the reply makes the caller rebuild the state from the store.
-                        Err(_) => continue,
-                    },
+                    }
                     // Finished elsewhere, or unreadable: the caller rebuilds it from the store.
                     _ => continue,
                 }
@@ -342,7 +373,7 @@ fn run(
                         break last;
                     }
                     rebuilt = true;
-                    match rebuild(k, &*store, &id, voice) {
+                    match rebuild(k, &*store, &id, voice, &shared.rebuilds) {
                         Ok((l, stored)) => {
                             live = l;
                             clock = Clock::new(live.resumed_at_ms);
@@ -376,20 +407,23 @@ fn synced_after(before: u64, last: &Update) -> u64 {
     }
 }
 
-/// Rebuilds the interview from the store, as `pipeprep resume` does, from one read of the
-/// session. Returns it with the number of events it accounts for; a finished session is the
-/// "finished" conflict.
+/// Rebuilds the interview from one read of the session (its events and the snapshot stored with
+/// the last of them, in one round trip): restored from the snapshot when it is valid here, else
+/// replayed as `pipeprep resume` does, and counted in `counts`. Returns it with the number of
+/// events it accounts for; a finished session is the "finished" conflict.
 fn rebuild<'k>(
     k: &'k pipeprep_core::Knowledge,
     store: &'k dyn Store,
     id: &str,
     voice: impl Fn() -> anyhow::Result<Option<pipeprep_app::voice::LlmVoice>>,
+    counts: &Rebuilds,
 ) -> Result<(LiveSession<'k>, u64), ApiError> {
     let stored = store.load(id).map_err(ApiError::from_store)?;
     if stored.summary.status == Status::Finished {
         return Err(ApiError::finished(id));
     }
     let mut live = LiveSession::from_stored(k, store, &stored).map_err(ApiError::from_anyhow)?;
+    counts.count(live.rebuilt());
     if let Some(v) = voice().map_err(ApiError::from_anyhow)? {
         live.set_voice(v);
     }

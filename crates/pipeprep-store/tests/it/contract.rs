@@ -27,6 +27,7 @@ pub fn step(seq: u64, at: u64, turns: Vec<TurnRow>) -> Step {
         turns,
         now_ms: 1000 + at as i64,
         finish: None,
+        snapshot: None,
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use pipeprep_store::{
-    Finish, LlmUsage, PgStore, Role, Status, Step, Store, StoreError, User, UserStore,
+    Finish, LlmUsage, PgStore, Role, SavedState, Status, Step, Store, StoreError, User, UserStore,
 };
 
 use crate::contract::{session, step, turn};
@@ -527,6 +527,94 @@ fn an_instructor_sees_the_cohorts_progress_and_weakest_dimensions() {
     }
 }
 
+/// The engine's state is written with the turn that produced it and replaces the previous one;
+/// an append that is refused (another instance took the number) or that names another user's
+/// session leaves it as it was, and it goes with its session.
+#[test]
+fn a_snapshot_is_stored_with_its_turn_and_replaced_by_the_next() {
+    let Some(db) = fresh_db() else { return };
+    let alice = db.store.for_user(&user(&db, "alice", Role::Learner));
+    let bob = db.store.for_user(&user(&db, "bob", Role::Learner));
+    assert!(alice.keeps_snapshots());
+    alice.create(&session("snap-1", 10)).unwrap();
+    assert_eq!(alice.load("snap-1").unwrap().snapshot, None);
+    let with = |data: Vec<u8>, s: Step| Step {
+        snapshot: Some(data),
+        ..s
+    };
+    alice
+        .append(
+            "snap-1",
+            &with(vec![1, 2, 3], step(0, 0, vec![turn("interviewer", "Hi")])),
+        )
+        .unwrap();
+    assert_eq!(
+        alice.load("snap-1").unwrap().snapshot,
+        Some(SavedState {
+            events: 1,
+            data: vec![1, 2, 3]
+        })
+    );
+    let big = vec![4u8; 50_000];
+    alice
+        .append(
+            "snap-1",
+            &with(big.clone(), step(1, 5, vec![turn("candidate", "Kafka")])),
+        )
+        .unwrap();
+    let err = alice
+        .append(
+            "snap-1",
+            &with(vec![9], step(1, 6, vec![turn("candidate", "again")])),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Behind(_)), "{err}");
+    let err = bob
+        .append(
+            "snap-1",
+            &with(vec![9], step(2, 7, vec![turn("candidate", "bob")])),
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+    let s = alice.load("snap-1").unwrap();
+    assert_eq!(s.events.len(), 2);
+    assert_eq!(
+        s.snapshot,
+        Some(SavedState {
+            events: 2,
+            data: big
+        })
+    );
+    // A step without one leaves the last one (which then accounts for fewer events).
+    alice
+        .append("snap-1", &step(2, 8, vec![turn("candidate", "Flink")]))
+        .unwrap();
+    let s = alice.load("snap-1").unwrap();
+    assert_eq!((s.events.len(), s.snapshot.unwrap().events), (3, 2));
+    assert!(alice.delete("snap-1").unwrap());
+    assert_eq!(
+        raw_query(&db.url, "SELECT COUNT(*)::text FROM session_snapshots"),
+        ["0"]
+    );
+}
+
+/// A database at schema 1 (before snapshots) gets the snapshot table when an instance opens it.
+#[test]
+fn a_schema_1_database_is_migrated_to_snapshots() {
+    let Some(db) = fresh_db() else { return };
+    raw_query(
+        &db.url,
+        "WITH d AS (DELETE FROM pipeprep_schema WHERE version = 2 RETURNING 1) SELECT 'x'::text",
+    );
+    raw_query(&db.url, "DROP TABLE session_snapshots");
+    let store = PgStore::open(&db.url).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(
+        raw_query(&db.url, "SELECT COUNT(*)::text FROM session_snapshots"),
+        ["0"]
+    );
+}
+
 #[test]
 fn instances_starting_together_migrate_once() {
     let Some(db) = fresh_db() else { return };
@@ -535,7 +623,7 @@ fn instances_starting_together_migrate_once() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for store in opened {
-        assert_eq!(store.unwrap().schema_version().unwrap(), 1);
+        assert_eq!(store.unwrap().schema_version().unwrap(), 2);
     }
     raw_query(
         &db.url,

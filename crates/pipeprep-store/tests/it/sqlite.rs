@@ -58,6 +58,7 @@ fn two_connections_write_the_same_file() {
                             turns: vec![],
                             now_ms: 1,
                             finish: None,
+                            snapshot: None,
                         },
                     )
                     .unwrap();

@@ -65,6 +65,11 @@ impl Drop for Instance {
 }
 
 pub async fn instance(url: &str, signup_open: bool) -> Instance {
+    instance_with(url, signup_open, knowledge()).await
+}
+
+/// An instance with its own knowledge (another bank).
+pub async fn instance_with(url: &str, signup_open: bool, k: pipeprep_core::Knowledge) -> Instance {
     let pg = {
         let url = url.to_string();
         tokio::task::spawn_blocking(move || PgStore::open(&url))
@@ -72,7 +77,7 @@ pub async fn instance(url: &str, signup_open: bool) -> Instance {
             .unwrap()
             .expect("the test cluster opens")
     };
-    let team = Team::new(pg, Arc::new(knowledge()), None, signup_open);
+    let team = Team::new(pg, Arc::new(k), None, signup_open);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = team::router(Arc::clone(&team));
@@ -636,9 +641,18 @@ async fn an_interview_moves_between_two_instances_on_one_database() {
     let (s, r) = turn(&b.base, &me, &id, "How fresh must the dashboard be?").await;
     assert_eq!(s, StatusCode::OK, "{r}");
     assert_eq!(r["turns"][0]["text"], "How fresh must the dashboard be?");
+    // From the engine state A stored with its last turn, not by replaying.
+    assert_eq!(
+        (b.team.rebuilds.restored(), b.team.rebuilds.replayed()),
+        (1, 0)
+    );
     // Back on A, whose worker is now behind: it must catch up, not reuse its old state.
     let (s, r) = turn(&a.base, &me, &id, "How long must we keep the raw events?").await;
     assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(
+        (a.team.rebuilds.restored(), a.team.rebuilds.replayed()),
+        (1, 0)
+    );
 
     // Read on A: every turn from both instances, in order, none twice.
     let (s, _, body) = get(&a.base, &format!("/api/sessions/{id}"), Some(&me)).await;
@@ -748,6 +762,82 @@ async fn an_interview_taken_over_after_its_instance_dies_replies_as_that_instanc
         assert_eq!(r["finished"], true, "{r}");
         let (s, _, body) = get(&b.base, &format!("/api/sessions/{id}"), Some(&me)).await;
         assert_eq!(s, StatusCode::OK);
+        let export: Value = serde_json::from_str(&body).unwrap();
+        cards.push(export["scorecard"].clone());
+    }
+    assert!(!cards[0].is_null(), "no scorecard in the export");
+    assert_eq!(cards[0], cards[1]);
+}
+
+/// The instance that takes an interview over restores it from the engine state stored with its
+/// last turn, without replaying its events, and replies as the dead instance would have. An
+/// instance whose bank differs (here in a scenario this interview does not use) has another
+/// fingerprint: it ignores that state and replays, with the same reply and the same scorecard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_over_interview_is_restored_from_its_snapshot_and_replies_alike() {
+    let Some(url) = database_url() else { return };
+    let a = instance(&url, true).await;
+    let b = instance(&url, true).await;
+    let other_bank = {
+        let mut bank = pipeprep_app::load_bank(None).unwrap();
+        let s = bank
+            .scenarios
+            .iter_mut()
+            .find(|s| s.id == "dedup-at-scale")
+            .unwrap();
+        s.prompt.push_str(" (edited)");
+        pipeprep_app::knowledge(bank).unwrap()
+    };
+    let c = instance_with(&url, true, other_bank).await;
+    let me = signup(&a.base, &unique("restore")).await;
+    let to_b = new_session(&a.base, &me).await;
+    let to_c = new_session(&a.base, &me).await;
+    let control = new_session(&a.base, &me).await;
+    for text in [
+        "What peak event rate should we plan for, and how fresh must the dashboard be?",
+        "/hint",
+        "Kafka -> Flink (5s tumbling window) -> Redis for the dashboard; Kafka -> S3 as Parquet -> Spark hourly -> Snowflake for reports.",
+    ] {
+        let mut replies = Vec::new();
+        for id in [&to_b, &to_c, &control] {
+            let (s, r) = turn(&a.base, &me, id, text).await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+            replies.push(r);
+        }
+        assert!(
+            replies[0] == replies[1] && replies[1] == replies[2],
+            "the sessions differ before any takeover: {replies:?}"
+        );
+    }
+    let next = "I chose Flink over Spark Structured Streaming because event-time windows with watermarks keep the 5 s SLA.";
+    let (s, on_a) = turn(&a.base, &me, &control, next).await;
+    assert_eq!(s, StatusCode::OK, "{on_a}");
+    drop(a);
+
+    let (s, on_b) = turn(&b.base, &me, &to_b, next).await;
+    assert_eq!(s, StatusCode::OK, "{on_b}");
+    assert_eq!(on_b, on_a, "B's reply from the snapshot is not A's");
+    assert_eq!(
+        (b.team.rebuilds.restored(), b.team.rebuilds.replayed()),
+        (1, 0),
+        "B did not restore from the snapshot"
+    );
+    let (s, on_c) = turn(&c.base, &me, &to_c, next).await;
+    assert_eq!(s, StatusCode::OK, "{on_c}");
+    assert_eq!(on_c, on_a, "C's replayed reply is not A's");
+    assert_eq!(
+        (c.team.rebuilds.restored(), c.team.rebuilds.replayed()),
+        (0, 1),
+        "C used a snapshot made with another bank"
+    );
+
+    // Both carry on alike to the same scorecard.
+    let mut cards = Vec::new();
+    for (inst, id) in [(&b, &to_b), (&c, &to_c)] {
+        let (s, r) = turn(&inst.base, &me, id, "/end").await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(r["finished"], true, "{r}");
+        let (_, _, body) = get(&inst.base, &format!("/api/sessions/{id}"), Some(&me)).await;
         let export: Value = serde_json::from_str(&body).unwrap();
         cards.push(export["scorecard"].clone());
     }
