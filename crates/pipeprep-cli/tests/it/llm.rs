@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
-use crate::common::{CLICKSTREAM_ANSWERS, DIMENSIONS, Sandbox, bank_file};
+use crate::common::{CLICKSTREAM_ANSWERS, Sandbox, bank_file};
 
 /// Every interviewer message the server writes starts with this.
 const MARKER: &str = "LLMVOICE";
