@@ -317,22 +317,22 @@ struct Ledger<'a> {
 /// Is this sentence a bare list of terms ("Kafka, Flink, exactly-once, watermarks")? Three or more
 /// comma-separated fragments, most of them one to three words long.
 fn is_list(sentence: &str) -> bool {
-    let segments: Vec<usize> = sentence
-        .split([',', ';', '/'])
-        .flat_map(|seg| seg.split(" and "))
-        .map(|seg| pipeprep_analyzer::text::words(seg).count())
-        .filter(|n| *n > 0)
-        .collect();
-    if segments.len() < 3 {
-        return false;
+    // Counted as they come: no list of segment lengths to allocate per sentence.
+    let (mut segments, mut short) = (0usize, 0usize);
+    for seg in sentence.split([',', ';', '/']).flat_map(|seg| seg.split(" and ")) {
+        let n = pipeprep_analyzer::text::words(seg).count();
+        if n > 0 {
+            segments += 1;
+            short += usize::from(n <= 3);
+        }
     }
-    let short = segments.iter().filter(|n| **n <= 3).count();
-    short * 3 >= segments.len() * 2
+    segments >= 3 && short * 3 >= segments * 2
 }
 
-/// A sentence of six or more words with none of the small words English cannot do without is
-/// word salad ("lorem ipsum dolor sit amet exactly once"), not an answer.
-fn reads_as_english(s: &str) -> bool {
+/// The words of `s`, counted, and whether one of them is one of the small words English cannot
+/// do without, in one pass. A sentence of six or more words with none of them is word salad
+/// ("lorem ipsum dolor sit amet exactly once"), not an answer.
+fn english_words(s: &str) -> (usize, bool) {
     const FUNCTION: &[&str] = &[
         "the", "a", "an", "to", "of", "and", "in", "on", "for", "with", "we", "i", "it", "is",
         "are", "be", "that", "this", "would", "will", "by", "from", "so", "if", "or", "as", "at",
@@ -347,7 +347,7 @@ fn reads_as_english(s: &str) -> bool {
         words += 1;
         function = function || (w.is_ascii() && FUNCTION.iter().any(|f| w.eq_ignore_ascii_case(f)));
     }
-    words < 6 || function
+    (words, function)
 }
 
 /// How much a mention counts: 1.0 with a reason or a trade-off in the same sentence, 0.6 in a
@@ -357,11 +357,12 @@ fn sentence_weight(a: &Analysis, si: usize) -> f64 {
     if is_list(s) {
         return 0.25;
     }
-    if a.is_reasoned(si) && reads_as_english(s) {
+    let (words, function) = english_words(s);
+    let english = words < 6 || function;
+    if a.is_reasoned(si) && english {
         return 1.0;
     }
-    let words = pipeprep_analyzer::text::words(s).count();
-    if words < 6 || !reads_as_english(s) {
+    if words < 6 || !english {
         0.25
     } else {
         0.6
@@ -515,33 +516,47 @@ fn asks_why_choice(text: &str) -> bool {
 }
 
 fn tool_kinds(lower: &str) -> usize {
-    const KINDS: &[&[&str]] = &[
-        &["database", "databases", "db"],
-        &["store", "stores", "key-value", "in-memory"],
-        &["engine", "engines", "processor", "framework"],
-        &["queue", "queues", "broker", "brokers"],
-        &["log", "logs", "stream", "streams"],
-        &["warehouse", "warehouses"],
-        &["cache", "caches"],
-        &["cluster", "clusters", "machines", "servers"],
-        &["service", "services", "managed", "serverless", "functions"],
-        &["lake", "bucket", "files", "object"],
-        &["scheduler", "orchestrator", "cron"],
-        &["relay", "poller", "polling", "tailing", "reader"],
-        &["job", "jobs", "batch"],
-    ];
-    // Each word marks the kinds it names: no set of the sentence's words to build first.
-    let mut named = [false; KINDS.len()];
+    // Each word marks the kinds it names (a bit each): one lookup per word.
+    let mut named = 0u16;
     for w in lower
         .split(|c: char| !(c.is_alphanumeric() || c == '-'))
         .filter(|w| !w.is_empty())
     {
-        for (seen, kind) in named.iter_mut().zip(KINDS) {
-            *seen = *seen || kind.contains(&w);
+        if let Some(bits) = TOOL_KIND_WORDS.get(w) {
+            named |= bits;
         }
     }
-    named.iter().filter(|seen| **seen).count()
+    named.count_ones() as usize
 }
+
+/// Kinds of tool named without a product: words for the same kind are one entry.
+const TOOL_KINDS: &[&[&str]] = &[
+    &["database", "databases", "db"],
+    &["store", "stores", "key-value", "in-memory"],
+    &["engine", "engines", "processor", "framework"],
+    &["queue", "queues", "broker", "brokers"],
+    &["log", "logs", "stream", "streams"],
+    &["warehouse", "warehouses"],
+    &["cache", "caches"],
+    &["cluster", "clusters", "machines", "servers"],
+    &["service", "services", "managed", "serverless", "functions"],
+    &["lake", "bucket", "files", "object"],
+    &["scheduler", "orchestrator", "cron"],
+    &["relay", "poller", "polling", "tailing", "reader"],
+    &["job", "jobs", "batch"],
+];
+
+/// Each word of [`TOOL_KINDS`] with a bit per kind it belongs to.
+static TOOL_KIND_WORDS: std::sync::LazyLock<std::collections::HashMap<&'static str, u16>> =
+    std::sync::LazyLock::new(|| {
+        let mut m = std::collections::HashMap::new();
+        for (i, kind) in TOOL_KINDS.iter().enumerate() {
+            for w in *kind {
+                *m.entry(*w).or_insert(0u16) |= 1 << i;
+            }
+        }
+        m
+    });
 
 /// Does a sentence of a failure answer detect (0), recover (1) or prevent (2), in any words? A
 /// labelled answer ("Detection: ...") says so itself; otherwise the verbs of each kind.
