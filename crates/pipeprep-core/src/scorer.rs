@@ -319,7 +319,10 @@ struct Ledger<'a> {
 fn is_list(sentence: &str) -> bool {
     // Counted as they come: no list of segment lengths to allocate per sentence.
     let (mut segments, mut short) = (0usize, 0usize);
-    for seg in sentence.split([',', ';', '/']).flat_map(|seg| seg.split(" and ")) {
+    for seg in sentence
+        .split([',', ';', '/'])
+        .flat_map(|seg| seg.split(" and "))
+    {
         let n = pipeprep_analyzer::text::words(seg).count();
         if n > 0 {
             segments += 1;
@@ -362,11 +365,7 @@ fn sentence_weight(a: &Analysis, si: usize) -> f64 {
     if a.is_reasoned(si) && english {
         return 1.0;
     }
-    if words < 6 || !english {
-        0.25
-    } else {
-        0.6
-    }
+    if words < 6 || !english { 0.25 } else { 0.6 }
 }
 
 #[derive(PartialEq, Eq)]
