@@ -346,12 +346,14 @@ impl<'k> LiveSession<'k> {
         // The state after this event, for a store that keeps it, every
         // [`SNAPSHOT_EVERY`] events (an interview that ends here is never rebuilt, so it needs
         // none).
-        let snapshot =
-            if finish.is_none() && self.seq % SNAPSHOT_EVERY == 0 && self.store.keeps_snapshots() {
-                crate::snapshot::encode(self.k, &self.iv)
-            } else {
-                None
-            };
+        let snapshot = if finish.is_none()
+            && self.seq.is_multiple_of(SNAPSHOT_EVERY)
+            && self.store.keeps_snapshots()
+        {
+            crate::snapshot::encode(self.k, &self.iv)
+        } else {
+            None
+        };
         let step = Step {
             seq: self.seq,
             at_ms,
