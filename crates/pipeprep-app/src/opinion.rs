@@ -464,46 +464,25 @@ mod tests {
             ],
         };
         let dq = Dimension::DataQuality;
+        let problem =
+            |dim, turn, quote: &str, lowering| quote_problem(&k, &t, dim, turn, quote, lowering);
+        let schema = "Then validate the schema on the way in.";
+        assert_eq!(problem(dq, 2, schema, false), None);
         assert_eq!(
-            quote_problem(
-                &k,
-                &t,
-                dq,
-                2,
-                "Then validate the schema on the way in.",
-                false
-            ),
-            None
-        );
-        assert_eq!(
-            quote_problem(&k, &t, dq, 2, &t.turns[1].text, false),
+            problem(dq, 2, &t.turns[1].text, false),
             Some("more than two sentences")
         );
         assert_eq!(
-            quote_problem(
-                &k,
-                &t,
-                Dimension::CostAwareness,
-                2,
-                "Then validate the schema on the way in.",
-                false
-            ),
+            problem(Dimension::CostAwareness, 2, schema, false),
             Some("no evidence for the dimension in it")
         );
         assert_eq!(
-            quote_problem(&k, &t, dq, 1, "Go on.", false),
+            problem(dq, 1, "Go on.", false),
             Some("not found in the candidate's turn")
         );
         // A strength cannot earn a lower level.
         assert_eq!(
-            quote_problem(
-                &k,
-                &t,
-                dq,
-                2,
-                "Then validate the schema on the way in.",
-                true
-            ),
+            problem(dq, 2, schema, true),
             Some("no weakness in the dimension in it")
         );
     }
