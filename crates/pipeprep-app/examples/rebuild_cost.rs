@@ -1,6 +1,6 @@
 //! What taking over an interview costs a server instance, in its parts: counting the stored
 //! events (`progress`), reading the session with its snapshot (`load`), and either replaying its
-//! events through the engine (`replay`) or restoring the engine state stored with the last turn
+//! events through the engine (`replay`) or restoring the engine state stored with a turn
 //! (`restore`, what a takeover does when the snapshot is valid). Also the snapshot's size, the
 //! cost of writing it with each turn (`encode`), and reading the same state as JSON (what is
 //! stored) and as CBOR (the binary encoding it was compared with).

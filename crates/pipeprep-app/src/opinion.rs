@@ -4,8 +4,9 @@
 //! sentences found verbatim in the candidate turn it names (not a whole long turn); and the
 //! analyzer finds evidence for that dimension in it (a concept of the dimension, by its terms or
 //! by meaning, or a clarifying question for requirements) — for a lower level, evidence of a
-//! weakness in it (a known misconception about it, or one of its concepts dismissed or not known). A reply that gives every dimension
-//! the same level, or quotes nothing specific, is ignored as a whole and the scorecard says so.
+//! weakness in it (a known misconception about it, or one of its concepts dismissed or not
+//! known). A reply that gives every dimension the same level, or quotes nothing specific, is
+//! ignored as a whole and the scorecard says so.
 //! Verified quotes join the dimension's evidence and the justification says what changed and
 //! why; the overall is recomputed. The JSON shape of the scorecard is unchanged.
 

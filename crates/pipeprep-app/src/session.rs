@@ -91,7 +91,7 @@ pub struct LiveSession<'k> {
 pub enum Rebuilt {
     /// Created here.
     New,
-    /// Restored from the snapshot stored with the last event.
+    /// Restored from the latest snapshot stored with its events (and the events after it).
     Restored,
     /// Replayed from the stored events (no snapshot, or one that could not be used here).
     Replayed,
@@ -534,16 +534,26 @@ fn usable_snapshot(
     if iv.config() != &cfg || iv.is_done() {
         return None;
     }
+    let card = play(k, &mut iv, &stored.events[saved.events as usize..]).ok()?;
+    Some((iv, card))
+}
+
+/// Runs stored events through the interview; returns the scorecard when one of them ended it.
+fn play(
+    k: &Knowledge,
+    iv: &mut Interview,
+    events: &[(u64, u64, String)],
+) -> Result<Option<pipeprep_core::Scorecard>> {
     let mut card = None;
-    for (_, _, json) in &stored.events[saved.events as usize..] {
-        let ev: Event = serde_json::from_str(json).ok()?;
+    for (_, _, json) in events {
+        let ev: Event = serde_json::from_str(json).context("a stored event is unreadable")?;
         for e in iv.handle(k, ev) {
             if let Effect::Finish { scorecard } = e {
                 card = Some(*scorecard);
             }
         }
     }
-    Some((iv, card))
+    Ok(card)
 }
 
 /// As [`replay`], with the scorecard when the events ended the interview.
@@ -559,15 +569,7 @@ fn replay_with_card(
             "{e} — the scenario of session `{id}` is no longer in the bank"
         ))
     })?;
-    let mut card = None;
-    for (_, _, json) in &stored.events {
-        let ev: Event = serde_json::from_str(json).context("a stored event is unreadable")?;
-        for e in iv.handle(k, ev) {
-            if let Effect::Finish { scorecard } = e {
-                card = Some(*scorecard);
-            }
-        }
-    }
+    let card = play(k, &mut iv, &stored.events)?;
     Ok((iv, card))
 }
 

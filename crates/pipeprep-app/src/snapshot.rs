@@ -1,4 +1,4 @@
-//! The engine's state saved with every turn, so that a server instance taking an interview over
+//! The engine's state saved with every few turns, so that a server instance taking an interview over
 //! (another instance wrote it, or died) restores it in microseconds instead of replaying every
 //! event through the engine, which re-reads every answer.
 //!
@@ -14,7 +14,7 @@
 //! Why JSON: measured on 15-answer interviews (`examples/rebuild_cost.rs`), CBOR through
 //! ciborium — the only binary serde format in the tree — was 13.9 KB against 14.7 KB, since it
 //! also writes every field name and the state is mostly the candidate's and the interviewer's
-//! words, and slower to read (0.105 ms against 0.083 ms). JSON needs no new dependency and can
+//! words, and slower to read (0.083 ms against 0.063 ms). JSON needs no new dependency and can
 //! be read in `psql`; PostgreSQL compresses the column. The state holds no floating-point
 //! numbers, whose JSON round trip could be off by one unit in the last place: give a new one a
 //! test in `a_restored_interview_replies_as_the_original_from_every_turn`'s spirit, or a
@@ -22,6 +22,7 @@
 
 use pipeprep_core::Knowledge;
 use pipeprep_core::interview::{Interview, STATE_LAYOUT};
+use pipeprep_core::knowledge::Fnv;
 
 const MAGIC: &[u8; 4] = b"PPSN";
 /// The envelope's version: bump when the layout above or the payload's encoding changes.
@@ -55,27 +56,13 @@ pub fn fingerprint(k: &Knowledge) -> u64 {
     h.eat(&STATE_LAYOUT.to_le_bytes());
     h.eat(&[FORMAT]);
     h.eat(&k.content_hash().to_le_bytes());
-    h.0
-}
-
-/// FNV-1a, 64 bits: stable across builds and platforms.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-    fn eat(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
+    h.finish()
 }
 
 fn checksum(payload: &[u8]) -> u64 {
     let mut h = Fnv::new();
     h.eat(payload);
-    h.0
+    h.finish()
 }
 
 /// The interview's state as stored beside its events; `None` if it cannot be written (then the
@@ -158,20 +145,10 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         let text = std::fs::read_to_string(&path).unwrap();
-        let mut out = vec![String::new()];
-        for line in text.lines() {
-            if line == "---" {
-                out.push(String::new());
-            } else {
-                let last = out.last_mut().unwrap();
-                if !last.is_empty() {
-                    last.push('\n');
-                }
-                last.push_str(line);
-            }
-        }
-        out.retain(|a| !a.trim().is_empty());
-        out
+        let mut input = std::io::Cursor::new(text);
+        std::iter::from_fn(|| crate::scripted::read_answer(&mut input).unwrap())
+            .filter(|a| !a.is_empty())
+            .collect()
     }
 
     fn cfg(scenario: &str, seed: u64) -> InterviewConfig {

@@ -132,7 +132,7 @@ pub struct LlmVoice {
     /// The previous turn's prompt as one string, to log how much of the next one a server's
     /// prompt cache can reuse.
     last_prompt: String,
-    /// The notes sent and the replies received so far, so each prompt repeats them as they were.
+    /// The notes sent so far, so each prompt repeats them where they were.
     past: Past,
 }
 

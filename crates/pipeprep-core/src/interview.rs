@@ -179,7 +179,7 @@ pub struct Status {
     pub hints: usize,
 }
 
-/// The whole state of an interview. It serialises (the server stores it after every turn, so
+/// The whole state of an interview. It serialises (the server stores it every few turns, so
 /// another instance can carry the interview on without replaying it) without its scenario, which
 /// is the bank's: a deserialised interview must be given it back with
 /// [`restore`](Interview::restore) before it is used. Bump [`STATE_LAYOUT`] whenever a field is

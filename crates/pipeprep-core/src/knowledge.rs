@@ -183,9 +183,9 @@ impl Knowledge {
     /// field in order (the bank holds no hash maps), so nothing has to be kept in step by hand.
     pub fn content_hash(&self) -> u64 {
         *self.content_hash.get_or_init(|| {
-            let mut h = Fnv(FNV_OFFSET);
+            let mut h = Fnv::new();
             let _ = std::fmt::Write::write_fmt(&mut h, format_args!("{:?}", self.bank));
-            h.0
+            h.finish()
         })
     }
 
@@ -207,16 +207,35 @@ impl Knowledge {
     }
 }
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+/// FNV-1a, 64 bits: stable across builds and platforms, unlike the standard library's hasher
+/// (the bank's content hash, and a saved interview's fingerprint and checksum).
+pub struct Fnv(u64);
 
-/// FNV-1a, 64 bits: stable across builds and platforms, unlike the standard library's hasher.
-struct Fnv(u64);
+impl Fnv {
+    pub fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub fn eat(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    pub fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv::new()
+    }
+}
 
 impl std::fmt::Write for Fnv {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        for b in s.bytes() {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.eat(s.as_bytes());
         Ok(())
     }
 }

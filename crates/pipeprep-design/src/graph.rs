@@ -73,19 +73,12 @@ struct SavedGraph {
 }
 
 impl From<SavedGraph> for DesignGraph {
-    /// Rebuilds the indexes as `add_node` and `add_edge` left them: the first node of each
-    /// (name, label) wins the label index, every node is listed under its name, in order. A
-    /// flow naming a node that does not exist is dropped rather than trusted.
+    /// Rebuilds the indexes as `add_node` and `add_edge` left them. A flow naming a node that
+    /// does not exist is dropped rather than trusted.
     fn from(saved: SavedGraph) -> Self {
         let mut g = DesignGraph::new();
-        for (id, n) in saved.nodes.into_iter().enumerate() {
-            let key = name_key(&n.name);
-            let label_key = n.label.as_deref().map(str::to_ascii_lowercase);
-            g.by_label.entry((key.clone(), label_key)).or_insert(id);
-            g.by_name.entry(key).or_default().push(id);
-            g.out.push(Vec::new());
-            g.inc.push(Vec::new());
-            g.nodes.push(n);
+        for n in saved.nodes {
+            g.push_node(n);
         }
         for e in saved.edges {
             if e.from < g.nodes.len() && e.to < g.nodes.len() {
@@ -146,16 +139,24 @@ impl DesignGraph {
                 _ => {}
             }
         }
-        let id = self.nodes.len();
-        self.nodes.push(Node {
+        self.push_node(Node {
             name: name.to_string(),
             label: label.map(str::to_string),
             component: None,
-        });
+        })
+    }
+
+    /// Appends a node as a new box and indexes it: the first node of each (name, label) keeps
+    /// the label index, and every node is listed under its name, in order.
+    fn push_node(&mut self, node: Node) -> NodeId {
+        let id = self.nodes.len();
+        let key = name_key(&node.name);
+        let label_key = node.label.as_deref().map(str::to_ascii_lowercase);
         self.by_label.entry((key.clone(), label_key)).or_insert(id);
         self.by_name.entry(key).or_default().push(id);
         self.out.push(Vec::new());
         self.inc.push(Vec::new());
+        self.nodes.push(node);
         id
     }
 

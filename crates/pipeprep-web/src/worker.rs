@@ -6,7 +6,7 @@
 //! A session can be continued in the terminal (or on another server instance) while the page is
 //! open: the store refuses an event whose number is already taken, before anything is said, and
 //! the worker then rebuilds the interview from the store and answers the turn again. A rebuild
-//! restores the engine state stored with the last turn when it is valid here, and otherwise
+//! restores the engine state stored with a recent turn when it is valid here, and otherwise
 //! replays the events as `pipeprep resume` does (`pipeprep_app::session::restore_or_replay`).
 
 use std::collections::HashMap;
